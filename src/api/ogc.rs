@@ -1,0 +1,335 @@
+//! OGC API – Features Part 1 (Core, GeoJSON, OpenAPI 3.0) and Part 2 (CRS by reference),
+//! rooted at `/ogc`.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{json, Value};
+
+use crate::crs::{self, Crs};
+use crate::date::now_rfc3339;
+use crate::format::{write_feature, Precision};
+use crate::read_model::Served;
+
+use super::problem::{ApiError, ApiResult};
+use super::query::{self, item_query, items_query, pairs, plain_query};
+use super::AppState;
+
+pub const GEOJSON: &str = "application/geo+json";
+pub const JSON: &str = "application/json";
+pub const OPENAPI: &str = "application/vnd.oai.openapi+json;version=3.0";
+
+pub const CONFORMANCE: &[&str] = &[
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+];
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/ogc", web::get().to(landing))
+        .route("/ogc/", web::get().to(landing))
+        .route("/ogc/conformance", web::get().to(conformance))
+        .route("/ogc/api", web::get().to(openapi))
+        .route("/ogc/api.html", web::get().to(service_doc))
+        .route("/ogc/collections", web::get().to(collections))
+        .route("/ogc/collections/{id}", web::get().to(collection))
+        .route("/ogc/collections/{id}/items", web::get().to(items))
+        .route("/ogc/collections/{id}/items/{fid}", web::get().to(item));
+}
+
+/// `scheme://host` of the request, for absolute links.
+pub fn base_url(req: &HttpRequest) -> String {
+    let info = req.connection_info();
+    format!("{}://{}", info.scheme(), info.host())
+}
+
+fn link(href: String, rel: &str, typ: &str, title: &str) -> Value {
+    json!({ "href": href, "rel": rel, "type": typ, "title": title })
+}
+
+fn json_response(v: &Value) -> HttpResponse {
+    HttpResponse::Ok().content_type(JSON).body(v.to_string())
+}
+
+async fn landing(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    plain_query(&pairs(req.query_string())?)?;
+    let b = base_url(&req);
+    Ok(json_response(&json!({
+        "title": "ecofoncier – foncier économique des Hauts-de-France",
+        "description": format!(
+            "Inventaire des zones d'activités économiques (standard CNIG Sites économiques), \
+             communes et EPCI, locaux commerciaux de centre-bourg et tiers-lieux. Les couches \
+             économiques sont des données synthétiques ecofoncier ; la géographie est réelle \
+             ({}).",
+            state.model.attribution
+        ),
+        "links": [
+            link(format!("{b}/ogc"), "self", JSON, "Cette page"),
+            link(format!("{b}/ogc/api"), "service-desc", OPENAPI, "Définition OpenAPI 3.0"),
+            link(format!("{b}/ogc/api.html"), "service-doc", "text/html", "Documentation de l'API"),
+            link(format!("{b}/ogc/conformance"), "conformance", JSON, "Classes de conformité"),
+            link(format!("{b}/ogc/collections"), "data", JSON, "Collections"),
+        ],
+    })))
+}
+
+async fn conformance(req: HttpRequest) -> ApiResult<HttpResponse> {
+    plain_query(&pairs(req.query_string())?)?;
+    Ok(json_response(&json!({ "conformsTo": CONFORMANCE })))
+}
+
+async fn openapi(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(OPENAPI)
+        .body(state.openapi.clone())
+}
+
+async fn service_doc(req: HttpRequest) -> HttpResponse {
+    let b = base_url(&req);
+    let body = format!(
+        "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>ecofoncier – API</title></head>\
+         <body><h1>ecofoncier – API OGC API – Features</h1>\
+         <p>Définition OpenAPI 3.0 : <a href=\"{b}/ogc/api\">{b}/ogc/api</a></p>\
+         <ul><li><a href=\"{b}/ogc\">Page d'accueil</a></li>\
+         <li><a href=\"{b}/ogc/conformance\">Conformité</a></li>\
+         <li><a href=\"{b}/ogc/collections\">Collections</a></li></ul></body></html>"
+    );
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(body)
+}
+
+/// The JSON description of one collection.
+fn collection_doc(s: &Served, b: &str) -> Value {
+    let id = s.id;
+    json!({
+        "id": id,
+        "title": s.title,
+        "description": s.description,
+        "itemType": "feature",
+        "extent": {
+            "spatial": {
+                "bbox": [s.extent],
+                "crs": Crs::Crs84.uri(),
+            }
+        },
+        "crs": Crs::ALL.map(|c| c.uri()),
+        "storageCrs": Crs::Lambert93.uri(),
+        "ecofoncier:synthetique": s.synthetic,
+        "ecofoncier:nombreObjets": s.len(),
+        "ecofoncier:typeGeometrie": s.geometry_type,
+        "attribution": if s.synthetic {
+            "Données synthétiques ecofoncier (générées, sans réalité)".to_string()
+        } else {
+            s.attribution.clone()
+        },
+        "links": [
+            link(format!("{b}/ogc/collections/{id}"), "self", JSON, s.title),
+            link(format!("{b}/ogc/collections/{id}/items"), "items", GEOJSON, "Objets (GeoJSON)"),
+        ],
+    })
+}
+
+fn find<'a>(
+    state: &'a AppState,
+    id: &str,
+) -> ApiResult<(&'a Served, &'a dyn crate::read_model::SpatialIndex)> {
+    state
+        .model
+        .collection(id)
+        .ok_or_else(|| ApiError::NotFound(format!("no collection `{id}`")))
+}
+
+async fn collections(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    plain_query(&pairs(req.query_string())?)?;
+    let b = base_url(&req);
+    let cols: Vec<Value> = state
+        .model
+        .collections()
+        .iter()
+        .map(|s| collection_doc(s, &b))
+        .collect();
+    Ok(json_response(&json!({
+        "links": [link(format!("{b}/ogc/collections"), "self", JSON, "Collections")],
+        "collections": cols,
+        "crs": Crs::ALL.map(|c| c.uri()),
+    })))
+}
+
+async fn collection(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    plain_query(&pairs(req.query_string())?)?;
+    let (s, _) = find(&state, &path)?;
+    Ok(json_response(&collection_doc(s, &base_url(&req))))
+}
+
+/// Writes feature `i` of a collection in `crs`: the pre-serialized bytes for CRS84, else
+/// its Lambert-93 geometry transformed now.
+fn write_one(
+    out: &mut Vec<u8>,
+    s: &Served,
+    index: &dyn crate::read_model::SpatialIndex,
+    i: usize,
+    crs: Crs,
+) -> ApiResult<()> {
+    if crs == Crs::Crs84 {
+        out.extend_from_slice(&s.crs84[i]);
+        return Ok(());
+    }
+    let geom = crs::geometry_from_l93(index.geometry(i), crs)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let precision = if crs == Crs::Epsg4326 {
+        Precision::DEGREES
+    } else {
+        Precision::METRES
+    };
+    write_feature(out, &s.ids[i], &geom, &s.properties[i], precision);
+    Ok(())
+}
+
+fn items_href(b: &str, id: &str, raw: &[(String, String)], offset: Option<usize>) -> String {
+    let mut kv: Vec<(&str, String)> = raw
+        .iter()
+        .filter(|(k, _)| k != "offset")
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
+    if let Some(o) = offset {
+        kv.push(("offset", o.to_string()));
+    }
+    let qs = serde_urlencoded::to_string(&kv).unwrap_or_default();
+    if qs.is_empty() {
+        format!("{b}/ogc/collections/{id}/items")
+    } else {
+        format!("{b}/ogc/collections/{id}/items?{qs}")
+    }
+}
+
+async fn items(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    let (s, index) = find(&state, &path)?;
+    let raw = pairs(req.query_string())?;
+    let q = items_query(&raw, s)?;
+
+    let mut selected: Vec<usize> = match &q.bbox {
+        Some(b) => index.intersecting(&b.area),
+        None => (0..s.len()).collect(),
+    };
+    if !q.filters.is_empty() {
+        selected.retain(|&i| {
+            q.filters
+                .iter()
+                .all(|(k, v)| query::matches(s.properties[i].get(k), v))
+        });
+    }
+    let matched = selected.len();
+    let start = q.offset.min(matched);
+    let end = start.saturating_add(q.limit).min(matched);
+    let page = &selected[start..end];
+
+    let b = base_url(&req);
+    let mut links = vec![
+        link(
+            items_href(&b, s.id, &raw, None),
+            "self",
+            GEOJSON,
+            "Cette page",
+        ),
+        link(
+            format!("{b}/ogc/collections/{}", s.id),
+            "collection",
+            JSON,
+            s.title,
+        ),
+    ];
+    if end < matched {
+        links.push(link(
+            items_href(&b, s.id, &raw, Some(end)),
+            "next",
+            GEOJSON,
+            "Page suivante",
+        ));
+    }
+    if start > 0 {
+        let prev = start.saturating_sub(q.limit);
+        links.push(link(
+            items_href(&b, s.id, &raw, Some(prev)),
+            "prev",
+            GEOJSON,
+            "Page précédente",
+        ));
+    }
+
+    let avg = if s.is_empty() {
+        0
+    } else {
+        s.crs84.iter().take(64).map(|f| f.len()).sum::<usize>() / s.len().min(64)
+    };
+    let mut out = Vec::with_capacity(512 + page.len() * (avg + 8));
+    out.extend_from_slice(br#"{"type":"FeatureCollection","numberMatched":"#);
+    out.extend_from_slice(matched.to_string().as_bytes());
+    out.extend_from_slice(br#","numberReturned":"#);
+    out.extend_from_slice(page.len().to_string().as_bytes());
+    out.extend_from_slice(br#","timeStamp":""#);
+    out.extend_from_slice(now_rfc3339().as_bytes());
+    out.extend_from_slice(br#"","links":"#);
+    out.extend_from_slice(Value::Array(links).to_string().as_bytes());
+    out.extend_from_slice(br#","features":["#);
+    for (k, &i) in page.iter().enumerate() {
+        if k > 0 {
+            out.push(b',');
+        }
+        write_one(&mut out, s, index, i, q.crs)?;
+    }
+    out.extend_from_slice(b"]}");
+    Ok(HttpResponse::Ok()
+        .content_type(GEOJSON)
+        .insert_header(("Content-Crs", format!("<{}>", q.crs.uri())))
+        .body(out))
+}
+
+async fn item(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    let (id, fid) = path.into_inner();
+    let (s, index) = find(&state, &id)?;
+    let crs = item_query(&pairs(req.query_string())?)?;
+    let i = s
+        .ids
+        .binary_search_by(|x| x.as_str().cmp(fid.as_str()))
+        .map_err(|_| ApiError::NotFound(format!("no feature `{fid}` in collection `{id}`")))?;
+    let mut out = Vec::with_capacity(s.crs84[i].len() + 512);
+    write_one(&mut out, s, index, i, crs)?;
+    // Re-open the feature object to add its links.
+    out.pop();
+    let b = base_url(&req);
+    let links = json!([
+        link(
+            format!("{b}/ogc/collections/{id}/items/{fid}"),
+            "self",
+            GEOJSON,
+            "Cet objet"
+        ),
+        link(
+            format!("{b}/ogc/collections/{id}"),
+            "collection",
+            JSON,
+            s.title
+        ),
+    ]);
+    out.extend_from_slice(br#","links":"#);
+    out.extend_from_slice(links.to_string().as_bytes());
+    out.push(b'}');
+    Ok(HttpResponse::Ok()
+        .content_type(GEOJSON)
+        .insert_header(("Content-Crs", format!("<{}>", crs.uri())))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(out))
+}

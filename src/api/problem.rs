@@ -1,0 +1,60 @@
+//! API errors as RFC 7807 problem documents (`application/problem+json`), mapped to HTTP
+//! status codes in one place.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+
+/// Errors of the HTTP layer.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A query parameter is malformed, out of range or unknown.
+    #[error("parameter `{parameter}`: {message}")]
+    BadParameter { parameter: String, message: String },
+    /// A request body is invalid.
+    #[error("{field}: {message}")]
+    BadBody { field: String, message: String },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn param(parameter: impl Into<String>, message: impl Into<String>) -> ApiError {
+        ApiError::BadParameter {
+            parameter: parameter.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadParameter { .. } | ApiError::BadBody { .. } => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let mut body = json!({
+            "type": "about:blank",
+            "title": status.canonical_reason().unwrap_or("Error"),
+            "status": status.as_u16(),
+            "detail": self.to_string(),
+        });
+        match self {
+            ApiError::BadParameter { parameter, .. } => body["parameter"] = json!(parameter),
+            ApiError::BadBody { field, .. } => body["field"] = json!(field),
+            _ => {}
+        }
+        HttpResponse::build(status)
+            .content_type("application/problem+json")
+            .body(body.to_string())
+    }
+}

@@ -1,0 +1,218 @@
+//! Query parameters of OGC API – Features, parsed at the edge: the handlers only see valid
+//! values. Every rejection names the parameter.
+
+use geo::{Coord, LineString, Polygon};
+
+use crate::crs::{self, Crs};
+use crate::read_model::Served;
+
+use super::problem::{ApiError, ApiResult};
+
+pub const DEFAULT_LIMIT: usize = 100;
+pub const MAX_LIMIT: usize = 10_000;
+
+/// Raw `key=value` pairs of a query string, percent-decoded, in order.
+pub fn pairs(query: &str) -> ApiResult<Vec<(String, String)>> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .map_err(|e| ApiError::param("query", format!("malformed query string: {e}")))
+}
+
+/// Rejects a parameter given twice.
+fn once<'a>(seen: &mut Vec<&'a str>, key: &'a str) -> ApiResult<()> {
+    if seen.contains(&key) {
+        return Err(ApiError::param(key, "given more than once"));
+    }
+    seen.push(key);
+    Ok(())
+}
+
+/// A bounding box in Lambert-93: the exact rectangle for a Lambert-93 bbox, or the bbox's
+/// outline densified (16 points an edge) and projected, for a geographic or Web Mercator one.
+#[derive(Clone, Debug)]
+pub struct BboxFilter {
+    pub area: Polygon<f64>,
+}
+
+/// The parsed query of `/items`.
+#[derive(Clone, Debug)]
+pub struct ItemsQuery {
+    pub limit: usize,
+    pub offset: usize,
+    pub bbox: Option<BboxFilter>,
+    pub crs: Crs,
+    /// Equality filters on properties.
+    pub filters: Vec<(String, String)>,
+}
+
+/// Parses the `f` parameter: JSON is the only encoding.
+fn check_format(v: &str) -> ApiResult<()> {
+    match v {
+        "json" | "geojson" | "application/json" | "application/geo+json" => Ok(()),
+        other => Err(ApiError::param(
+            "f",
+            format!("unsupported format `{other}`: use `json`"),
+        )),
+    }
+}
+
+fn parse_usize(key: &str, v: &str, min: usize, max: usize) -> ApiResult<usize> {
+    let n: usize = v
+        .parse()
+        .map_err(|_| ApiError::param(key, format!("`{v}` is not a non-negative integer")))?;
+    if n < min || n > max {
+        return Err(ApiError::param(
+            key,
+            format!("{n} is outside {min}..={max}"),
+        ));
+    }
+    Ok(n)
+}
+
+fn parse_crs(key: &str, v: &str) -> ApiResult<Crs> {
+    Crs::parse(v).map_err(|e| ApiError::param(key, e.to_string()))
+}
+
+/// Parses `bbox` (4 numbers, or 6 with heights, which are ignored) in `crs` axis order.
+fn parse_bbox(v: &str, bbox_crs: Crs) -> ApiResult<BboxFilter> {
+    let nums: Vec<f64> = v
+        .split(',')
+        .map(|s| s.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| ApiError::param("bbox", format!("`{v}` is not a list of numbers")))?;
+    let (a0, b0, a1, b1) = match nums[..] {
+        [a0, b0, a1, b1] => (a0, b0, a1, b1),
+        [a0, b0, _, a1, b1, _] => (a0, b0, a1, b1),
+        _ => {
+            return Err(ApiError::param(
+                "bbox",
+                format!("expected 4 or 6 numbers, got {}", nums.len()),
+            ))
+        }
+    };
+    if nums.iter().any(|n| !n.is_finite()) {
+        return Err(ApiError::param("bbox", "numbers must be finite"));
+    }
+    for (a, b) in [(a0, b0), (a1, b1)] {
+        bbox_crs
+            .check(a, b)
+            .map_err(|e| ApiError::param("bbox", e.to_string()))?;
+    }
+    if a0 > a1 || b0 > b1 {
+        return Err(ApiError::param(
+            "bbox",
+            "lower corner must not exceed upper corner (min before max on each axis)",
+        ));
+    }
+    let ring: Vec<Coord<f64>> = if bbox_crs == Crs::Lambert93 {
+        vec![(a0, b0), (a1, b0), (a1, b1), (a0, b1), (a0, b0)]
+            .into_iter()
+            .map(|(x, y)| Coord { x, y })
+            .collect()
+    } else {
+        let corners = [(a0, b0), (a1, b0), (a1, b1), (a0, b1), (a0, b0)];
+        let mut pts = Vec::with_capacity(65);
+        for w in corners.windows(2) {
+            let ((sa, sb), (ea, eb)) = (w[0], w[1]);
+            for k in 0..16 {
+                let t = k as f64 / 16.0;
+                pts.push((sa + (ea - sa) * t, sb + (eb - sb) * t));
+            }
+        }
+        pts.push(corners[0]);
+        pts.into_iter()
+            .map(|(a, b)| {
+                crs::to_l93(bbox_crs, a, b)
+                    .map(|(x, y)| Coord { x, y })
+                    .map_err(|e| ApiError::param("bbox", e.to_string()))
+            })
+            .collect::<ApiResult<_>>()?
+    };
+    Ok(BboxFilter {
+        area: Polygon::new(LineString(ring), vec![]),
+    })
+}
+
+/// Parses the query of `/collections/{id}/items` against the collection's properties.
+pub fn items_query(raw: &[(String, String)], served: &Served) -> ApiResult<ItemsQuery> {
+    let mut seen = Vec::new();
+    let mut q = ItemsQuery {
+        limit: DEFAULT_LIMIT,
+        offset: 0,
+        bbox: None,
+        crs: Crs::Crs84,
+        filters: Vec::new(),
+    };
+    let mut bbox_raw = None;
+    let mut bbox_crs = Crs::Crs84;
+    for (k, v) in raw {
+        once(&mut seen, k)?;
+        match k.as_str() {
+            "limit" => q.limit = parse_usize(k, v, 1, MAX_LIMIT)?,
+            "offset" => q.offset = parse_usize(k, v, 0, usize::MAX)?,
+            "bbox" => bbox_raw = Some(v.as_str()),
+            "bbox-crs" => bbox_crs = parse_crs(k, v)?,
+            "crs" => q.crs = parse_crs(k, v)?,
+            "f" => check_format(v)?,
+            // No collection has a temporal extent: `datetime` selects nothing out.
+            "datetime" => {}
+            name if served.fields.contains_key(name) => q.filters.push((k.clone(), v.clone())),
+            other => {
+                return Err(ApiError::param(
+                    other,
+                    format!(
+                        "unknown parameter; use limit, offset, bbox, bbox-crs, crs, f, datetime \
+                         or a property of `{}`",
+                        served.id
+                    ),
+                ))
+            }
+        }
+    }
+    if let Some(b) = bbox_raw {
+        q.bbox = Some(parse_bbox(b, bbox_crs)?);
+    } else if seen.contains(&"bbox-crs") {
+        return Err(ApiError::param("bbox-crs", "given without bbox"));
+    }
+    Ok(q)
+}
+
+/// Parses the query of `/collections/{id}/items/{featureId}`: only `crs` and `f`.
+pub fn item_query(raw: &[(String, String)]) -> ApiResult<Crs> {
+    let mut seen = Vec::new();
+    let mut crs = Crs::Crs84;
+    for (k, v) in raw {
+        once(&mut seen, k)?;
+        match k.as_str() {
+            "crs" => crs = parse_crs(k, v)?,
+            "f" => check_format(v)?,
+            other => return Err(ApiError::param(other, "unknown parameter; use crs or f")),
+        }
+    }
+    Ok(crs)
+}
+
+/// Parses a query that takes only `f` (landing page, conformance, collections).
+pub fn plain_query(raw: &[(String, String)]) -> ApiResult<()> {
+    for (k, v) in raw {
+        match k.as_str() {
+            "f" => check_format(v)?,
+            other => return Err(ApiError::param(other, "unknown parameter; use f")),
+        }
+    }
+    Ok(())
+}
+
+/// True when a property value equals the filter text: strings exactly, numbers numerically,
+/// booleans as `true`/`false`.
+pub fn matches(value: Option<&serde_json::Value>, wanted: &str) -> bool {
+    use serde_json::Value;
+    match value {
+        Some(Value::String(s)) => s == wanted,
+        Some(Value::Number(n)) => match (n.as_f64(), wanted.parse::<f64>()) {
+            (Some(a), Ok(b)) => a == b,
+            _ => false,
+        },
+        Some(Value::Bool(b)) => wanted == if *b { "true" } else { "false" },
+        _ => false,
+    }
+}

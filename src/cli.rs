@@ -1,0 +1,60 @@
+//! The command line: `ecofoncier serve`, `ecofoncier generate`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::generate::DEFAULT_SEED;
+
+/// ecofoncier: decision support for economic land (foncier économique) in French EPCIs.
+///
+/// Serves the CNIG "Sites économiques" inventory, the communes and EPCIs of Hauts-de-France
+/// and the decision metrics through OGC API – Features, from an in-memory read model.
+#[derive(Debug, Parser)]
+#[command(name = "ecofoncier", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API (OGC API – Features under /ogc, health under /health).
+    ///
+    /// Loads every layer into memory from the embedded dataset (the crate's data/ folder,
+    /// or --data), indexes it with R-trees, then listens on --bind.
+    Serve {
+        /// Folder of the embedded dataset (GeoJSON layers in Lambert-93 and ;-CSV tables).
+        /// Defaults to the crate's own data/ folder.
+        #[arg(long, value_name = "DIR", env = "ECOFONCIER_DATA")]
+        data: Option<PathBuf>,
+        /// Address and port to listen on.
+        #[arg(
+            long,
+            value_name = "ADDR",
+            env = "ECOFONCIER_BIND",
+            default_value = "127.0.0.1:8080"
+        )]
+        bind: SocketAddr,
+        /// Worker threads (default: one per core).
+        #[arg(long, value_name = "N")]
+        workers: Option<usize>,
+    },
+    /// Generate the synthetic business layers deterministically (same seed, same bytes).
+    ///
+    /// Reads the real geography (communes.geojson, epci.geojson) from --data and writes
+    /// sites, plots, establishments, pôles, centre-bourg premises, tiers-lieux, commuting
+    /// flows and land take into --out. Every record is marked as synthetic.
+    Generate {
+        /// Random seed; the committed dataset uses the default.
+        #[arg(long, value_name = "N", default_value_t = DEFAULT_SEED)]
+        seed: u64,
+        /// Folder holding the real geography (defaults to the crate's data/ folder).
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
+        /// Output folder (defaults to --data).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+}

@@ -1,0 +1,157 @@
+//! Writing GeoJSON and CSV: geometry with a fixed precision, features one per line.
+//!
+//! Written by hand rather than through a generic serializer so that output is compact, stable
+//! byte for byte (the generator's files) and fast (features are serialized once at load).
+
+use std::io::Write;
+
+use geo::{Coord, Geometry, LineString, Polygon};
+
+/// Decimal places: 7 for degrees (about 1 cm), 2 for metres.
+#[derive(Clone, Copy, Debug)]
+pub struct Precision(pub u8);
+
+impl Precision {
+    pub const DEGREES: Precision = Precision(7);
+    pub const METRES: Precision = Precision(2);
+}
+
+fn write_num(out: &mut Vec<u8>, v: f64, p: Precision) {
+    let scale = 10f64.powi(p.0 as i32);
+    let r = (v * scale).round() / scale;
+    // `Display` for f64 prints the shortest representation that round-trips.
+    let r = if r == 0.0 { 0.0 } else { r };
+    let _ = write!(out, "{r}");
+}
+
+fn write_coord(out: &mut Vec<u8>, c: &Coord<f64>, p: Precision) {
+    out.push(b'[');
+    write_num(out, c.x, p);
+    out.push(b',');
+    write_num(out, c.y, p);
+    out.push(b']');
+}
+
+fn write_ring(out: &mut Vec<u8>, ring: &LineString<f64>, p: Precision) {
+    out.push(b'[');
+    for (i, c) in ring.0.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_coord(out, c, p);
+    }
+    out.push(b']');
+}
+
+fn write_polygon(out: &mut Vec<u8>, poly: &Polygon<f64>, p: Precision) {
+    out.push(b'[');
+    write_ring(out, poly.exterior(), p);
+    for hole in poly.interiors() {
+        out.push(b',');
+        write_ring(out, hole, p);
+    }
+    out.push(b']');
+}
+
+/// Writes a GeoJSON geometry object.
+pub fn write_geometry(out: &mut Vec<u8>, geom: &Geometry<f64>, p: Precision) {
+    match geom {
+        Geometry::Point(pt) => {
+            out.extend_from_slice(br#"{"type":"Point","coordinates":"#);
+            write_coord(out, &pt.0, p);
+        }
+        Geometry::MultiPoint(mp) => {
+            out.extend_from_slice(br#"{"type":"MultiPoint","coordinates":["#);
+            for (i, pt) in mp.0.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_coord(out, &pt.0, p);
+            }
+            out.push(b']');
+        }
+        Geometry::LineString(ls) => {
+            out.extend_from_slice(br#"{"type":"LineString","coordinates":"#);
+            write_ring(out, ls, p);
+        }
+        Geometry::MultiLineString(mls) => {
+            out.extend_from_slice(br#"{"type":"MultiLineString","coordinates":["#);
+            for (i, ls) in mls.0.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_ring(out, ls, p);
+            }
+            out.push(b']');
+        }
+        Geometry::Polygon(poly) => {
+            out.extend_from_slice(br#"{"type":"Polygon","coordinates":"#);
+            write_polygon(out, poly, p);
+        }
+        Geometry::MultiPolygon(mp) => {
+            out.extend_from_slice(br#"{"type":"MultiPolygon","coordinates":["#);
+            for (i, poly) in mp.0.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_polygon(out, poly, p);
+            }
+            out.push(b']');
+        }
+        Geometry::Rect(r) => return write_geometry(out, &Geometry::Polygon(r.to_polygon()), p),
+        Geometry::Triangle(t) => return write_geometry(out, &Geometry::Polygon(t.to_polygon()), p),
+        Geometry::Line(l) => {
+            return write_geometry(
+                out,
+                &Geometry::LineString(LineString(vec![l.start, l.end])),
+                p,
+            )
+        }
+        Geometry::GeometryCollection(gc) => {
+            out.extend_from_slice(br#"{"type":"GeometryCollection","geometries":["#);
+            for (i, g) in gc.0.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_geometry(out, g, p);
+            }
+            out.push(b']');
+        }
+    }
+    out.push(b'}');
+}
+
+/// Writes a GeoJSON Feature: `{"type":"Feature","id":…,"geometry":…,"properties":…}`.
+pub fn write_feature(
+    out: &mut Vec<u8>,
+    id: &str,
+    geom: &Geometry<f64>,
+    properties: &serde_json::Map<String, serde_json::Value>,
+    p: Precision,
+) {
+    out.extend_from_slice(br#"{"type":"Feature","id":"#);
+    // Serializing a str or a map into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, id);
+    out.extend_from_slice(br#","geometry":"#);
+    write_geometry(out, geom, p);
+    out.extend_from_slice(br#","properties":"#);
+    let _ = serde_json::to_writer(&mut *out, properties);
+    out.push(b'}');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::polygon;
+
+    #[test]
+    fn polygon_is_valid_geojson_with_rounding() {
+        let poly = polygon![(x: 1.234_567_891, y: 2.0), (x: 3.0, y: 2.0), (x: 3.0, y: 4.0)];
+        let mut out = Vec::new();
+        write_geometry(&mut out, &Geometry::Polygon(poly), Precision(2));
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["type"], "Polygon");
+        assert_eq!(v["coordinates"][0][0][0], 1.23);
+        assert_eq!(v["coordinates"][0].as_array().unwrap().len(), 4);
+    }
+}

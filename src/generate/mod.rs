@@ -1,0 +1,102 @@
+//! `ecofoncier generate --seed N`: the synthetic business layers, made deterministically from
+//! the real geography in the data folder (same seed → byte-identical files).
+//!
+//! Every record says it is synthetic (`source_producteur = "données synthétiques
+//! ecofoncier"`); the files say so in their `source` member. Calibration figures are in each
+//! step's module documentation and are checked by `tests/generator.rs`.
+
+pub mod flows;
+pub mod land_take;
+pub mod rng;
+pub mod services;
+pub mod zones;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use crate::model::{Epci, SYNTHETIC_SOURCE};
+use crate::read_model::{derive_territory, Layer, ReadModelError};
+use crate::source::embedded::{read_layer, write_flows, write_land_take, write_layer};
+use crate::source::{Dataset, SourceError};
+
+/// The seed of the committed dataset.
+pub const DEFAULT_SEED: u64 = 2026;
+
+/// Errors of the generator.
+#[derive(Debug, thiserror::Error)]
+pub enum GenerateError {
+    #[error("while reading the geography: {0}")]
+    Source(#[from] SourceError),
+    #[error("while indexing the geography: {0}")]
+    Index(#[from] ReadModelError),
+    #[error("cannot create {0}: {1}")]
+    Io(String, std::io::Error),
+}
+
+/// What was generated.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub seed: u64,
+    pub counts: Vec<(&'static str, usize)>,
+    /// Calibrated distance-decay parameter of the commuting model, km.
+    pub commute_beta_km: f64,
+}
+
+/// Generates every synthetic layer from the geography of `geo_dir` into `out_dir`.
+pub fn generate(geo_dir: &Path, out_dir: &Path, seed: u64) -> Result<Summary, GenerateError> {
+    let mut data = Dataset {
+        communes: read_layer(geo_dir)?.0,
+        epci: read_layer(geo_dir)?.0,
+        ..Default::default()
+    };
+    derive_territory(&mut data);
+    let epci: HashMap<String, Epci> = data
+        .epci
+        .iter()
+        .map(|e| (e.record.epci_siren.clone(), e.record.clone()))
+        .collect();
+    let communes = Layer::new(data.communes)?;
+
+    let z = zones::generate(seed, &communes, &epci);
+    let mut zone_jobs: HashMap<String, u32> = HashMap::new();
+    for e in &z.etablissements {
+        *zone_jobs.entry(e.record.comm_insee.clone()).or_default() += e.record.etab_emplois;
+    }
+    let mut zone_area: HashMap<String, f64> = HashMap::new();
+    for s in &z.sites {
+        *zone_area
+            .entry(s.record.site_comm_insee.clone())
+            .or_default() += s.record.site_surf_brute;
+    }
+    let locaux = services::premises(seed, &communes);
+    let tiers_lieux = services::tiers_lieux(seed, &communes);
+    let (flows, beta) = flows::generate(&communes, &zone_jobs);
+    let land = land_take::generate(seed, &communes, &zone_area);
+
+    std::fs::create_dir_all(out_dir)
+        .map_err(|e| GenerateError::Io(out_dir.display().to_string(), e))?;
+    let note = format!("{SYNTHETIC_SOURCE} (ecofoncier generate --seed {seed})");
+    write_layer(out_dir, &z.poles, &note)?;
+    write_layer(out_dir, &z.sites, &note)?;
+    write_layer(out_dir, &z.terrains, &note)?;
+    write_layer(out_dir, &z.etablissements, &note)?;
+    write_layer(out_dir, &locaux, &note)?;
+    write_layer(out_dir, &tiers_lieux, &note)?;
+    write_flows(out_dir, &flows)?;
+    write_land_take(out_dir, &land)?;
+
+    Ok(Summary {
+        seed,
+        counts: vec![
+            ("poles", z.poles.len()),
+            ("sites", z.sites.len()),
+            ("terrains", z.terrains.len()),
+            ("etablissements", z.etablissements.len()),
+            ("locaux-commerciaux", locaux.len()),
+            ("tiers-lieux", tiers_lieux.len()),
+            ("navettes", flows.len()),
+            ("consommation_enaf", land.len()),
+        ],
+        commute_beta_km: beta,
+    })
+}

@@ -1,0 +1,238 @@
+//! The CNIG inventory tables: pôle, site, terrain (unité foncière), établissement.
+
+use serde::{Deserialize, Serialize};
+
+use super::Record;
+
+/// POLE-ECO: a group of sites with one identity (point geometry).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Pole {
+    pub pole_id: String,
+    pub pole_nom: String,
+    pub pole_vocadomi: String,
+    pub pole_identif_date: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pole_actu_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pole_nb_site: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pole_nb_etab: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pole_nb_emploi: Option<u32>,
+    /// Hectares.
+    pub pole_surface: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pole_rayonnement: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_producteur: Option<String>,
+}
+
+impl Record for Pole {
+    const COLLECTION: &'static str = "poles";
+    const FILE: &'static str = "poles.geojson";
+    fn id(&self) -> &str {
+        &self.pole_id
+    }
+}
+
+/// SITE-ECO: an economic site, usually a ZAE (MultiPolygon). Surfaces in hectares.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Site {
+    pub site_id: String,
+    pub pole_id: String,
+    pub site_nom: String,
+    pub site_type: String,
+    pub site_vocadomi: String,
+    pub site_etat: String,
+    pub site_surf_brute: f64,
+    pub site_surf_utile: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_creation_date: Option<String>,
+    pub site_identif_date: String,
+    pub site_actu_date: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_producteur: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_evol_urba: Option<String>,
+    pub site_epci_nom: String,
+    pub site_epci_siren: String,
+    pub site_comm_nom: String,
+    pub site_comm_insee: String,
+    pub site_moa_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_moa_nom: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_uf_nbre: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_uf_vacant_nbre: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_taux_vacance: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_uf_bati_nbre: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_nb_etab: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_nb_emploi: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_surf_comm_dispo: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_voca_industrielle: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_voca_commerciale: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_voca_tertiaire: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_voca_artisanale: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reseau_eau_pluviale: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reseau_eau_potable: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reseau_assainissement: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reseau_gaz: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reseau_electrique: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reseau_fibre_optique: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reseau_fret_ferroviaire: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reseau_fluvial: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desserte_tc: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desserte_route_nom: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoroute_nom: Option<String>,
+    /// Kilometres to the nearest motorway junction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoroute_echang_dist: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gare_nom: Option<String>,
+    /// Kilometres to the nearest station.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gare_dist: Option<f64>,
+}
+
+impl Record for Site {
+    const COLLECTION: &'static str = "sites";
+    const FILE: &'static str = "sites.geojson";
+    fn id(&self) -> &str {
+        &self.site_id
+    }
+}
+
+/// TERRAIN-ECO: an unité foncière of a site (Polygon). Surfaces in hectares.
+///
+/// Besides the standard's fields, two dates for the legal vacancy test (Code de l'urbanisme
+/// L318-8-2): `terr_activite_fin_date`, when the last activity liable to the CFE left the unit
+/// (absent if none ever used it, or one still does), and `terr_inoccupe_date`, since when the
+/// unit has been wholly unoccupied (absent while anything occupies it, even transitionally).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Terrain {
+    pub terr_id: String,
+    /// The site the unit belongs to; when absent the site is found by containment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terr_refcad: Option<String>,
+    pub terr_surf_brute: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terr_utile: Option<String>,
+    pub terr_identif_date: String,
+    pub terr_actu_date: String,
+    pub terr_maitrise_fonc: String,
+    pub terr_stade_amngt: String,
+    pub terr_stade_comm: String,
+    pub terr_etat_occup: String,
+    pub terr_usage: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terr_cle_en_main: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terr_activite_fin_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terr_inoccupe_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_producteur: Option<String>,
+    /// Confidential.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terr_acquereur: Option<String>,
+    /// Confidential.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terr_cession_date: Option<String>,
+    /// Confidential (euros).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terr_vente_montant: Option<f64>,
+    /// Confidential (euros per m²).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terr_m2_prix: Option<f64>,
+}
+
+impl Record for Terrain {
+    const COLLECTION: &'static str = "terrains";
+    const FILE: &'static str = "terrains.geojson";
+    const CONFIDENTIAL: &'static [&'static str] = &[
+        "terr_acquereur",
+        "terr_cession_date",
+        "terr_vente_montant",
+        "terr_m2_prix",
+    ];
+    fn id(&self) -> &str {
+        &self.terr_id
+    }
+}
+
+/// ETABLISSEMENT: an establishment settled on a unit (Point).
+///
+/// Besides the standard's fields: `etab_emplois` (jobs, a number where the standard only has
+/// the INSEE size band), `etab_implantation_date` (when it settled on the unit) and
+/// `etab_implantation_mode` (`construction neuve` or `réhabilitation`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[allow(non_snake_case)]
+pub struct Etablissement {
+    pub SIRET: String,
+    pub SIREN: String,
+    pub terr_id: String,
+    pub etab_raison_sociale: String,
+    pub etab_nat_juridique: String,
+    pub etab_nom: String,
+    pub epci_nom: String,
+    pub epci_siren: String,
+    pub comm_nom: String,
+    pub comm_insee: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etab_siege: Option<String>,
+    pub etab_creation_date: String,
+    pub etab_identif_date: String,
+    pub etab_actu_date: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etab_actif: Option<String>,
+    pub etab_activite_code: String,
+    pub etab_activite_libelle: String,
+    pub etab_effectif_code: String,
+    pub etab_effectif_libelle: String,
+    pub etab_effectif_annee: String,
+    pub etab_source_info: String,
+    pub geocodage_qualite: String,
+    pub etab_emplois: u32,
+    pub etab_implantation_date: String,
+    pub etab_implantation_mode: String,
+    /// Confidential (occupant contact).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etab_contact_mail: Option<String>,
+    /// Confidential (occupant contact).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etab_contact_tel: Option<String>,
+}
+
+impl Record for Etablissement {
+    const COLLECTION: &'static str = "etablissements";
+    const FILE: &'static str = "etablissements.geojson";
+    const CONFIDENTIAL: &'static [&'static str] = &["etab_contact_mail", "etab_contact_tel"];
+    fn id(&self) -> &str {
+        &self.SIRET
+    }
+}

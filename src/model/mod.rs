@@ -1,0 +1,51 @@
+//! Domain types on the CNIG "Sites économiques" standard (v2024-10, schema 1.0.1).
+//!
+//! Field names are the standard's French names, as EPCIs know them. Fields the standard does
+//! not have but the metrics need are named in the same style and listed in each type's doc.
+//! Geometry is kept beside the attributes in [`Feature`], always in Lambert-93 (EPSG:2154).
+
+pub mod codes;
+pub mod inventory;
+pub mod services;
+pub mod tables;
+pub mod territory;
+
+use geo::Geometry;
+use serde::{de::DeserializeOwned, Serialize};
+
+pub use inventory::{Etablissement, Pole, Site, Terrain};
+pub use services::{LocalCommercial, TiersLieu};
+pub use tables::{CommuteFlow, LandTake};
+pub use territory::{Commune, Epci, TerritoryClass};
+
+/// The value every synthetic record carries in `source_producteur`.
+pub const SYNTHETIC_SOURCE: &str = "données synthétiques ecofoncier";
+
+/// A record of one layer: its attributes, serialized with the standard's field names.
+pub trait Record: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
+    /// The OGC API collection id.
+    const COLLECTION: &'static str;
+    /// The layer's file in the data folder.
+    const FILE: &'static str;
+    /// Fields that are personal or confidential (RGPD, CNIG §3.4): never served publicly.
+    const CONFIDENTIAL: &'static [&'static str] = &[];
+    /// Stable identifier, unique in the layer.
+    fn id(&self) -> &str;
+}
+
+/// A record with its Lambert-93 geometry.
+#[derive(Clone, Debug)]
+pub struct Feature<R> {
+    pub geometry: Geometry<f64>,
+    pub record: R,
+}
+
+/// `oui`/`non` fields of the standard.
+pub fn oui_non(b: bool) -> String {
+    if b { "oui" } else { "non" }.to_string()
+}
+
+/// True when a CNIG `oui`/`non` field says `oui`.
+pub fn is_oui(value: &Option<String>) -> bool {
+    value.as_deref() == Some("oui")
+}

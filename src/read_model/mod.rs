@@ -1,0 +1,241 @@
+//! The in-memory read model: every layer with its R-tree, the tables, and each layer's
+//! features serialized once as CRS84 GeoJSON for serving. All reads and metrics use it.
+
+pub mod layer;
+pub mod served;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use geo::{Area, Geometry, Polygon};
+
+use crate::model::{
+    Commune, CommuteFlow, Epci, Etablissement, LandTake, LocalCommercial, Pole, Record, Site,
+    Terrain, TerritoryClass, TiersLieu,
+};
+use crate::source::Dataset;
+
+pub use layer::Layer;
+pub use served::Served;
+
+/// Errors of the read model.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadModelError {
+    #[error("layer `{0}`: duplicate id `{1}`")]
+    DuplicateId(&'static str, String),
+    #[error("layer `{0}`: feature `{1}` has an empty geometry")]
+    EmptyGeometry(&'static str, String),
+    #[error("layer `{0}`: feature `{1}`: {2}")]
+    Serve(&'static str, String, String),
+}
+
+pub type ReadModelResult<T> = Result<T, ReadModelError>;
+
+/// Geometry access and spatial queries of a layer, whatever its record type.
+pub trait SpatialIndex: Send + Sync {
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    fn geometry(&self, index: usize) -> &Geometry<f64>;
+    /// Indices of the features whose geometry intersects `area` (Lambert-93), ascending.
+    fn intersecting(&self, area: &Polygon<f64>) -> Vec<usize>;
+}
+
+impl<R: Record> SpatialIndex for Layer<R> {
+    fn len(&self) -> usize {
+        Layer::len(self)
+    }
+    fn geometry(&self, index: usize) -> &Geometry<f64> {
+        &self.get(index).geometry
+    }
+    fn intersecting(&self, area: &Polygon<f64>) -> Vec<usize> {
+        Layer::intersecting(self, area)
+    }
+}
+
+/// What was loaded and how long it took.
+#[derive(Clone, Debug)]
+pub struct LoadReport {
+    pub counts: Vec<(&'static str, usize)>,
+    pub elapsed: Duration,
+}
+
+impl std::fmt::Display for LoadReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self
+            .counts
+            .iter()
+            .map(|(name, n)| format!("{n} {name}"))
+            .collect();
+        write!(
+            f,
+            "{} in {:.0} ms",
+            parts.join(", "),
+            self.elapsed.as_secs_f64() * 1e3
+        )
+    }
+}
+
+/// The whole read model.
+pub struct ReadModel {
+    pub communes: Layer<Commune>,
+    pub epci: Layer<Epci>,
+    pub poles: Layer<Pole>,
+    pub sites: Layer<Site>,
+    pub terrains: Layer<Terrain>,
+    pub etablissements: Layer<Etablissement>,
+    pub locaux: Layer<LocalCommercial>,
+    pub tiers_lieux: Layer<TiersLieu>,
+    pub flows: Vec<CommuteFlow>,
+    pub land_take: Vec<LandTake>,
+    pub attribution: String,
+    served: Vec<Served>,
+    pub report: LoadReport,
+}
+
+/// Square metres per hectare.
+pub const M2_PER_HA: f64 = 10_000.0;
+
+impl ReadModel {
+    /// Indexes a dataset: derives the communes' and EPCIs' areas, densities and rural/urban
+    /// classes, builds the R-trees and serializes every feature once for serving.
+    pub fn build(mut data: Dataset) -> ReadModelResult<ReadModel> {
+        let started = Instant::now();
+        derive_territory(&mut data);
+        let communes = Layer::new(data.communes)?;
+        let epci = Layer::new(data.epci)?;
+        let poles = Layer::new(data.poles)?;
+        let sites = Layer::new(data.sites)?;
+        let terrains = Layer::new(data.terrains)?;
+        let etablissements = Layer::new(data.etablissements)?;
+        let locaux = Layer::new(data.locaux)?;
+        let tiers_lieux = Layer::new(data.tiers_lieux)?;
+
+        let attribution = data.attribution;
+        let served = std::thread::scope(|s| {
+            let a = s.spawn(|| {
+                Ok::<_, ReadModelError>(vec![
+                    Served::build(&epci, &attribution)?,
+                    Served::build(&communes, &attribution)?,
+                    Served::build(&poles, &attribution)?,
+                    Served::build(&sites, &attribution)?,
+                ])
+            });
+            let b = s.spawn(|| {
+                Ok::<_, ReadModelError>(vec![
+                    Served::build(&terrains, &attribution)?,
+                    Served::build(&etablissements, &attribution)?,
+                    Served::build(&locaux, &attribution)?,
+                    Served::build(&tiers_lieux, &attribution)?,
+                ])
+            });
+            let mut all = a.join().expect("serializer thread panicked")?;
+            all.extend(b.join().expect("serializer thread panicked")?);
+            Ok::<_, ReadModelError>(all)
+        })?;
+
+        let counts = vec![
+            ("communes", communes.len()),
+            ("EPCI", epci.len()),
+            ("pôles", poles.len()),
+            ("sites", sites.len()),
+            ("terrains", terrains.len()),
+            ("établissements", etablissements.len()),
+            ("locaux commerciaux", locaux.len()),
+            ("tiers-lieux", tiers_lieux.len()),
+            ("flux domicile-travail", data.flows.len()),
+            ("lignes de consommation ENAF", data.land_take.len()),
+        ];
+        Ok(ReadModel {
+            communes,
+            epci,
+            poles,
+            sites,
+            terrains,
+            etablissements,
+            locaux,
+            tiers_lieux,
+            flows: data.flows,
+            land_take: data.land_take,
+            attribution,
+            served,
+            report: LoadReport {
+                counts,
+                elapsed: started.elapsed(),
+            },
+        })
+    }
+
+    /// The served collections, in the order of the `/ogc/collections` document.
+    pub fn collections(&self) -> &[Served] {
+        &self.served
+    }
+
+    /// A served collection and its spatial index, by OGC collection id.
+    pub fn collection(&self, id: &str) -> Option<(&Served, &dyn SpatialIndex)> {
+        let served = self.served.iter().find(|s| s.id == id)?;
+        let index: &dyn SpatialIndex = match id {
+            Commune::COLLECTION => &self.communes,
+            Epci::COLLECTION => &self.epci,
+            Pole::COLLECTION => &self.poles,
+            Site::COLLECTION => &self.sites,
+            Terrain::COLLECTION => &self.terrains,
+            Etablissement::COLLECTION => &self.etablissements,
+            LocalCommercial::COLLECTION => &self.locaux,
+            TiersLieu::COLLECTION => &self.tiers_lieux,
+            _ => return None,
+        };
+        Some((served, index))
+    }
+}
+
+/// Fills the derived fields of communes and EPCIs: area (ha, planar in Lambert-93),
+/// density (inhabitants/km²), EPCI name, regional population, urban share and class
+/// ([`TerritoryClass::of_commune`], [`TerritoryClass::of_epci`]).
+pub fn derive_territory(data: &mut Dataset) {
+    let epci_names: HashMap<String, String> = data
+        .epci
+        .iter()
+        .map(|e| (e.record.epci_siren.clone(), e.record.epci_nom.clone()))
+        .collect();
+    let mut pop: HashMap<String, (u64, u64)> = HashMap::new();
+    for c in &mut data.communes {
+        let area_m2 = c.geometry.unsigned_area();
+        let area_km2 = area_m2 / 1e6;
+        let r = &mut c.record;
+        r.surface_ha = (area_m2 / M2_PER_HA * 100.0).round() / 100.0;
+        r.densite_hab_km2 = if area_km2 > 0.0 {
+            (r.population as f64 / area_km2 * 10.0).round() / 10.0
+        } else {
+            0.0
+        };
+        r.classe = TerritoryClass::of_commune(r.population, area_km2);
+        if let Some(n) = epci_names.get(&r.epci_siren) {
+            r.epci_nom = n.clone();
+        }
+        let e = pop.entry(r.epci_siren.clone()).or_default();
+        e.1 += r.population as u64;
+        if r.classe == TerritoryClass::Urbain {
+            e.0 += r.population as u64;
+        }
+    }
+    for e in &mut data.epci {
+        let area_m2 = e.geometry.unsigned_area();
+        let r = &mut e.record;
+        let (urban, total) = pop.get(&r.epci_siren).copied().unwrap_or_default();
+        r.population_region = total;
+        r.surface_ha = (area_m2 / M2_PER_HA * 100.0).round() / 100.0;
+        r.densite_hab_km2 = if area_m2 > 0.0 {
+            (total as f64 / (area_m2 / 1e6) * 10.0).round() / 10.0
+        } else {
+            0.0
+        };
+        r.part_population_urbaine = if total > 0 {
+            (urban as f64 / total as f64 * 1000.0).round() / 1000.0
+        } else {
+            0.0
+        };
+        r.classe = TerritoryClass::of_epci(urban, total);
+    }
+}

@@ -1,0 +1,316 @@
+//! The embedded dataset: GeoJSON layers (Lambert-93) and `;`-CSV tables in a folder,
+//! `data/` of the crate by default. Also writes that format (used by `ecofoncier generate`).
+//!
+//! A file may be stored gzip-compressed with a `.gz` suffix (the generated layers are: they
+//! are large and compress tenfold); the loader takes `NAME` or else `NAME.gz`.
+
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::format::{write_feature, Precision};
+use crate::model::{CommuteFlow, Feature, LandTake, Record};
+
+use super::{Dataset, Source, SourceError, SourceResult};
+
+/// The crate's own `data/` folder, where the committed dataset lives.
+pub fn default_data_dir() -> PathBuf {
+    let compiled = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/data"));
+    if compiled.join("communes.geojson").exists() {
+        compiled
+    } else {
+        PathBuf::from("data")
+    }
+}
+
+/// Loads the layers from GeoJSON files and the tables from `;`-CSV files of a folder.
+#[derive(Clone, Debug)]
+pub struct EmbeddedSource {
+    pub dir: PathBuf,
+}
+
+impl EmbeddedSource {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        EmbeddedSource { dir: dir.into() }
+    }
+
+    /// Loads everything synchronously.
+    pub fn load_sync(&self) -> SourceResult<Dataset> {
+        let (communes, attribution) = read_layer(&self.dir)?;
+        Ok(Dataset {
+            communes,
+            epci: read_layer(&self.dir)?.0,
+            poles: read_layer(&self.dir)?.0,
+            sites: read_layer(&self.dir)?.0,
+            terrains: read_layer(&self.dir)?.0,
+            etablissements: read_layer(&self.dir)?.0,
+            locaux: read_layer(&self.dir)?.0,
+            tiers_lieux: read_layer(&self.dir)?.0,
+            flows: read_flows(&self.dir)?,
+            land_take: read_land_take(&self.dir)?,
+            attribution,
+        })
+    }
+}
+
+impl Source for EmbeddedSource {
+    fn describe(&self) -> String {
+        format!("embedded dataset in {}", self.dir.display())
+    }
+
+    async fn load(&self) -> SourceResult<Dataset> {
+        self.load_sync()
+    }
+}
+
+#[derive(Deserialize)]
+struct RawCollection {
+    #[serde(default)]
+    attribution: Option<String>,
+    features: Vec<RawFeature>,
+}
+
+#[derive(Deserialize)]
+struct RawFeature {
+    geometry: Option<geojson::Geometry>,
+    properties: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+fn read(path: &Path) -> SourceResult<Vec<u8>> {
+    fs::read(path).map_err(|source| SourceError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Reads `dir/name`, or else `dir/name.gz` decompressed; returns the path read and the bytes.
+pub fn read_data_file(dir: &Path, name: &str) -> SourceResult<(PathBuf, Vec<u8>)> {
+    let plain = dir.join(name);
+    if plain.exists() {
+        return Ok((plain.clone(), read(&plain)?));
+    }
+    let gz = dir.join(format!("{name}.gz"));
+    let compressed = read(&gz)?;
+    let mut bytes = Vec::with_capacity(compressed.len() * 10);
+    flate2::read::GzDecoder::new(&compressed[..])
+        .read_to_end(&mut bytes)
+        .map_err(|source| SourceError::Io {
+            path: gz.clone(),
+            source,
+        })?;
+    Ok((gz, bytes))
+}
+
+/// Reads the GeoJSON file of layer `R` in `dir`; returns its features and attribution.
+pub fn read_layer<R: Record>(dir: &Path) -> SourceResult<(Vec<Feature<R>>, String)> {
+    let (path, bytes) = read_data_file(dir, R::FILE)?;
+    parse_layer(&bytes, &path)
+}
+
+/// Parses a GeoJSON FeatureCollection (Lambert-93) into typed features.
+pub fn parse_layer<R: Record>(
+    bytes: &[u8],
+    path: &Path,
+) -> SourceResult<(Vec<Feature<R>>, String)> {
+    let raw: RawCollection = serde_json::from_slice(bytes).map_err(|e| SourceError::GeoJson {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    let mut out = Vec::with_capacity(raw.features.len());
+    for (index, f) in raw.features.into_iter().enumerate() {
+        let err = |message: String| SourceError::Feature {
+            path: path.to_path_buf(),
+            index,
+            message,
+        };
+        let geometry = f.geometry.ok_or_else(|| err("no geometry".into()))?;
+        let geometry = geo::Geometry::<f64>::try_from(&geometry).map_err(|e| err(e.to_string()))?;
+        let props = serde_json::Value::Object(f.properties.unwrap_or_default());
+        let record: R = serde_json::from_value(props).map_err(|e| err(e.to_string()))?;
+        out.push(Feature { geometry, record });
+    }
+    Ok((out, raw.attribution.unwrap_or_default()))
+}
+
+/// Writes layer `R` as a gzip-compressed GeoJSON FeatureCollection in Lambert-93
+/// (`NAME.gz`), one feature per line. `note` goes to the collection's `source` member
+/// (e.g. "données synthétiques …").
+pub fn write_layer<R: Record>(dir: &Path, features: &[Feature<R>], note: &str) -> SourceResult<()> {
+    let path = dir.join(format!("{}.gz", R::FILE));
+    let mut out = Vec::with_capacity(features.len() * 512);
+    out.extend_from_slice(br#"{"type":"FeatureCollection","name":"#);
+    let _ = serde_json::to_writer(&mut out, R::COLLECTION);
+    out.extend_from_slice(
+        br#","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::2154"}},"source":"#,
+    );
+    let _ = serde_json::to_writer(&mut out, note);
+    out.extend_from_slice(b",\"features\":[\n");
+    for (i, f) in features.iter().enumerate() {
+        let props = match serde_json::to_value(&f.record) {
+            Ok(serde_json::Value::Object(m)) => m,
+            _ => serde_json::Map::new(),
+        };
+        write_feature(
+            &mut out,
+            f.record.id(),
+            &f.geometry,
+            &props,
+            Precision::METRES,
+        );
+        if i + 1 < features.len() {
+            out.push(b',');
+        }
+        out.push(b'\n');
+    }
+    out.extend_from_slice(b"]}\n");
+    write_file(&path, &out)
+}
+
+/// Writes `bytes` gzip-compressed (header without timestamp or name: the output depends
+/// only on the bytes).
+fn write_file(path: &Path, bytes: &[u8]) -> SourceResult<()> {
+    let io = |source| SourceError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let f = fs::File::create(path).map_err(io)?;
+    let mut gz = flate2::GzBuilder::new()
+        .mtime(0)
+        .write(f, flate2::Compression::best());
+    gz.write_all(bytes).map_err(io)?;
+    gz.finish().map_err(io)?;
+    Ok(())
+}
+
+/// A CSV data row: its line number and its cells.
+type CsvRow = (usize, Vec<String>);
+
+fn csv_rows(dir: &Path, name: &str, header: &str) -> SourceResult<(PathBuf, Vec<CsvRow>)> {
+    let (path, bytes) = read_data_file(dir, name)?;
+    let path = path.as_path();
+    let text = String::from_utf8(bytes).map_err(|e| SourceError::Csv {
+        path: path.to_path_buf(),
+        line: 0,
+        message: e.to_string(),
+    })?;
+    let mut lines = text.lines().enumerate();
+    match lines.next() {
+        Some((_, h)) if h.trim_end() == header => {}
+        other => {
+            return Err(SourceError::Csv {
+                path: path.to_path_buf(),
+                line: 1,
+                message: format!(
+                    "expected header `{header}`, found `{}`",
+                    other.map(|(_, h)| h).unwrap_or("")
+                ),
+            })
+        }
+    }
+    let n = header.split(';').count();
+    let mut rows = Vec::new();
+    for (i, line) in lines {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let cells: Vec<String> = line.split(';').map(str::to_string).collect();
+        if cells.len() != n {
+            return Err(SourceError::Csv {
+                path: path.to_path_buf(),
+                line: i + 1,
+                message: format!("expected {n} fields, found {}", cells.len()),
+            });
+        }
+        rows.push((i + 1, cells));
+    }
+    Ok((path.to_path_buf(), rows))
+}
+
+fn parse_cell<T: std::str::FromStr>(
+    path: &Path,
+    line: usize,
+    name: &str,
+    v: &str,
+) -> SourceResult<T>
+where
+    T::Err: std::fmt::Display,
+{
+    v.parse().map_err(|e: T::Err| SourceError::Csv {
+        path: path.to_path_buf(),
+        line,
+        message: format!("field `{name}`: `{v}`: {e}"),
+    })
+}
+
+/// Reads the commuting flows table of `dir`.
+pub fn read_flows(dir: &Path) -> SourceResult<Vec<CommuteFlow>> {
+    let (path, rows) = csv_rows(dir, CommuteFlow::FILE, CommuteFlow::HEADER)?;
+    let path = path.as_path();
+    rows.into_iter()
+        .map(|(line, c)| {
+            Ok(CommuteFlow {
+                actifs: parse_cell(path, line, "actifs", &c[2])?,
+                commune_residence: c[0].clone(),
+                commune_travail: c[1].clone(),
+            })
+        })
+        .collect()
+}
+
+/// Reads the land-take table of `dir`.
+pub fn read_land_take(dir: &Path) -> SourceResult<Vec<LandTake>> {
+    let (path, rows) = csv_rows(dir, LandTake::FILE, LandTake::HEADER)?;
+    let path = path.as_path();
+    rows.into_iter()
+        .map(|(line, c)| {
+            let num = |i: usize, name: &str| parse_cell::<f64>(path, line, name, &c[i]);
+            Ok(LandTake {
+                code_insee: c[0].clone(),
+                annee: parse_cell(path, line, "annee", &c[1])?,
+                activite_m2: num(2, "activite_m2")?,
+                habitat_m2: num(3, "habitat_m2")?,
+                mixte_m2: num(4, "mixte_m2")?,
+                route_m2: num(5, "route_m2")?,
+                ferroviaire_m2: num(6, "ferroviaire_m2")?,
+                inconnu_m2: num(7, "inconnu_m2")?,
+            })
+        })
+        .collect()
+}
+
+/// Writes the commuting flows table.
+pub fn write_flows(dir: &Path, flows: &[CommuteFlow]) -> SourceResult<()> {
+    let mut out = Vec::with_capacity(flows.len() * 24);
+    let _ = writeln!(out, "{}", CommuteFlow::HEADER);
+    for f in flows {
+        let _ = writeln!(
+            out,
+            "{};{};{}",
+            f.commune_residence, f.commune_travail, f.actifs
+        );
+    }
+    write_file(&dir.join(format!("{}.gz", CommuteFlow::FILE)), &out)
+}
+
+/// Writes the land-take table (m² rounded to the unit).
+pub fn write_land_take(dir: &Path, rows: &[LandTake]) -> SourceResult<()> {
+    let mut out = Vec::with_capacity(rows.len() * 48);
+    let _ = writeln!(out, "{}", LandTake::HEADER);
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "{};{};{};{};{};{};{};{}",
+            r.code_insee,
+            r.annee,
+            r.activite_m2.round(),
+            r.habitat_m2.round(),
+            r.mixte_m2.round(),
+            r.route_m2.round(),
+            r.ferroviaire_m2.round(),
+            r.inconnu_m2.round()
+        );
+    }
+    write_file(&dir.join(format!("{}.gz", LandTake::FILE)), &out)
+}

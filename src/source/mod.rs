@@ -1,0 +1,64 @@
+//! Where the read model's data comes from. Every source yields one [`Dataset`] behind the
+//! [`Source`] trait: the embedded files of `data/` now; PostGIS behind the same trait.
+
+pub mod embedded;
+
+use std::path::PathBuf;
+
+use crate::model::{
+    Commune, CommuteFlow, Epci, Etablissement, Feature, LandTake, LocalCommercial, Pole, Site,
+    Terrain, TiersLieu,
+};
+
+pub use embedded::EmbeddedSource;
+
+/// Errors of the sources.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: invalid GeoJSON: {message}")]
+    GeoJson { path: PathBuf, message: String },
+    #[error("{path}: feature {index}: {message}")]
+    Feature {
+        path: PathBuf,
+        index: usize,
+        message: String,
+    },
+    #[error("{path}: line {line}: {message}")]
+    Csv {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+}
+
+pub type SourceResult<T> = Result<T, SourceError>;
+
+/// Every layer and table, as loaded, before indexing.
+#[derive(Clone, Debug, Default)]
+pub struct Dataset {
+    pub communes: Vec<Feature<Commune>>,
+    pub epci: Vec<Feature<Epci>>,
+    pub poles: Vec<Feature<Pole>>,
+    pub sites: Vec<Feature<Site>>,
+    pub terrains: Vec<Feature<Terrain>>,
+    pub etablissements: Vec<Feature<Etablissement>>,
+    pub locaux: Vec<Feature<LocalCommercial>>,
+    pub tiers_lieux: Vec<Feature<TiersLieu>>,
+    pub flows: Vec<CommuteFlow>,
+    pub land_take: Vec<LandTake>,
+    /// Attribution of the real geography.
+    pub attribution: String,
+}
+
+/// A loader of the whole dataset.
+pub trait Source {
+    /// What the source is, for the startup message.
+    fn describe(&self) -> String;
+    /// Loads every layer and table.
+    fn load(&self) -> impl std::future::Future<Output = SourceResult<Dataset>> + Send;
+}
