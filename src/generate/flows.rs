@@ -6,9 +6,9 @@
 //! employed for 6 million inhabitants); attraction `A_j = population_j^1.15 + 2 · zone_jobs_j`
 //! (jobs concentrate in towns and business zones); `T_ij = W_i · A_j · e^(−d_ij/β) /
 //! Σ_k A_k · e^(−d_ik/β)` over destinations within 60 km straight line, with `d` the commute
-//! distance of [`commute_distance_km`]. `β` is found by bisection. Each origin keeps its
-//! largest flows up to 97 % of its workers (at most 40 destinations), rescaled to `W_i` and
-//! rounded by largest remainder.
+//! distance of [`commute_distance_km`]. Each origin keeps its largest flows up to 97 % of its
+//! workers (at most 40 destinations), rescaled to `W_i` and rounded by largest remainder.
+//! `β` is found by bisection so that the median of the kept flows hits the target.
 
 use std::collections::HashMap;
 
@@ -110,18 +110,42 @@ pub fn generate(
         })
         .collect();
 
-    // Bisection on β: the median grows with β.
-    let (mut lo, mut hi) = (1.0_f64, 60.0_f64);
-    for _ in 0..22 {
-        let mid = 0.5 * (lo + hi);
-        if rural_median(&pairs, &workers, &rural, mid) < RURAL_MEDIAN_KM {
-            lo = mid;
-        } else {
-            hi = mid;
+    // Bisection on β (the median grows with β), then keep the largest flows; truncation
+    // shortens the tail, so the target is raised by the shortfall until the kept flows'
+    // median is within 0.1 km of the goal.
+    let mut target = RURAL_MEDIAN_KM;
+    let mut result = (Vec::new(), 0.0);
+    for _ in 0..6 {
+        let (mut lo, mut hi) = (1.0_f64, 80.0_f64);
+        for _ in 0..24 {
+            let mid = 0.5 * (lo + hi);
+            if rural_median(&pairs, &workers, &rural, mid) < target {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
         }
+        let beta = 0.5 * (lo + hi);
+        let (flows, realized) = keep_largest(&cs, &pairs, &workers, &rural, beta);
+        result = (flows, beta);
+        if (realized - RURAL_MEDIAN_KM).abs() < 0.1 {
+            break;
+        }
+        target += RURAL_MEDIAN_KM - realized;
     }
-    let beta = 0.5 * (lo + hi);
+    result
+}
 
+/// Rounds each origin's largest flows to integers; returns them and the rural median of
+/// what was kept.
+fn keep_largest(
+    cs: &[&Commune],
+    pairs: &[Vec<Pair>],
+    workers: &[f64],
+    rural: &[bool],
+    beta: f64,
+) -> (Vec<CommuteFlow>, f64) {
+    let mut hist = vec![0.0; (MAX_STRAIGHT_KM * 2.0 / BIN_KM) as usize];
     let mut flows = Vec::new();
     let mut s = Vec::new();
     for (i, ps) in pairs.iter().enumerate() {
@@ -158,6 +182,12 @@ pub fn generate(
             ints[k] += 1;
             rest -= 1;
         }
+        if rural[i] {
+            for (&k, &n) in kept.iter().zip(&ints) {
+                let bin = ((ps[k].km as f64 / BIN_KM) as usize).min(hist.len() - 1);
+                hist[bin] += n as f64;
+            }
+        }
         let mut rows: Vec<CommuteFlow> = kept
             .iter()
             .zip(ints)
@@ -171,5 +201,5 @@ pub fn generate(
         rows.sort_by(|a, b| a.commune_travail.cmp(&b.commune_travail));
         flows.extend(rows);
     }
-    (flows, beta)
+    (flows, median_from_hist(&hist))
 }

@@ -404,6 +404,7 @@ pub fn generate(seed: u64, communes: &Layer<Commune>, epci: &HashMap<String, Epc
                 0,
                 &mut leaves,
             );
+            let site_polygon = outline_of(&frame, &leaves);
             let mut plots: Vec<PlotDraft> = leaves
                 .into_iter()
                 .map(|l| PlotDraft {
@@ -465,7 +466,7 @@ pub fn generate(seed: u64, communes: &Layer<Commune>, epci: &HashMap<String, Epc
                     surf_utile += plot.area_ha;
                 }
                 uf_total += 1;
-                if is_legally_vacant(&terr, inv.year) {
+                if terr.is_legally_vacant(inv.year) {
                     uf_vacant_legal += 1;
                 }
                 if matches!(
@@ -586,7 +587,7 @@ pub fn generate(seed: u64, communes: &Layer<Commune>, epci: &HashMap<String, Epc
                 )),
             };
             sites.push(Feature {
-                geometry: Geometry::MultiPolygon(MultiPolygon(vec![outline])),
+                geometry: Geometry::MultiPolygon(MultiPolygon(vec![site_polygon])),
                 record: site,
             });
         }
@@ -641,6 +642,41 @@ fn fits(f: &Frame, communes: &Layer<Commune>, placed: &RTree<Placed>) -> bool {
     placed
         .locate_in_envelope_intersecting(&search)
         .all(|p| Euclidean.distance(&p.polygon, &poly) >= gap)
+}
+
+/// The site's outline through every plot corner on its boundary, so that the plots tile it
+/// exactly even after coordinates are rounded (shared vertices round alike).
+fn outline_of(frame: &Frame, leaves: &[[f64; 4]]) -> Polygon<f64> {
+    let (w, h) = (frame.w, frame.h);
+    let mut bottom = vec![0.0, w];
+    let mut right = vec![0.0, h];
+    let mut top = vec![0.0, w];
+    let mut left = vec![0.0, h];
+    for l in leaves {
+        if l[1] == 0.0 {
+            bottom.extend([l[0], l[2]]);
+        }
+        if l[2] == w {
+            right.extend([l[1], l[3]]);
+        }
+        if l[3] == h {
+            top.extend([l[0], l[2]]);
+        }
+        if l[0] == 0.0 {
+            left.extend([l[1], l[3]]);
+        }
+    }
+    for v in [&mut bottom, &mut right, &mut top, &mut left] {
+        v.sort_by(f64::total_cmp);
+        v.dedup();
+    }
+    let mut ring: Vec<(f64, f64)> = Vec::new();
+    ring.extend(bottom.iter().map(|&x| (x, 0.0)));
+    ring.extend(right.iter().skip(1).map(|&y| (w, y)));
+    ring.extend(top.iter().rev().skip(1).map(|&x| (x, h)));
+    ring.extend(left.iter().rev().skip(1).map(|&y| (0.0, y)));
+    let world: Vec<(f64, f64)> = ring.iter().map(|&(x, y)| frame.world(x, y)).collect();
+    Polygon::new(LineString::from(world), vec![])
 }
 
 fn split(rng: &mut Rng, r: [f64; 4], target_m2: f64, depth: u32, out: &mut Vec<[f64; 4]>) {
@@ -828,23 +864,6 @@ fn fill_status(
             }
         }
     }
-}
-
-/// The legal vacancy test of Code de l'urbanisme L318-8-2, as the generator applies it to
-/// fill `site_uf_vacant_nbre`: a unit is vacant at 1 January of `year` when a CFE-liable
-/// activity left it at least two years before (`terr_activite_fin_date` ≤ 1 January of
-/// `year − 2`) and it has stayed wholly unoccupied since (`terr_inoccupe_date` set, and also
-/// ≤ that date).
-pub fn is_legally_vacant(t: &Terrain, year: i32) -> bool {
-    let limit = Date::jan1(year - 2);
-    let before = |d: &Option<String>| {
-        d.as_deref()
-            .and_then(|s| Date::parse(s).ok())
-            .is_some_and(|d| d <= limit)
-    };
-    t.terr_etat_occup != codes::OCCUPE
-        && before(&t.terr_activite_fin_date)
-        && before(&t.terr_inoccupe_date)
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Record;
+use super::{codes, Record};
+use crate::date::Date;
 
 /// POLE-ECO: a group of sites with one identity (point geometry).
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -171,6 +172,26 @@ pub struct Terrain {
     pub terr_m2_prix: Option<f64>,
 }
 
+impl Terrain {
+    /// The legal vacancy test of Code de l'urbanisme L318-8-2 for the tax year `year`: the
+    /// unit is vacant when no activity liable to the CFE has used it for at least two years
+    /// at 1 January of `year` (`terr_activite_fin_date` ≤ 1 January of `year − 2`) and it has
+    /// stayed wholly unoccupied over that period (`terr_inoccupe_date` set and also ≤ that
+    /// date). A never-used unit (no activity end date) is not vacant in this sense, nor is
+    /// one occupied, even transitionally; `terr_etat_occup = vacant` alone is not the test.
+    pub fn is_legally_vacant(&self, year: i32) -> bool {
+        let limit = Date::jan1(year - 2);
+        let on_or_before = |d: &Option<String>| {
+            d.as_deref()
+                .and_then(|s| Date::parse(s).ok())
+                .is_some_and(|d| d <= limit)
+        };
+        self.terr_etat_occup != codes::OCCUPE
+            && on_or_before(&self.terr_activite_fin_date)
+            && on_or_before(&self.terr_inoccupe_date)
+    }
+}
+
 impl Record for Terrain {
     const COLLECTION: &'static str = "terrains";
     const FILE: &'static str = "terrains.geojson";
@@ -234,5 +255,52 @@ impl Record for Etablissement {
     const CONFIDENTIAL: &'static [&'static str] = &["etab_contact_mail", "etab_contact_tel"];
     fn id(&self) -> &str {
         &self.SIRET
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plot(etat: &str, fin: Option<&str>, inoccupe: Option<&str>) -> Terrain {
+        Terrain {
+            terr_id: "x".into(),
+            site_id: None,
+            terr_refcad: None,
+            terr_surf_brute: 1.0,
+            terr_utile: None,
+            terr_identif_date: "2026-01-01".into(),
+            terr_actu_date: "2026-01-01".into(),
+            terr_maitrise_fonc: "commune".into(),
+            terr_stade_amngt: "viabilisé et aménagé".into(),
+            terr_stade_comm: "en vente".into(),
+            terr_etat_occup: etat.into(),
+            terr_usage: "bâti productif".into(),
+            terr_cle_en_main: None,
+            terr_activite_fin_date: fin.map(str::to_string),
+            terr_inoccupe_date: inoccupe.map(str::to_string),
+            source_producteur: None,
+            terr_acquereur: None,
+            terr_cession_date: None,
+            terr_vente_montant: None,
+            terr_m2_prix: None,
+        }
+    }
+
+    #[test]
+    fn legal_vacancy_needs_two_full_years_unoccupied() {
+        // Reference year 2026: the limit is 1 January 2024.
+        assert!(plot("vacant", Some("2024-01-01"), Some("2024-01-01")).is_legally_vacant(2026));
+        assert!(!plot("vacant", Some("2024-01-02"), Some("2024-01-02")).is_legally_vacant(2026));
+        // Activity left long ago but a transitional occupant stayed until 2025.
+        assert!(!plot("vacant", Some("2019-05-01"), Some("2025-03-01")).is_legally_vacant(2026));
+        assert!(!plot("occupation transitoire", Some("2019-05-01"), None).is_legally_vacant(2026));
+        // Never used by an activity: not vacant in the legal sense.
+        assert!(!plot("inoccupé", None, Some("2010-01-01")).is_legally_vacant(2026));
+        assert!(plot("friche", Some("2005-01-01"), Some("2005-01-01")).is_legally_vacant(2026));
+        assert!(!plot("occupé", Some("2005-01-01"), Some("2005-01-01")).is_legally_vacant(2026));
+        // The same plot becomes vacant as the reference year moves on.
+        assert!(!plot("vacant", Some("2025-06-30"), Some("2025-06-30")).is_legally_vacant(2026));
+        assert!(plot("vacant", Some("2025-06-30"), Some("2025-06-30")).is_legally_vacant(2028));
     }
 }

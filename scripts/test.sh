@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh Debian 12 machine (as root) or a developer's.
+# Installs what the tests need (GDAL's OAPIF client, PROJ's cs2cs, Python with OWSLib),
+# then runs formatting, lints and every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_needed=()
+for pkg in gdal-bin proj-bin python3-venv; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || apt_needed+=("$pkg")
+done
+if ((${#apt_needed[@]})); then
+    echo "installing ${apt_needed[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq "${apt_needed[@]}" >/dev/null
+fi
+
+venv=target/venv
+if ! "$venv/bin/python" -c "import owslib" 2>/dev/null; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "owslib==0.35.0"
+fi
+export ECOFONCIER_PYTHON="$PWD/$venv/bin/python"
+
+cargo fmt --check
+cargo clippy --all-targets --locked -- -D warnings
+cargo test --locked --no-fail-fast

@@ -1,0 +1,93 @@
+//! Standard clients against the running binary: GDAL's OAPIF driver (`ogrinfo`, `ogr2ogr`)
+//! and OWSLib. Both tools are installed by `.ci/run`; a missing tool fails the test.
+
+mod common;
+
+use std::process::Command;
+
+use common::{model, run, server, temp_dir};
+use serde_json::json;
+
+#[test]
+fn ogrinfo_lists_every_collection() {
+    let url = format!("OAPIF:{}/ogc", server());
+    let out = run(
+        Command::new("ogrinfo").args(["-ro", "-so", &url]),
+        "ogrinfo (gdal-bin)",
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for s in model().collections() {
+        assert!(
+            text.contains(&format!(": {} (", s.id)),
+            "ogrinfo misses {}:\n{text}",
+            s.id
+        );
+    }
+}
+
+/// `ogr2ogr` copies each collection completely, following `next` links page by page.
+#[test]
+fn ogr2ogr_copies_each_collection_completely() {
+    let dir = temp_dir("ogr2ogr");
+    let url = format!("OAPIF:{}/ogc", server());
+    for s in model().collections() {
+        let out_file = dir.join(format!("{}.geojson", s.id));
+        let out = run(
+            Command::new("ogr2ogr")
+                .args(["-f", "GeoJSON", "-oo", "PAGE_SIZE=2000"])
+                .arg(&out_file)
+                .args([&url, s.id]),
+            "ogr2ogr (gdal-bin)",
+        );
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            s.id,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let doc: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&out_file).unwrap()).unwrap();
+        let n = doc["features"].as_array().unwrap().len();
+        println!("ogr2ogr {}: {n} features", s.id);
+        assert_eq!(n, s.len(), "{}: copied {n} of {}", s.id, s.len());
+    }
+}
+
+#[test]
+fn owslib_lists_collections_and_reads_a_bbox() {
+    let m = model();
+    let counts: serde_json::Map<String, serde_json::Value> = m
+        .collections()
+        .iter()
+        .map(|s| (s.id.to_string(), json!(s.len())))
+        .collect();
+    // A bbox around Amiens; its plot count from the read model.
+    let bbox = [2.2, 49.85, 2.45, 49.95];
+    let served = common::get(&format!(
+        "/ogc/collections/terrains/items?bbox={},{},{},{}&limit=1",
+        bbox[0], bbox[1], bbox[2], bbox[3]
+    ))
+    .json();
+    let bbox_count = served["numberMatched"].as_u64().unwrap();
+    assert!(bbox_count > 0, "the test bbox should hold plots");
+    let expected = json!({ "counts": counts, "bbox": bbox, "bbox_count": bbox_count });
+    let python = std::env::var("ECOFONCIER_PYTHON").unwrap_or_else(|_| "python3".into());
+    let out = run(
+        Command::new(&python)
+            .arg(common::manifest_dir().join("tests/owslib_check.py"))
+            .arg(format!("{}/ogc", server()))
+            .arg(expected.to_string()),
+        "python with owslib",
+    );
+    println!("{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "OWSLib check failed (python: {python}):\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -1,0 +1,234 @@
+//! Shared test support: the real binary serving the embedded dataset on a free port (one per
+//! test binary), a minimal HTTP/1.1 client, and the in-process read model for brute-force
+//! comparisons.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use ecofoncier::read_model::ReadModel;
+use ecofoncier::source::EmbeddedSource;
+
+pub fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn data_dir() -> PathBuf {
+    manifest_dir().join("data")
+}
+
+/// `../shared/data/<rel>`: the reference data beside the project.
+pub fn shared(rel: &str) -> PathBuf {
+    let p = manifest_dir().join("../shared/data").join(rel);
+    assert!(p.exists(), "reference file {} is missing", p.display());
+    p
+}
+
+/// The read model of the embedded dataset, loaded once per test binary.
+pub fn model() -> &'static ReadModel {
+    static MODEL: OnceLock<ReadModel> = OnceLock::new();
+    MODEL.get_or_init(|| {
+        let data = EmbeddedSource::new(data_dir())
+            .load_sync()
+            .expect("embedded dataset loads");
+        ReadModel::build(data).expect("embedded dataset indexes")
+    })
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+struct Server {
+    base: String,
+    _child: ChildGuard,
+}
+
+struct ChildGuard(Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Base URL (`http://127.0.0.1:PORT`) of the binary serving the embedded dataset, started
+/// once per test binary and killed when the process exits.
+pub fn server() -> &'static str {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    &SERVER
+        .get_or_init(|| {
+            let port = free_port();
+            // The server runs under a shell that kills it when our end of its stdin closes,
+            // which happens when this test process exits (statics are never dropped).
+            let script = format!(
+                "\"$0\" serve --bind 127.0.0.1:{port} --workers 2 --data \"$1\" >/dev/null & \
+                 pid=$!; read -r _; kill $pid; wait $pid"
+            );
+            let child = Command::new("sh")
+                .arg("-c")
+                .arg(script)
+                .arg(env!("CARGO_BIN_EXE_ecofoncier"))
+                .arg(data_dir())
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect("the ecofoncier binary starts");
+            let guard = ChildGuard(child);
+            let base = format!("http://127.0.0.1:{port}");
+            let started = Instant::now();
+            loop {
+                if let Ok(r) = try_get(&base, "/health") {
+                    if r.status == 200 {
+                        break;
+                    }
+                }
+                assert!(
+                    started.elapsed() < Duration::from_secs(120),
+                    "server did not start"
+                );
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            // Leak-proof: the child dies with the test process via the guard at exit.
+            Server {
+                base,
+                _child: guard,
+            }
+        })
+        .base
+}
+
+/// An HTTP response.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body[..self.body.len().min(300)])
+            )
+        })
+    }
+}
+
+fn try_get(base: &str, path: &str) -> std::io::Result<Response> {
+    request(base, "GET", path, &[], None)
+}
+
+/// Sends one request (HTTP/1.1, `Connection: close`) and reads the whole response.
+pub fn request(
+    base: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> std::io::Result<Response> {
+    let hostport = base.trim_start_matches("http://");
+    let mut s = TcpStream::connect(hostport)?;
+    s.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if let Some(b) = body {
+        req.push_str(&format!("Content-Length: {}\r\n", b.len()));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes())?;
+    if let Some(b) = body {
+        s.write_all(b)?;
+    }
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw)?;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| std::io::Error::other("no header end"))?;
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let mut lines = head.split("\r\n");
+    let status: u16 = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| std::io::Error::other("bad status line"))?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    let chunked = headers
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
+    if chunked {
+        body = dechunk(&body);
+    }
+    Ok(Response {
+        status,
+        headers,
+        body,
+    })
+}
+
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = b.windows(2).position(|w| w == b"\r\n") {
+        let size =
+            usize::from_str_radix(String::from_utf8_lossy(&b[..eol]).trim(), 16).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        out.extend_from_slice(&b[eol + 2..eol + 2 + size]);
+        b = &b[eol + 2 + size + 2..];
+    }
+    out
+}
+
+/// GET on the shared server; panics on a transport error.
+pub fn get(path: &str) -> Response {
+    request(server(), "GET", path, &[], None).unwrap_or_else(|e| panic!("GET {path}: {e}"))
+}
+
+/// GET with extra headers.
+pub fn get_with(path: &str, headers: &[(&str, &str)]) -> Response {
+    request(server(), "GET", path, headers, None).unwrap_or_else(|e| panic!("GET {path}: {e}"))
+}
+
+/// A fresh, empty temporary folder for one test.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let p = std::env::temp_dir().join(format!("ecofoncier-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&p);
+    std::fs::create_dir_all(&p).expect("temp dir");
+    p
+}
+
+/// Runs a command, panicking with a clear message when the tool is missing.
+pub fn run(cmd: &mut Command, what: &str) -> std::process::Output {
+    cmd.output()
+        .unwrap_or_else(|e| panic!("{what} could not run ({e}); .ci/run installs it (see README)"))
+}
+
+pub fn exists(p: &Path) -> bool {
+    p.exists()
+}
