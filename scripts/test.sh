@@ -26,4 +26,4 @@ export ECOFONCIER_PYTHON="$PWD/$venv/bin/python"
 
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
-cargo test --locked --no-fail-fast
+cargo test --locked --no-fail-fast -- --show-output

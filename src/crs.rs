@@ -107,7 +107,7 @@ fn projs() -> &'static Projs {
     PROJS.get_or_init(|| Projs {
         lambert93: Proj::from_proj_string(
             "+proj=lcc +lat_0=46.5 +lon_0=3 +lat_1=49 +lat_2=44 +x_0=700000 +y_0=6600000 \
-             +ellps=GRS80 +towgs84=0,0,0,0,0,0,0 +units=m +no_defs",
+             +ellps=GRS80 +units=m +no_defs",
         )
         .expect("static Lambert-93 definition parses"),
         wgs84: Proj::from_proj_string("+proj=longlat +datum=WGS84 +no_defs")

@@ -11,6 +11,7 @@ pub mod crs;
 pub mod date;
 pub mod format;
 pub mod generate;
+pub mod metrics;
 pub mod model;
 pub mod read_model;
 pub mod source;

@@ -76,7 +76,15 @@ fn owslib_lists_collections_and_reads_a_bbox() {
     let bbox_count = served["numberMatched"].as_u64().unwrap();
     assert!(bbox_count > 0, "the test bbox should hold plots");
     let expected = json!({ "counts": counts, "bbox": bbox, "bbox_count": bbox_count });
-    let python = std::env::var("ECOFONCIER_PYTHON").unwrap_or_else(|_| "python3".into());
+    // The venv scripts/test.sh makes, unless told otherwise.
+    let venv = common::manifest_dir().join("target/venv/bin/python");
+    let python = std::env::var("ECOFONCIER_PYTHON").unwrap_or_else(|_| {
+        if venv.exists() {
+            venv.display().to_string()
+        } else {
+            "python3".into()
+        }
+    });
     let out = run(
         Command::new(&python)
             .arg(common::manifest_dir().join("tests/owslib_check.py"))

@@ -66,16 +66,19 @@ impl Source for EmbeddedSource {
 }
 
 #[derive(Deserialize)]
-struct RawCollection {
+#[serde(bound = "R: Record")]
+struct RawCollection<R> {
     #[serde(default)]
     attribution: Option<String>,
-    features: Vec<RawFeature>,
+    features: Vec<RawFeature<R>>,
 }
 
+/// A feature deserialized straight into its record type (no intermediate JSON value).
 #[derive(Deserialize)]
-struct RawFeature {
+#[serde(bound = "R: Record")]
+struct RawFeature<R> {
     geometry: Option<geojson::Geometry>,
-    properties: Option<serde_json::Map<String, serde_json::Value>>,
+    properties: R,
 }
 
 fn read(path: &Path) -> SourceResult<Vec<u8>> {
@@ -114,10 +117,11 @@ pub fn parse_layer<R: Record>(
     bytes: &[u8],
     path: &Path,
 ) -> SourceResult<(Vec<Feature<R>>, String)> {
-    let raw: RawCollection = serde_json::from_slice(bytes).map_err(|e| SourceError::GeoJson {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
+    let raw: RawCollection<R> =
+        serde_json::from_slice(bytes).map_err(|e| SourceError::GeoJson {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
     let mut out = Vec::with_capacity(raw.features.len());
     for (index, f) in raw.features.into_iter().enumerate() {
         let err = |message: String| SourceError::Feature {
@@ -127,9 +131,10 @@ pub fn parse_layer<R: Record>(
         };
         let geometry = f.geometry.ok_or_else(|| err("no geometry".into()))?;
         let geometry = geo::Geometry::<f64>::try_from(&geometry).map_err(|e| err(e.to_string()))?;
-        let props = serde_json::Value::Object(f.properties.unwrap_or_default());
-        let record: R = serde_json::from_value(props).map_err(|e| err(e.to_string()))?;
-        out.push(Feature { geometry, record });
+        out.push(Feature {
+            geometry,
+            record: f.properties,
+        });
     }
     Ok((out, raw.attribution.unwrap_or_default()))
 }

@@ -1,0 +1,243 @@
+//! The inter-EPCI comparison: one row of indicators per EPCI, medians of the rural and the
+//! urban EPCIs, and similar territories.
+
+use serde::Serialize;
+
+use crate::model::{TerritoryClass, TiersLieu};
+use crate::read_model::ReadModel;
+
+use super::Metrics;
+
+/// One EPCI's indicators (the columns of the comparison table and of its CSV export).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct EpciIndicators {
+    pub epci_siren: String,
+    pub epci_nom: String,
+    pub epci_type: String,
+    pub classe: String,
+    pub population: u64,
+    pub surface_ha: f64,
+    pub densite_hab_km2: f64,
+    pub sites: u32,
+    pub surface_zae_ha: f64,
+    pub surface_utile_ha: f64,
+    pub taux_occupation_pct: f64,
+    pub uf_nbre: u32,
+    pub uf_vacant_nbre: u32,
+    pub taux_vacance_legal: u32,
+    pub surface_en_vente_ha: f64,
+    pub etablissements_za: u32,
+    pub emplois_za: u64,
+    pub zan_reference_ha: f64,
+    pub zan_enveloppe_ha: f64,
+    pub zan_consomme_ha: f64,
+    pub zan_reste_ha: f64,
+    pub zan_part_consommee_pct: f64,
+    pub zan_projection_pct: f64,
+    pub zan_part_activite_pct: f64,
+    pub actifs_residents: u64,
+    pub emplois: u64,
+    pub emplois_pour_100_actifs: f64,
+    pub distance_mediane_km: f64,
+    pub part_travaillant_hors_epci_pct: f64,
+    pub km_jour_aller_retour: f64,
+    pub tiers_lieux: u32,
+    pub france_services: u32,
+    pub couverture_tiers_lieux_pct: f64,
+    pub locaux_commerciaux: u32,
+    pub taux_vacance_locaux_pct: f64,
+    pub commerces_installes: u32,
+}
+
+/// The numeric columns, for medians (name, getter).
+type Getter = fn(&EpciIndicators) -> f64;
+pub const NUMERIC: &[(&str, Getter)] = &[
+    ("population", |e| e.population as f64),
+    ("densite_hab_km2", |e| e.densite_hab_km2),
+    ("sites", |e| e.sites as f64),
+    ("surface_zae_ha", |e| e.surface_zae_ha),
+    ("taux_occupation_pct", |e| e.taux_occupation_pct),
+    ("taux_vacance_legal", |e| e.taux_vacance_legal as f64),
+    ("surface_en_vente_ha", |e| e.surface_en_vente_ha),
+    ("emplois_za", |e| e.emplois_za as f64),
+    ("zan_part_consommee_pct", |e| e.zan_part_consommee_pct),
+    ("zan_projection_pct", |e| e.zan_projection_pct),
+    ("zan_part_activite_pct", |e| e.zan_part_activite_pct),
+    ("emplois_pour_100_actifs", |e| e.emplois_pour_100_actifs),
+    ("distance_mediane_km", |e| e.distance_mediane_km),
+    ("part_travaillant_hors_epci_pct", |e| {
+        e.part_travaillant_hors_epci_pct
+    }),
+    ("couverture_tiers_lieux_pct", |e| {
+        e.couverture_tiers_lieux_pct
+    }),
+    ("taux_vacance_locaux_pct", |e| e.taux_vacance_locaux_pct),
+];
+
+fn r1(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
+}
+
+/// Builds every EPCI's row from the metrics already computed.
+pub fn build(model: &ReadModel, m: &Metrics) -> Vec<EpciIndicators> {
+    model
+        .epci
+        .features()
+        .iter()
+        .map(|e| {
+            let r = &e.record;
+            let id = r.epci_siren.as_str();
+            let occ = m.occupancy.epci.get(id).cloned().unwrap_or_default();
+            let zan = m.zan_epci.get(id).cloned().unwrap_or_default();
+            let com = m.commute_epci.get(id).cloned().unwrap_or_default();
+            let cov = m.coverage.epci.get(id).cloned().unwrap_or_default();
+            let prem = m.premises_epci.get(id).cloned().unwrap_or_default();
+            let zones = m.zones_epci.get(id).copied().unwrap_or_default();
+            let (tl, fs) = model
+                .tiers_lieux
+                .features()
+                .iter()
+                .filter(|t| t.record.epci_siren == id)
+                .fold((0, 0), |(a, b), t| {
+                    if t.record.tl_type == TiersLieu::FRANCE_SERVICES {
+                        (a, b + 1)
+                    } else {
+                        (a + 1, b)
+                    }
+                });
+            EpciIndicators {
+                epci_siren: r.epci_siren.clone(),
+                epci_nom: r.epci_nom.clone(),
+                epci_type: r.epci_type.clone(),
+                classe: r.classe.as_str().to_string(),
+                population: r.population_region,
+                surface_ha: r.surface_ha,
+                densite_hab_km2: r.densite_hab_km2,
+                sites: zones.sites,
+                surface_zae_ha: r1(occ.surf_brute_ha),
+                surface_utile_ha: r1(occ.surf_utile_ha),
+                taux_occupation_pct: r1(occ.taux_occupation() * 100.0),
+                uf_nbre: occ.uf_nbre,
+                uf_vacant_nbre: occ.uf_vacant_nbre,
+                taux_vacance_legal: occ.taux_vacance(),
+                surface_en_vente_ha: r1(occ.surf_en_vente_ha),
+                etablissements_za: zones.etablissements,
+                emplois_za: zones.emplois,
+                zan_reference_ha: zan.reference_ha,
+                zan_enveloppe_ha: zan.enveloppe_ha,
+                zan_consomme_ha: zan.consomme_depuis_2021_ha,
+                zan_reste_ha: zan.reste_ha,
+                zan_part_consommee_pct: zan.part_consommee_pct,
+                zan_projection_pct: zan.projection_pct,
+                zan_part_activite_pct: zan.part_activite_pct,
+                actifs_residents: com.actifs_residents,
+                emplois: com.emplois,
+                emplois_pour_100_actifs: com.emplois_pour_100_actifs,
+                distance_mediane_km: com.distance_mediane_km,
+                part_travaillant_hors_epci_pct: com.part_travaillant_hors_territoire_pct,
+                km_jour_aller_retour: com.km_jour_aller_retour,
+                tiers_lieux: tl,
+                france_services: fs,
+                couverture_tiers_lieux_pct: cov.taux_couverture_pct,
+                locaux_commerciaux: prem.locaux,
+                taux_vacance_locaux_pct: prem.taux_vacance_pct,
+                commerces_installes: prem.commerces_installes,
+            }
+        })
+        .collect()
+}
+
+/// Median of a list (mean of the two middle values for an even count).
+pub fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// Medians of every numeric column over the EPCIs of one class.
+pub fn medians(
+    rows: &[EpciIndicators],
+    class: TerritoryClass,
+) -> serde_json::Map<String, serde_json::Value> {
+    let sel: Vec<&EpciIndicators> = rows.iter().filter(|r| r.classe == class.as_str()).collect();
+    let mut out = serde_json::Map::new();
+    out.insert("epci".into(), serde_json::json!(sel.len()));
+    for (name, get) in NUMERIC {
+        out.insert(
+            (*name).into(),
+            serde_json::json!(r1(median(sel.iter().map(|r| get(r)).collect()))),
+        );
+    }
+    out
+}
+
+/// Territories similar to `siren`: same class, closest population first, then nearest
+/// (distance between the EPCIs' centroids, Lambert-93).
+pub fn similar(
+    model: &ReadModel,
+    rows: &[EpciIndicators],
+    siren: &str,
+    n: usize,
+) -> Vec<(String, String, u64, f64)> {
+    use geo::Centroid;
+    let Some(me) = rows.iter().find(|r| r.epci_siren == siren) else {
+        return Vec::new();
+    };
+    let centre = |id: &str| model.epci.by_id(id).and_then(|e| e.geometry.centroid());
+    let Some(c0) = centre(siren) else {
+        return Vec::new();
+    };
+    let mut others: Vec<(f64, f64, &EpciIndicators)> = rows
+        .iter()
+        .filter(|r| r.epci_siren != siren && r.classe == me.classe)
+        .filter_map(|r| {
+            let c = centre(&r.epci_siren)?;
+            let dpop = (r.population as f64 - me.population as f64).abs();
+            let dist = (c.x() - c0.x()).hypot(c.y() - c0.y()) / 1000.0;
+            Some((dpop, dist, r))
+        })
+        .collect();
+    others.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    others
+        .into_iter()
+        .take(n)
+        .map(|(_, d, r)| {
+            (
+                r.epci_siren.clone(),
+                r.epci_nom.clone(),
+                r.population,
+                r1(d),
+            )
+        })
+        .collect()
+}
+
+/// The rows as `;`-separated CSV, a header line first, in struct field order.
+pub fn to_csv(rows: &[EpciIndicators]) -> String {
+    let mut out = String::new();
+    for (k, r) in rows.iter().enumerate() {
+        let v = serde_json::to_value(r).unwrap_or_default();
+        let Some(obj) = v.as_object() else { continue };
+        if k == 0 {
+            out.push_str(&obj.keys().cloned().collect::<Vec<_>>().join(";"));
+            out.push('\n');
+        }
+        let cells: Vec<String> = obj
+            .values()
+            .map(|v| match v {
+                serde_json::Value::String(s) => s.replace(';', ","),
+                other => other.to_string(),
+            })
+            .collect();
+        out.push_str(&cells.join(";"));
+        out.push('\n');
+    }
+    out
+}

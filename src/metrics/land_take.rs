@@ -1,0 +1,181 @@
+//! Land take (consommation d'espaces naturels, agricoles et forestiers, ENAF) and the ZAN
+//! budget of the Climat et Résilience law (2021), per commune, EPCI and region.
+//!
+//! Source figures: yearly ENAF consumption per commune and destination (m²), year `y` being
+//! 1 January `y` → 1 January `y + 1` (Cerema "fichiers fonciers" layout).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::model::LandTake;
+
+/// First year of the reference decade (1 January 2011).
+pub const REFERENCE_FIRST: i32 = 2011;
+/// Last year of the reference decade (ends 1 January 2021): ten yearly values.
+pub const REFERENCE_LAST: i32 = 2020;
+/// First year of the 2021–2030 period (1 January 2021 → 1 January 2031).
+pub const PERIOD_FIRST: i32 = 2021;
+/// Last year of the period.
+pub const PERIOD_LAST: i32 = 2030;
+/// The communal guarantee: every commune may consume at least 1 ha over 2021–2031
+/// (law of 20 July 2023), m².
+pub const COMMUNAL_GUARANTEE_M2: f64 = 10_000.0;
+
+/// One year's consumption by destination, m².
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct YearFigures {
+    pub annee: i32,
+    pub activite_m2: f64,
+    pub habitat_m2: f64,
+    pub mixte_m2: f64,
+    pub route_m2: f64,
+    pub ferroviaire_m2: f64,
+    pub inconnu_m2: f64,
+    pub total_m2: f64,
+}
+
+impl YearFigures {
+    fn add(&mut self, r: &LandTake) {
+        self.activite_m2 += r.activite_m2;
+        self.habitat_m2 += r.habitat_m2;
+        self.mixte_m2 += r.mixte_m2;
+        self.route_m2 += r.route_m2;
+        self.ferroviaire_m2 += r.ferroviaire_m2;
+        self.inconnu_m2 += r.inconnu_m2;
+        self.total_m2 += r.total_m2();
+    }
+}
+
+/// The ZAN budget of a territory. Surfaces in hectares.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ZanBudget {
+    /// Consumption over the reference decade, 1 Jan 2011 → 1 Jan 2021 (10 yearly values).
+    pub reference_ha: f64,
+    /// Of which for economic activity.
+    pub reference_activite_ha: f64,
+    /// Allowance for 2021–2030: 50 % of the reference; for a commune at least 1 ha
+    /// (communal guarantee); for an EPCI or the region, the sum over its communes of
+    /// max(50 % of the commune's reference, 1 ha).
+    pub enveloppe_ha: f64,
+    /// 50 % of the territory's own reference, without the communal guarantee.
+    pub enveloppe_sans_garantie_ha: f64,
+    /// Consumed since 1 January 2021 (the years of the period the data covers).
+    pub consomme_depuis_2021_ha: f64,
+    /// Of which for economic activity.
+    pub consomme_activite_depuis_2021_ha: f64,
+    /// Years of the period covered by the data.
+    pub annees_observees: u32,
+    /// Allowance minus consumed (negative when exceeded).
+    pub reste_ha: f64,
+    /// Consumed / allowance, %.
+    pub part_consommee_pct: f64,
+    /// Mean yearly consumption over the last three observed years, ha/yr.
+    pub rythme_recent_ha_an: f64,
+    /// Consumption projected to 1 January 2031 at that pace: consumed + pace × years left.
+    pub projection_2031_ha: f64,
+    /// Years of the period not observed yet (to 1 January 2031).
+    pub annees_restantes: u32,
+    /// Projected consumption / allowance, %.
+    pub projection_pct: f64,
+    /// Activity's share of the consumption since 2021, %.
+    pub part_activite_pct: f64,
+    /// Activity's share of the reference decade, %.
+    pub part_activite_reference_pct: f64,
+}
+
+/// Yearly series of a set of communes, by year.
+pub fn yearly<'a>(rows: impl Iterator<Item = &'a LandTake>) -> Vec<YearFigures> {
+    let mut by_year: BTreeMap<i32, YearFigures> = BTreeMap::new();
+    for r in rows {
+        let y = by_year.entry(r.annee).or_insert_with(|| YearFigures {
+            annee: r.annee,
+            ..Default::default()
+        });
+        y.add(r);
+    }
+    by_year.into_values().collect()
+}
+
+fn pct(a: f64, b: f64) -> f64 {
+    if b > 0.0 {
+        round1(100.0 * a / b)
+    } else {
+        0.0
+    }
+}
+
+fn round1(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
+}
+
+fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
+/// The ZAN budget of the communes whose rows are `rows` (grouped by commune inside).
+///
+/// Formulas (m² → ha ÷ 10,000):
+/// - reference R = Σ consumption of years 2011…2020; activity share of R;
+/// - allowance A = Σ over communes of max(R_c / 2, 1 ha) (one commune: max(R/2, 1 ha));
+///   A₀ = R / 2 without the guarantee;
+/// - consumed C = Σ of years ≥ 2021 present; remaining A − C; used C / A;
+/// - pace p = mean of the last three observed years; years left n = 2031 − (last observed
+///   year + 1); projection to 1 January 2031 = C + p × n.
+pub fn budget<'a>(rows: impl Iterator<Item = &'a LandTake> + Clone) -> ZanBudget {
+    let mut per_commune_ref: BTreeMap<&str, f64> = BTreeMap::new();
+    for r in rows.clone() {
+        let e = per_commune_ref.entry(r.code_insee.as_str()).or_default();
+        if (REFERENCE_FIRST..=REFERENCE_LAST).contains(&r.annee) {
+            *e += r.total_m2();
+        }
+    }
+    let series = yearly(rows);
+    let reference: f64 = series
+        .iter()
+        .filter(|y| (REFERENCE_FIRST..=REFERENCE_LAST).contains(&y.annee))
+        .map(|y| y.total_m2)
+        .sum();
+    let reference_act: f64 = series
+        .iter()
+        .filter(|y| (REFERENCE_FIRST..=REFERENCE_LAST).contains(&y.annee))
+        .map(|y| y.activite_m2)
+        .sum();
+    let allowance: f64 = per_commune_ref
+        .values()
+        .map(|r| (r / 2.0).max(COMMUNAL_GUARANTEE_M2))
+        .sum();
+    let period: Vec<&YearFigures> = series
+        .iter()
+        .filter(|y| (PERIOD_FIRST..=PERIOD_LAST).contains(&y.annee))
+        .collect();
+    let consumed: f64 = period.iter().map(|y| y.total_m2).sum();
+    let consumed_act: f64 = period.iter().map(|y| y.activite_m2).sum();
+    let last3: Vec<f64> = period.iter().rev().take(3).map(|y| y.total_m2).collect();
+    let pace = if last3.is_empty() {
+        0.0
+    } else {
+        last3.iter().sum::<f64>() / last3.len() as f64
+    };
+    let last_year = period.last().map(|y| y.annee).unwrap_or(PERIOD_FIRST - 1);
+    let years_left = (PERIOD_LAST - last_year).max(0) as u32;
+    let projection = consumed + pace * years_left as f64;
+    let ha = |m2: f64| round2(m2 / 10_000.0);
+    ZanBudget {
+        reference_ha: ha(reference),
+        reference_activite_ha: ha(reference_act),
+        enveloppe_ha: ha(allowance),
+        enveloppe_sans_garantie_ha: ha(reference / 2.0),
+        consomme_depuis_2021_ha: ha(consumed),
+        consomme_activite_depuis_2021_ha: ha(consumed_act),
+        annees_observees: period.len() as u32,
+        reste_ha: ha(allowance - consumed),
+        part_consommee_pct: pct(consumed, allowance),
+        rythme_recent_ha_an: ha(pace),
+        projection_2031_ha: ha(projection),
+        annees_restantes: years_left,
+        projection_pct: pct(projection, allowance),
+        part_activite_pct: pct(consumed_act, consumed),
+        part_activite_reference_pct: pct(reference_act, reference),
+    }
+}

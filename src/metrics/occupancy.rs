@@ -1,0 +1,257 @@
+//! Occupancy and the legal vacancy rate of business zones, per site, EPCI and region, kept
+//! incrementally.
+//!
+//! Every figure is a sum over plots (unités foncières), so a plot's contribution can be taken
+//! out and put back: changing one plot touches its site, that site's EPCI and the region, in
+//! constant time ([`OccupancyIndex::replace_plot`]). Rates are derived from the sums on read.
+
+use std::collections::{BTreeMap, HashMap};
+
+use geo::{Centroid, Contains};
+use serde::Serialize;
+
+use crate::model::{codes, Feature, Site, Terrain};
+use crate::read_model::{Layer, ReadModel, M2_PER_HA};
+
+/// Additive occupancy figures of a set of plots. Surfaces in hectares.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Occupancy {
+    /// Units (unités foncières) of the zone(s): `site_uf_nbre`.
+    pub uf_nbre: u32,
+    /// Units legally vacant at 1 January of the reference year: `site_uf_vacant_nbre`.
+    pub uf_vacant_nbre: u32,
+    /// Gross surface of the units, ha.
+    pub surf_brute_ha: f64,
+    /// Useful surface: units with `terr_utile = oui`, ha (`site_surf_utile`).
+    pub surf_utile_ha: f64,
+    /// Useful surface occupied (`terr_etat_occup = occupé`), ha.
+    pub surf_occupee_ha: f64,
+    /// Surface for sale now (`en vente`, `en vente avec contraintes`), ha.
+    pub surf_en_vente_ha: f64,
+    /// Units and hectares by `terr_etat_occup`.
+    pub par_etat_occup: BTreeMap<String, CountHa>,
+    /// Units and hectares by `terr_stade_comm`.
+    pub par_stade_comm: BTreeMap<String, CountHa>,
+}
+
+/// A count of units and their surface.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct CountHa {
+    pub nombre: u32,
+    pub ha: f64,
+}
+
+impl Occupancy {
+    /// The legal vacancy rate as the CNIG standard stores it (`site_taux_vacance`): an
+    /// integer percentage, round(100 × vacant units / all units), L318-8-2 of the Code de
+    /// l'urbanisme. The standard's example: 15 units, 2 vacant → 13.
+    pub fn taux_vacance(&self) -> u32 {
+        if self.uf_nbre == 0 {
+            0
+        } else {
+            (100.0 * self.uf_vacant_nbre as f64 / self.uf_nbre as f64).round() as u32
+        }
+    }
+
+    /// Occupancy by area: occupied useful hectares / useful hectares (0–1).
+    pub fn taux_occupation(&self) -> f64 {
+        if self.surf_utile_ha > 0.0 {
+            self.surf_occupee_ha / self.surf_utile_ha
+        } else {
+            0.0
+        }
+    }
+
+    fn apply(&mut self, p: &PlotFigures, sign: f64) {
+        let s = sign as i64;
+        let add = |v: &mut u32, d: u32| *v = (*v as i64 + s * d as i64).max(0) as u32;
+        add(&mut self.uf_nbre, 1);
+        add(&mut self.uf_vacant_nbre, p.legally_vacant as u32);
+        self.surf_brute_ha += sign * p.ha;
+        if p.useful {
+            self.surf_utile_ha += sign * p.ha;
+            if p.occupied {
+                self.surf_occupee_ha += sign * p.ha;
+            }
+        }
+        if p.for_sale {
+            self.surf_en_vente_ha += sign * p.ha;
+        }
+        for (map, key) in [
+            (&mut self.par_etat_occup, &p.etat),
+            (&mut self.par_stade_comm, &p.stade),
+        ] {
+            let e = map.entry(key.clone()).or_default();
+            add(&mut e.nombre, 1);
+            e.ha += sign * p.ha;
+            if e.nombre == 0 {
+                map.remove(key);
+            }
+        }
+    }
+
+    /// Rounds the surfaces to the m² for display (sums of many floats drift).
+    pub fn rounded(&self) -> Occupancy {
+        let r = |v: f64| (v * M2_PER_HA).round() / M2_PER_HA;
+        let mut o = self.clone();
+        o.surf_brute_ha = r(o.surf_brute_ha);
+        o.surf_utile_ha = r(o.surf_utile_ha);
+        o.surf_occupee_ha = r(o.surf_occupee_ha);
+        o.surf_en_vente_ha = r(o.surf_en_vente_ha);
+        for m in [&mut o.par_etat_occup, &mut o.par_stade_comm] {
+            for v in m.values_mut() {
+                v.ha = r(v.ha);
+            }
+        }
+        o
+    }
+}
+
+/// What one plot adds to its zone's figures.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlotFigures {
+    pub ha: f64,
+    pub useful: bool,
+    pub occupied: bool,
+    pub legally_vacant: bool,
+    pub for_sale: bool,
+    pub etat: String,
+    pub stade: String,
+}
+
+impl PlotFigures {
+    /// A plot's figures for reference year `year`. Its surface is `terr_surf_brute` (ha).
+    pub fn of(t: &Terrain, year: i32) -> PlotFigures {
+        PlotFigures {
+            ha: t.terr_surf_brute,
+            useful: t.terr_utile.as_deref() != Some("non"),
+            occupied: t.terr_etat_occup == codes::OCCUPE,
+            legally_vacant: t.is_legally_vacant(year),
+            for_sale: matches!(
+                t.terr_stade_comm.as_str(),
+                codes::EN_VENTE | codes::EN_VENTE_CONTRAINTES
+            ),
+            etat: t.terr_etat_occup.clone(),
+            stade: t.terr_stade_comm.clone(),
+        }
+    }
+}
+
+/// A plot whose `site_id` and geometry disagree.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Mismatch {
+    pub terr_id: String,
+    /// The site the attribute names (absent or unknown ids included).
+    pub site_id_attribut: Option<String>,
+    /// The site whose outline contains the plot's centroid, if any.
+    pub site_id_geometrie: Option<String>,
+}
+
+/// The site a plot belongs to: its `site_id` when it names a known site, else the site
+/// containing its centroid (R-tree). Reports a mismatch when attribute and geometry
+/// disagree.
+pub fn assign_site(
+    sites: &Layer<Site>,
+    plot: &Feature<Terrain>,
+) -> (Option<usize>, Option<Mismatch>) {
+    let by_attr = plot
+        .record
+        .site_id
+        .as_deref()
+        .and_then(|id| sites.index_of(id));
+    let Some(c) = plot.geometry.centroid() else {
+        return (by_attr, None);
+    };
+    // The common case costs one point-in-polygon test: the named site holds the plot.
+    if let Some(i) = by_attr {
+        if sites.get(i).geometry.contains(&c) {
+            return (Some(i), None);
+        }
+    }
+    let by_geom = sites
+        .at_point(c.x(), c.y())
+        .into_iter()
+        .find(|&i| sites.get(i).geometry.contains(&c));
+    let mismatch = (by_attr != by_geom).then(|| Mismatch {
+        terr_id: plot.record.terr_id.clone(),
+        site_id_attribut: plot.record.site_id.clone(),
+        site_id_geometrie: by_geom.map(|i| sites.get(i).record.site_id.clone()),
+    });
+    (by_attr.or(by_geom), mismatch)
+}
+
+/// Occupancy of every site, EPCI and the region for one reference year.
+#[derive(Clone, Debug)]
+pub struct OccupancyIndex {
+    pub year: i32,
+    pub sites: Vec<Occupancy>,
+    pub epci: HashMap<String, Occupancy>,
+    pub region: Occupancy,
+    /// For each plot (layer order), its site index.
+    pub plot_site: Vec<Option<usize>>,
+    /// For each plot, what it adds.
+    plot_figures: Vec<PlotFigures>,
+    pub mismatches: Vec<Mismatch>,
+}
+
+impl OccupancyIndex {
+    /// Computes everything from the plots (spatial join included).
+    pub fn compute(model: &ReadModel, year: i32) -> OccupancyIndex {
+        let mut idx = OccupancyIndex {
+            year,
+            sites: vec![Occupancy::default(); model.sites.len()],
+            epci: HashMap::new(),
+            region: Occupancy::default(),
+            plot_site: Vec::with_capacity(model.terrains.len()),
+            plot_figures: Vec::with_capacity(model.terrains.len()),
+            mismatches: Vec::new(),
+        };
+        for plot in model.terrains.features() {
+            let (site, mismatch) = assign_site(&model.sites, plot);
+            idx.mismatches.extend(mismatch);
+            let fig = PlotFigures::of(&plot.record, year);
+            if let Some(s) = site {
+                idx.add(model, s, &fig, 1.0);
+            }
+            idx.plot_site.push(site);
+            idx.plot_figures.push(fig);
+        }
+        idx
+    }
+
+    fn add(&mut self, model: &ReadModel, site: usize, fig: &PlotFigures, sign: f64) {
+        self.sites[site].apply(fig, sign);
+        let siren = &model.sites.get(site).record.site_epci_siren;
+        self.epci.entry(siren.clone()).or_default().apply(fig, sign);
+        self.region.apply(fig, sign);
+    }
+
+    /// Replaces plot `index`'s record by `new` and updates its site, the site's EPCI and the
+    /// region: the old figures are subtracted and the new ones added (O(1), no rescan).
+    pub fn replace_plot(&mut self, model: &ReadModel, index: usize, new: &Terrain) {
+        let fig = PlotFigures::of(new, self.year);
+        if let Some(site) = self.plot_site[index] {
+            let old = self.plot_figures[index].clone();
+            self.add(model, site, &old, -1.0);
+            self.add(model, site, &fig, 1.0);
+        }
+        self.plot_figures[index] = fig;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cnig_worked_example_15_units_2_vacant_is_13() {
+        let o = Occupancy {
+            uf_nbre: 15,
+            uf_vacant_nbre: 2,
+            ..Default::default()
+        };
+        // 100 × 2 / 15 = 13.33… → 13.
+        assert_eq!(o.taux_vacance(), 13);
+        assert_eq!(Occupancy::default().taux_vacance(), 0);
+    }
+}
