@@ -121,22 +121,30 @@ pub fn write_geometry(out: &mut Vec<u8>, geom: &Geometry<f64>, p: Precision) {
     out.push(b'}');
 }
 
-/// Writes a GeoJSON Feature: `{"type":"Feature","id":…,"geometry":…,"properties":…}`.
+/// Writes a GeoJSON Feature: `{"type":"Feature","id":…,"geometry":…,"properties":…}`;
+/// returns the offset of the properties object in `out`.
 pub fn write_feature(
     out: &mut Vec<u8>,
     id: &str,
     geom: &Geometry<f64>,
     properties: &serde_json::Map<String, serde_json::Value>,
     p: Precision,
-) {
+) -> usize {
+    write_feature_raw(out, id, geom, &serde_json::to_vec(properties).unwrap_or_default(), p)
+}
+
+/// [`write_feature`] with the properties object already serialized.
+pub fn write_feature_raw(out: &mut Vec<u8>, id: &str, geom: &Geometry<f64>, properties: &[u8], p: Precision) -> usize {
     out.extend_from_slice(br#"{"type":"Feature","id":"#);
     // Serializing a str or a map into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, id);
     out.extend_from_slice(br#","geometry":"#);
     write_geometry(out, geom, p);
     out.extend_from_slice(br#","properties":"#);
-    let _ = serde_json::to_writer(&mut *out, properties);
+    let at = out.len();
+    out.extend_from_slice(properties);
     out.push(b'}');
+    at
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::crs::{self, Crs};
 use crate::date::now_rfc3339;
-use crate::format::{write_feature, Precision};
+use crate::format::{write_feature_raw, Precision};
 use crate::read_model::Served;
 
 use super::problem::{ApiError, ApiResult};
@@ -186,7 +186,7 @@ fn write_one(
     } else {
         Precision::METRES
     };
-    write_feature(out, &s.ids[i], &geom, &s.properties[i], precision);
+    write_feature_raw(out, &s.ids[i], &geom, s.properties_json(i), precision);
     Ok(())
 }
 
@@ -224,7 +224,7 @@ async fn items(
         selected.retain(|&i| {
             q.filters
                 .iter()
-                .all(|(k, v)| query::matches(s.properties[i].get(k), v))
+                .all(|(k, v)| query::matches(s.property(i, k).as_ref(), v))
         });
     }
     let matched = selected.len();

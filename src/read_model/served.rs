@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use geo::BoundingRect;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::crs::{self, Crs};
 use crate::format::{write_feature, Precision};
@@ -91,8 +91,9 @@ pub struct Served {
     /// GeoJSON geometry type of the layer's features.
     pub geometry_type: &'static str,
     pub ids: Vec<String>,
-    /// Public properties of each feature, in layer order.
-    pub properties: Vec<Map<String, Value>>,
+    /// Offset of each feature's `properties` object in its serialized bytes: filters and
+    /// other CRSs read the properties there instead of keeping a second copy.
+    pub props_at: Vec<u32>,
     /// Each feature as a CRS84 GeoJSON Feature, serialized once.
     pub crs84: Vec<Box<[u8]>>,
     /// CRS84 extent [min lon, min lat, max lon, max lat].
@@ -106,7 +107,7 @@ impl Served {
         let (title, description, synthetic) = describe(R::COLLECTION);
         let n = layer.len();
         let mut ids = Vec::with_capacity(n);
-        let mut properties = Vec::with_capacity(n);
+        let mut props_at = Vec::with_capacity(n);
         let mut crs84 = Vec::with_capacity(n);
         let mut fields = BTreeMap::new();
         let mut extent = [
@@ -146,10 +147,10 @@ impl Served {
             }
             geometry_type = geometry_type_name(&geom);
             buf.clear();
-            write_feature(&mut buf, &id, &geom, &props, Precision::DEGREES);
+            let at = write_feature(&mut buf, &id, &geom, &props, Precision::DEGREES);
             crs84.push(buf.clone().into_boxed_slice());
             ids.push(id);
-            properties.push(props);
+            props_at.push(at as u32);
         }
         if n == 0 {
             extent = [0.0; 4];
@@ -162,7 +163,7 @@ impl Served {
             attribution: attribution.to_string(),
             geometry_type,
             ids,
-            properties,
+            props_at,
             crs84,
             extent,
             fields,
@@ -171,6 +172,25 @@ impl Served {
 
     pub fn len(&self) -> usize {
         self.ids.len()
+    }
+
+    /// The serialized `properties` object of feature `i`.
+    pub fn properties_json(&self, i: usize) -> &[u8] {
+        let f = &self.crs84[i];
+        // The feature object closes right after its properties.
+        &f[self.props_at[i] as usize..f.len() - 1]
+    }
+
+    /// The value of top-level property `key` of feature `i`, read from its serialized bytes.
+    pub fn property(&self, i: usize, key: &str) -> Option<Value> {
+        let props = self.properties_json(i);
+        let mut pat = serde_json::to_vec(key).ok()?;
+        pat.push(b':');
+        let pos = props.windows(pat.len()).position(|w| w == pat.as_slice())?;
+        serde_json::Deserializer::from_slice(&props[pos + pat.len()..])
+            .into_iter::<Value>()
+            .next()?
+            .ok()
     }
 
     pub fn is_empty(&self) -> bool {
