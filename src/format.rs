@@ -130,11 +130,23 @@ pub fn write_feature(
     properties: &serde_json::Map<String, serde_json::Value>,
     p: Precision,
 ) -> usize {
-    write_feature_raw(out, id, geom, &serde_json::to_vec(properties).unwrap_or_default(), p)
+    write_feature_raw(
+        out,
+        id,
+        geom,
+        &serde_json::to_vec(properties).unwrap_or_default(),
+        p,
+    )
 }
 
 /// [`write_feature`] with the properties object already serialized.
-pub fn write_feature_raw(out: &mut Vec<u8>, id: &str, geom: &Geometry<f64>, properties: &[u8], p: Precision) -> usize {
+pub fn write_feature_raw(
+    out: &mut Vec<u8>,
+    id: &str,
+    geom: &Geometry<f64>,
+    properties: &[u8],
+    p: Precision,
+) -> usize {
     out.extend_from_slice(br#"{"type":"Feature","id":"#);
     // Serializing a str or a map into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, id);

@@ -9,6 +9,7 @@ use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 
 use crate::api::{self, AppState};
+use crate::metrics::Metrics;
 use crate::read_model::ReadModel;
 use crate::source::{EmbeddedSource, Source};
 
@@ -40,13 +41,20 @@ pub async fn load<S: Source>(source: &S) -> Result<ReadModel, StartupError> {
     Ok(model)
 }
 
-/// Starts the HTTP server on an already bound listener.
+/// Starts the HTTP server on an already bound listener; computes the metrics first.
 pub fn run(
     model: Arc<ReadModel>,
     listener: TcpListener,
     workers: Option<usize>,
 ) -> std::io::Result<Server> {
-    let state = web::Data::new(AppState::new(model));
+    let started = Instant::now();
+    let metrics = Arc::new(Metrics::compute(&model, crate::metrics::DEFAULT_YEAR));
+    println!(
+        "computed the metrics of {} EPCIs in {:.1} ms",
+        metrics.indicators.len(),
+        started.elapsed().as_secs_f64() * 1e3
+    );
+    let state = web::Data::new(AppState::new(model, metrics));
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())

@@ -1,30 +1,38 @@
 //! HTTP routes. `ogc` serves OGC API – Features; every handler reads the shared read model.
 
+pub mod geometry_input;
 pub mod ogc;
 pub mod openapi;
 pub mod problem;
 pub mod query;
+pub mod v1;
 
 use std::sync::Arc;
 
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
+use crate::metrics::Metrics;
 use crate::read_model::ReadModel;
 
 pub use problem::{ApiError, ApiResult};
 
-/// What every handler shares: the read model and documents serialized once.
+/// What every handler shares: the read model, its metrics and documents serialized once.
 pub struct AppState {
     pub model: Arc<ReadModel>,
+    pub metrics: Arc<Metrics>,
     /// The OpenAPI document, serialized once.
     pub openapi: String,
 }
 
 impl AppState {
-    pub fn new(model: Arc<ReadModel>) -> AppState {
+    pub fn new(model: Arc<ReadModel>, metrics: Arc<Metrics>) -> AppState {
         let openapi = openapi::document(&model).to_string();
-        AppState { model, openapi }
+        AppState {
+            model,
+            metrics,
+            openapi,
+        }
     }
 }
 
@@ -32,6 +40,7 @@ impl AppState {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health));
     ogc::configure(cfg);
+    v1::configure(cfg);
 }
 
 async fn health(state: web::Data<AppState>) -> HttpResponse {

@@ -16,6 +16,9 @@ pub enum ApiError {
     BadBody { field: String, message: String },
     #[error("{0}")]
     NotFound(String),
+    /// A request body larger than accepted.
+    #[error("{0}")]
+    TooLarge(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -36,6 +39,7 @@ impl ResponseError for ApiError {
         match self {
             ApiError::BadParameter { .. } | ApiError::BadBody { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -50,6 +54,7 @@ impl ResponseError for ApiError {
         });
         match self {
             ApiError::BadParameter { parameter, .. } => body["parameter"] = json!(parameter),
+            ApiError::TooLarge(_) => body["field"] = json!("body"),
             ApiError::BadBody { field, .. } => body["field"] = json!(field),
             _ => {}
         }

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::model::territory::{commute_distance_km, DETOUR_FACTOR};
-use crate::read_model::ReadModel;
+use crate::read_model::{ReadModel, NONE};
 
 /// Commuting days a year (5 days a week, 47 working weeks: 235, less about 15 days of
 /// remote work, sickness and training; the usual French figure for such estimates).
@@ -61,7 +61,7 @@ pub fn weighted_median(mut v: Vec<(f64, f64)>) -> f64 {
 pub struct CommuteTable {
     /// (residence index, work index, workers, one-way km).
     pub flows: Vec<(u32, u32, u32, f64)>,
-    /// For each residence commune, its flows as (one-way km, workers), longest first.
+    /// For each residence commune, its flows as (one-way km, workers).
     pub by_origin: Vec<Vec<(f64, u32)>>,
 }
 
@@ -71,20 +71,38 @@ impl CommuteTable {
             flows: Vec::with_capacity(model.flows.len()),
             by_origin: vec![Vec::new(); model.communes.len()],
         };
-        for f in &model.flows {
-            let (Some(a), Some(b)) = (
-                model.communes.index_of(&f.commune_residence),
-                model.communes.index_of(&f.commune_travail),
-            ) else {
-                continue;
-            };
-            let d =
-                commute_distance_km(&model.communes.get(a).record, &model.communes.get(b).record);
-            t.flows.push((a as u32, b as u32, f.actifs, d));
-            t.by_origin[a].push((d, f.actifs));
+        // Town halls and intra-commune distances in flat arrays: the loop below touches
+        // nothing else.
+        let communes = model.communes.features();
+        let halls: Vec<(f64, f64)> = communes
+            .iter()
+            .map(|c| (c.record.mairie_x, c.record.mairie_y))
+            .collect();
+        let intra: Vec<f64> = communes
+            .iter()
+            .map(|c| commute_distance_km(&c.record, &c.record))
+            .collect();
+        let mut counts = vec![0usize; communes.len()];
+        for &(a, b) in &model.joins.flow_communes {
+            if a != NONE && b != NONE {
+                counts[a as usize] += 1;
+            }
         }
-        for v in &mut t.by_origin {
-            v.sort_by(|x, y| y.0.total_cmp(&x.0));
+        t.by_origin = counts.iter().map(|&n| Vec::with_capacity(n)).collect();
+        let scale = DETOUR_FACTOR / 1000.0;
+        for (f, &(a, b)) in model.flows.iter().zip(&model.joins.flow_communes) {
+            if a == NONE || b == NONE {
+                continue;
+            }
+            let d = if a == b {
+                intra[a as usize]
+            } else {
+                let (pa, pb) = (halls[a as usize], halls[b as usize]);
+                let (dx, dy) = (pa.0 - pb.0, pa.1 - pb.1);
+                (dx * dx + dy * dy).sqrt() * scale
+            };
+            t.flows.push((a, b, f.actifs, d));
+            t.by_origin[a as usize].push((d, f.actifs));
         }
         t
     }
@@ -164,33 +182,36 @@ impl Acc {
 /// return = 2 ×; median (to 0.1 km) and mean of d weighted by actifs; share working outside = flows
 /// from its communes to communes outside it / W.
 pub fn baselines(model: &ReadModel, table: &CommuteTable) -> (HashMap<String, Baseline>, Baseline) {
-    let epci_of: Vec<&str> = model
-        .communes
-        .features()
-        .iter()
-        .map(|c| c.record.epci_siren.as_str())
-        .collect();
-    let mut per: HashMap<&str, Acc> = HashMap::new();
+    let epci_of = &model.joins.commune_epci;
+    let mut per: Vec<Acc> = (0..model.epci.len()).map(|_| Acc::default()).collect();
     let mut region = Acc::default();
     for &(a, b, n, d) in &table.flows {
-        let (ea, eb) = (epci_of[a as usize], epci_of[b as usize]);
+        let (ea, eb) = (epci_of[a as usize] as usize, epci_of[b as usize] as usize);
         let n64 = n as u64;
-        per.entry(eb).or_default().j += n64;
-        let acc = per.entry(ea).or_default();
-        acc.w += n64;
-        if ea != eb {
-            acc.outside += n64;
+        let bin = bin(d);
+        if let Some(acc) = per.get_mut(eb) {
+            acc.j += n64;
         }
-        acc.km += d * n as f64;
-        acc.hist[bin(d)] += n as f64;
+        if let Some(acc) = per.get_mut(ea) {
+            acc.w += n64;
+            if ea != eb {
+                acc.outside += n64;
+            }
+            acc.km += d * n as f64;
+            acc.hist[bin] += n as f64;
+        }
         region.w += n64;
         region.j += n64;
         region.km += d * n as f64;
-        region.hist[bin(d)] += n as f64;
+        region.hist[bin] += n as f64;
     }
     (
-        per.into_iter()
-            .map(|(k, v)| (k.to_string(), v.finish()))
+        model
+            .epci
+            .features()
+            .iter()
+            .zip(per)
+            .map(|(e, acc)| (e.record.epci_siren.clone(), acc.finish()))
             .collect(),
         region.finish(),
     )
@@ -260,7 +281,10 @@ pub fn scenario(model: &ReadModel, table: &CommuteTable, s: &Scenario) -> Scenar
         let d_site = (d_m / 1000.0 * DETOUR_FACTOR).max(MIN_TRIP_KM);
         let mut taken = 0.0;
         let mut saved = 0.0;
-        for &(d_now, n) in &table.by_origin[i] {
+        // Longest current commutes first (sorted here: only the catchment's communes).
+        let mut flows = table.by_origin[i].clone();
+        flows.sort_unstable_by(|x, y| y.0.total_cmp(&x.0).then(y.1.cmp(&x.1)));
+        for (d_now, n) in flows {
             if d_now <= d_site || left <= 0.0 {
                 break;
             }

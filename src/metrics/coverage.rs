@@ -45,6 +45,10 @@ impl Totals {
             self.population_couverte += c.population as u64;
             self.communes_couvertes += 1;
         }
+        self.finish();
+    }
+
+    fn finish(&mut self) {
         self.taux_couverture_pct = if self.population > 0 {
             (1000.0 * self.population_couverte as f64 / self.population as f64).round() / 10.0
         } else {
@@ -99,7 +103,8 @@ pub fn coverage(model: &ReadModel, radius_km: f64, service: Option<&str>) -> Cov
         epci: HashMap::new(),
         communes: Vec::with_capacity(model.communes.len()),
     };
-    for c in model.communes.features() {
+    let mut per_epci = vec![Totals::default(); model.epci.len()];
+    for (ci, c) in model.communes.features().iter().enumerate() {
         let c = &c.record;
         let d = tree
             .nearest_neighbor(&[c.mairie_x, c.mairie_y])
@@ -113,9 +118,18 @@ pub fn coverage(model: &ReadModel, radius_km: f64, service: Option<&str>) -> Cov
             distance_km: d.map(|d| (d / 100.0).round() / 10.0),
         };
         out.region.add(&cc);
-        out.epci.entry(c.epci_siren.clone()).or_default().add(&cc);
+        if let Some(t) = per_epci.get_mut(model.joins.commune_epci[ci] as usize) {
+            t.add(&cc);
+        }
         out.communes.push(cc);
     }
+    out.epci = model
+        .epci
+        .features()
+        .iter()
+        .zip(per_epci)
+        .map(|(e, t)| (e.record.epci_siren.clone(), t))
+        .collect();
     out
 }
 

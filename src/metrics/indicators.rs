@@ -87,7 +87,7 @@ pub fn build(model: &ReadModel, m: &Metrics) -> Vec<EpciIndicators> {
         .map(|e| {
             let r = &e.record;
             let id = r.epci_siren.as_str();
-            let occ = m.occupancy.epci.get(id).cloned().unwrap_or_default();
+            let occ = m.occupancy.of_epci(model, id).cloned().unwrap_or_default();
             let zan = m.zan_epci.get(id).cloned().unwrap_or_default();
             let com = m.commute_epci.get(id).cloned().unwrap_or_default();
             let cov = m.coverage.epci.get(id).cloned().unwrap_or_default();

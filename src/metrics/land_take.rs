@@ -84,7 +84,88 @@ pub struct ZanBudget {
     pub part_activite_reference_pct: f64,
 }
 
-/// Yearly series of a set of communes, by year.
+/// Destinations, in the order of [`Series`] values: activity, housing, mixed, roads, rail,
+/// unknown.
+pub const DESTINATIONS: usize = 6;
+
+/// A territory's yearly consumption by destination (m²), dense over the data's years.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Series {
+    pub first: i32,
+    pub values: Vec<[f64; DESTINATIONS]>,
+}
+
+impl Series {
+    pub fn new(first: i32, years: usize) -> Series {
+        Series {
+            first,
+            values: vec![[0.0; DESTINATIONS]; years],
+        }
+    }
+
+    pub fn add_row(&mut self, r: &LandTake) {
+        let i = r.annee - self.first;
+        if let Some(v) = usize::try_from(i).ok().and_then(|i| self.values.get_mut(i)) {
+            let d = [
+                r.activite_m2,
+                r.habitat_m2,
+                r.mixte_m2,
+                r.route_m2,
+                r.ferroviaire_m2,
+                r.inconnu_m2,
+            ];
+            for (a, b) in v.iter_mut().zip(d) {
+                *a += b;
+            }
+        }
+    }
+
+    pub fn add(&mut self, o: &Series) {
+        for (a, b) in self.values.iter_mut().zip(&o.values) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
+    }
+
+    fn years(&self) -> impl Iterator<Item = (i32, &[f64; DESTINATIONS])> {
+        self.values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (self.first + i as i32, v))
+    }
+
+    /// Consumption of the reference decade (2011…2020), m².
+    pub fn reference_m2(&self) -> f64 {
+        self.years()
+            .filter(|(y, _)| (REFERENCE_FIRST..=REFERENCE_LAST).contains(y))
+            .map(|(_, v)| v.iter().sum::<f64>())
+            .sum()
+    }
+
+    /// The yearly figures.
+    pub fn yearly(&self) -> Vec<YearFigures> {
+        self.years()
+            .map(|(annee, v)| YearFigures {
+                annee,
+                activite_m2: v[0],
+                habitat_m2: v[1],
+                mixte_m2: v[2],
+                route_m2: v[3],
+                ferroviaire_m2: v[4],
+                inconnu_m2: v[5],
+                total_m2: v.iter().sum(),
+            })
+            .collect()
+    }
+}
+
+/// A commune's 2021–2030 allowance, m²: half its reference, at least the 1 ha guarantee.
+pub fn commune_allowance_m2(s: &Series) -> f64 {
+    (s.reference_m2() / 2.0).max(COMMUNAL_GUARANTEE_M2)
+}
+
+/// Yearly series of a set of rows, by year.
 pub fn yearly<'a>(rows: impl Iterator<Item = &'a LandTake>) -> Vec<YearFigures> {
     let mut by_year: BTreeMap<i32, YearFigures> = BTreeMap::new();
     for r in rows {
@@ -113,51 +194,61 @@ fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }
 
-/// The ZAN budget of the communes whose rows are `rows` (grouped by commune inside).
+/// The ZAN budget of the rows' communes (grouped by commune inside); see [`budget_of`].
+pub fn budget<'a>(rows: impl Iterator<Item = &'a LandTake> + Clone) -> ZanBudget {
+    let (mut first, mut last) = (i32::MAX, i32::MIN);
+    for r in rows.clone() {
+        first = first.min(r.annee);
+        last = last.max(r.annee);
+    }
+    if first > last {
+        return ZanBudget::default();
+    }
+    let n = (last - first + 1) as usize;
+    let mut per_commune: std::collections::HashMap<&str, Series> = Default::default();
+    let mut total = Series::new(first, n);
+    for r in rows {
+        per_commune
+            .entry(r.code_insee.as_str())
+            .or_insert_with(|| Series::new(first, n))
+            .add_row(r);
+        total.add_row(r);
+    }
+    let allowance = per_commune.values().map(commune_allowance_m2).sum();
+    budget_of(&total, allowance)
+}
+
+/// The ZAN budget of a territory from its yearly series and its allowance (m²).
 ///
 /// Formulas (m² → ha ÷ 10,000):
-/// - reference R = Σ consumption of years 2011…2020; activity share of R;
-/// - allowance A = Σ over communes of max(R_c / 2, 1 ha) (one commune: max(R/2, 1 ha));
-///   A₀ = R / 2 without the guarantee;
-/// - consumed C = Σ of years ≥ 2021 present; remaining A − C; used C / A;
-/// - pace p = mean of the last three observed years; years left n = 2031 − (last observed
-///   year + 1); projection to 1 January 2031 = C + p × n.
-pub fn budget<'a>(rows: impl Iterator<Item = &'a LandTake> + Clone) -> ZanBudget {
-    let mut per_commune_ref: BTreeMap<&str, f64> = BTreeMap::new();
-    for r in rows.clone() {
-        let e = per_commune_ref.entry(r.code_insee.as_str()).or_default();
-        if (REFERENCE_FIRST..=REFERENCE_LAST).contains(&r.annee) {
-            *e += r.total_m2();
+/// - reference R = Σ consumption of years 2011…2020 (1 Jan 2011 → 1 Jan 2021, ten values);
+///   activity's share of R;
+/// - allowance A = Σ over the territory's communes of max(R_c / 2, 1 ha) (one commune:
+///   max(R/2, 1 ha): the communal guarantee); A₀ = R / 2 without the guarantee;
+/// - consumed C = Σ of the years ≥ 2021 the data covers; remaining A − C; used C / A;
+/// - pace p = mean of the last three observed years; years left n = 2030 − last observed
+///   year (the period ends 1 January 2031); projection to 1 January 2031 = C + p × n.
+pub fn budget_of(series: &Series, allowance: f64) -> ZanBudget {
+    let reference = series.reference_m2();
+    let mut reference_act = 0.0;
+    let mut period: Vec<(i32, f64, f64)> = Vec::new();
+    for (y, v) in series.years() {
+        if (REFERENCE_FIRST..=REFERENCE_LAST).contains(&y) {
+            reference_act += v[0];
+        }
+        if (PERIOD_FIRST..=PERIOD_LAST).contains(&y) {
+            period.push((y, v.iter().sum(), v[0]));
         }
     }
-    let series = yearly(rows);
-    let reference: f64 = series
-        .iter()
-        .filter(|y| (REFERENCE_FIRST..=REFERENCE_LAST).contains(&y.annee))
-        .map(|y| y.total_m2)
-        .sum();
-    let reference_act: f64 = series
-        .iter()
-        .filter(|y| (REFERENCE_FIRST..=REFERENCE_LAST).contains(&y.annee))
-        .map(|y| y.activite_m2)
-        .sum();
-    let allowance: f64 = per_commune_ref
-        .values()
-        .map(|r| (r / 2.0).max(COMMUNAL_GUARANTEE_M2))
-        .sum();
-    let period: Vec<&YearFigures> = series
-        .iter()
-        .filter(|y| (PERIOD_FIRST..=PERIOD_LAST).contains(&y.annee))
-        .collect();
-    let consumed: f64 = period.iter().map(|y| y.total_m2).sum();
-    let consumed_act: f64 = period.iter().map(|y| y.activite_m2).sum();
-    let last3: Vec<f64> = period.iter().rev().take(3).map(|y| y.total_m2).collect();
+    let consumed: f64 = period.iter().map(|p| p.1).sum();
+    let consumed_act: f64 = period.iter().map(|p| p.2).sum();
+    let last3: Vec<f64> = period.iter().rev().take(3).map(|p| p.1).collect();
     let pace = if last3.is_empty() {
         0.0
     } else {
         last3.iter().sum::<f64>() / last3.len() as f64
     };
-    let last_year = period.last().map(|y| y.annee).unwrap_or(PERIOD_FIRST - 1);
+    let last_year = period.last().map(|p| p.0).unwrap_or(PERIOD_FIRST - 1);
     let years_left = (PERIOD_LAST - last_year).max(0) as u32;
     let projection = consumed + pace * years_left as f64;
     let ha = |m2: f64| round2(m2 / 10_000.0);

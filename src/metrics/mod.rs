@@ -98,9 +98,10 @@ impl Metrics {
     pub fn replace_plot(&mut self, model: &ReadModel, index: usize, new: &Terrain) {
         self.occupancy.replace_plot(model, index, new);
         if let Some(site) = self.occupancy.plot_site[index] {
-            let siren = &model.sites.get(site).record.site_epci_siren;
-            let occ = self.occupancy.epci.get(siren).cloned().unwrap_or_default();
-            if let Some(row) = self.indicators.iter_mut().find(|r| &r.epci_siren == siren) {
+            let e = model.joins.site_epci[site] as usize;
+            let occ = self.occupancy.epci.get(e).cloned().unwrap_or_default();
+            // Indicator rows are in the EPCI layer's order.
+            if let Some(row) = self.indicators.get_mut(e) {
                 row.surface_utile_ha = (occ.surf_utile_ha * 10.0).round() / 10.0;
                 row.taux_occupation_pct = (occ.taux_occupation() * 1000.0).round() / 10.0;
                 row.uf_nbre = occ.uf_nbre;
@@ -113,18 +114,30 @@ impl Metrics {
 }
 
 fn zone_counts(model: &ReadModel) -> HashMap<String, ZoneCounts> {
-    let mut out: HashMap<String, ZoneCounts> = HashMap::new();
-    for s in model.sites.features() {
-        out.entry(s.record.site_epci_siren.clone())
-            .or_default()
-            .sites += 1;
+    let mut per = vec![ZoneCounts::default(); model.epci.len()];
+    for &e in &model.joins.site_epci {
+        if let Some(z) = per.get_mut(e as usize) {
+            z.sites += 1;
+        }
     }
-    for e in model.etablissements.features() {
-        let z = out.entry(e.record.epci_siren.clone()).or_default();
-        z.etablissements += 1;
-        z.emplois += e.record.etab_emplois as u64;
+    for (f, &e) in model
+        .etablissements
+        .features()
+        .iter()
+        .zip(&model.joins.etab_epci)
+    {
+        if let Some(z) = per.get_mut(e as usize) {
+            z.etablissements += 1;
+            z.emplois += f.record.etab_emplois as u64;
+        }
     }
-    out
+    model
+        .epci
+        .features()
+        .iter()
+        .zip(per)
+        .map(|(e, z)| (e.record.epci_siren.clone(), z))
+        .collect()
 }
 
 type ZanAll = (
@@ -133,28 +146,56 @@ type ZanAll = (
     land_take::ZanBudget,
 );
 
-/// ZAN budgets of every commune, every EPCI and the region.
+/// ZAN budgets of every commune, every EPCI and the region: each commune's dense yearly
+/// series from its rows, then sums of series and of communal allowances upwards.
 fn zan_all(model: &ReadModel) -> ZanAll {
-    let mut by_commune: HashMap<&str, Vec<&crate::model::LandTake>> = HashMap::new();
+    use land_take::{budget_of, commune_allowance_m2, Series};
+    let (mut first, mut last) = (i32::MAX, i32::MIN);
     for r in &model.land_take {
-        by_commune.entry(r.code_insee.as_str()).or_default().push(r);
+        first = first.min(r.annee);
+        last = last.max(r.annee);
     }
-    let mut by_epci: HashMap<&str, Vec<&crate::model::LandTake>> = HashMap::new();
-    for c in model.communes.features() {
-        if let Some(rows) = by_commune.get(c.record.code_insee.as_str()) {
-            by_epci
-                .entry(c.record.epci_siren.as_str())
-                .or_default()
-                .extend(rows.iter().copied());
+    if first > last {
+        return (
+            HashMap::new(),
+            HashMap::new(),
+            land_take::ZanBudget::default(),
+        );
+    }
+    let n = (last - first + 1) as usize;
+    let mut communes = vec![Series::new(first, n); model.communes.len()];
+    let mut has = vec![false; model.communes.len()];
+    for (r, &c) in model.land_take.iter().zip(&model.joins.land_take_commune) {
+        if let Some(s) = communes.get_mut(c as usize) {
+            s.add_row(r);
+            has[c as usize] = true;
         }
     }
-    let communes = by_commune
+    let mut epci = vec![(Series::new(first, n), 0.0); model.epci.len()];
+    let mut region = (Series::new(first, n), 0.0);
+    let mut out_communes = HashMap::new();
+    for (ci, s) in communes.iter().enumerate() {
+        if !has[ci] {
+            continue;
+        }
+        let allowance = commune_allowance_m2(s);
+        if let Some(e) = epci.get_mut(model.joins.commune_epci[ci] as usize) {
+            e.0.add(s);
+            e.1 += allowance;
+        }
+        region.0.add(s);
+        region.1 += allowance;
+        out_communes.insert(
+            model.communes.get(ci).record.code_insee.clone(),
+            budget_of(s, allowance),
+        );
+    }
+    let out_epci = model
+        .epci
+        .features()
         .iter()
-        .map(|(k, v)| (k.to_string(), land_take::budget(v.iter().copied())))
+        .zip(&epci)
+        .map(|(e, (s, a))| (e.record.epci_siren.clone(), budget_of(s, *a)))
         .collect();
-    let epci = by_epci
-        .iter()
-        .map(|(k, v)| (k.to_string(), land_take::budget(v.iter().copied())))
-        .collect();
-    (communes, epci, land_take::budget(model.land_take.iter()))
+    (out_communes, out_epci, budget_of(&region.0, region.1))
 }

@@ -5,8 +5,6 @@
 //! out and put back: changing one plot touches its site, that site's EPCI and the region, in
 //! constant time ([`OccupancyIndex::replace_plot`]). Rates are derived from the sums on read.
 
-use std::collections::{BTreeMap, HashMap};
-
 use geo::{Centroid, Contains};
 use serde::Serialize;
 
@@ -29,9 +27,85 @@ pub struct Occupancy {
     /// Surface for sale now (`en vente`, `en vente avec contraintes`), ha.
     pub surf_en_vente_ha: f64,
     /// Units and hectares by `terr_etat_occup`.
-    pub par_etat_occup: BTreeMap<String, CountHa>,
+    pub par_etat_occup: Breakdown<EtatList>,
     /// Units and hectares by `terr_stade_comm`.
-    pub par_stade_comm: BTreeMap<String, CountHa>,
+    pub par_stade_comm: Breakdown<StadeList>,
+}
+
+/// A code list as a fixed set of labels: the standard's values, then `inconnu`, `autre`,
+/// `sans objet`. A value outside the list counts as `autre`.
+pub trait CodeList: Clone + std::fmt::Debug + Default + PartialEq {
+    const VALUES: &'static [&'static str];
+    /// Index of `value`, `autre` for an unknown value.
+    fn index(value: &str) -> usize {
+        let n = Self::VALUES.len();
+        if let Some(i) = Self::VALUES.iter().position(|v| *v == value) {
+            i
+        } else if let Some(i) = codes::COMMON.iter().position(|v| *v == value) {
+            n + i
+        } else {
+            n + 1
+        }
+    }
+    fn label(i: usize) -> &'static str {
+        let n = Self::VALUES.len();
+        if i < n {
+            Self::VALUES[i]
+        } else {
+            codes::COMMON[i - n]
+        }
+    }
+    fn size() -> usize {
+        Self::VALUES.len() + codes::COMMON.len()
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EtatList;
+impl CodeList for EtatList {
+    const VALUES: &'static [&'static str] = codes::TERR_ETAT_OCCUP;
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StadeList;
+impl CodeList for StadeList {
+    const VALUES: &'static [&'static str] = codes::TERR_STADE_COMM;
+}
+
+/// Units and hectares by value of a code list; serialized as a map of the non-empty values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Breakdown<L> {
+    pub slots: Vec<CountHa>,
+    list: std::marker::PhantomData<L>,
+}
+
+impl<L: CodeList> Default for Breakdown<L> {
+    fn default() -> Self {
+        Breakdown {
+            slots: vec![CountHa::default(); L::size()],
+            list: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<L: CodeList> Breakdown<L> {
+    /// Units and hectares of one value.
+    pub fn get(&self, value: &str) -> CountHa {
+        self.slots[L::index(value)]
+    }
+}
+
+impl<L: CodeList> Serialize for Breakdown<L> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        for (i, c) in self.slots.iter().enumerate() {
+            if c.nombre > 0 {
+                m.serialize_entry(L::label(i), c)?;
+            }
+        }
+        m.end()
+    }
 }
 
 /// A count of units and their surface.
@@ -77,16 +151,12 @@ impl Occupancy {
         if p.for_sale {
             self.surf_en_vente_ha += sign * p.ha;
         }
-        for (map, key) in [
-            (&mut self.par_etat_occup, &p.etat),
-            (&mut self.par_stade_comm, &p.stade),
+        for e in [
+            &mut self.par_etat_occup.slots[p.etat as usize],
+            &mut self.par_stade_comm.slots[p.stade as usize],
         ] {
-            let e = map.entry(key.clone()).or_default();
             add(&mut e.nombre, 1);
             e.ha += sign * p.ha;
-            if e.nombre == 0 {
-                map.remove(key);
-            }
         }
     }
 
@@ -98,10 +168,13 @@ impl Occupancy {
         o.surf_utile_ha = r(o.surf_utile_ha);
         o.surf_occupee_ha = r(o.surf_occupee_ha);
         o.surf_en_vente_ha = r(o.surf_en_vente_ha);
-        for m in [&mut o.par_etat_occup, &mut o.par_stade_comm] {
-            for v in m.values_mut() {
-                v.ha = r(v.ha);
-            }
+        for v in o
+            .par_etat_occup
+            .slots
+            .iter_mut()
+            .chain(o.par_stade_comm.slots.iter_mut())
+        {
+            v.ha = r(v.ha);
         }
         o
     }
@@ -115,8 +188,10 @@ pub struct PlotFigures {
     pub occupied: bool,
     pub legally_vacant: bool,
     pub for_sale: bool,
-    pub etat: String,
-    pub stade: String,
+    /// Index of `terr_etat_occup` in [`EtatList`].
+    pub etat: u8,
+    /// Index of `terr_stade_comm` in [`StadeList`].
+    pub stade: u8,
 }
 
 impl PlotFigures {
@@ -131,8 +206,8 @@ impl PlotFigures {
                 t.terr_stade_comm.as_str(),
                 codes::EN_VENTE | codes::EN_VENTE_CONTRAINTES
             ),
-            etat: t.terr_etat_occup.clone(),
-            stade: t.terr_stade_comm.clone(),
+            etat: EtatList::index(&t.terr_etat_occup) as u8,
+            stade: StadeList::index(&t.terr_stade_comm) as u8,
         }
     }
 }
@@ -185,10 +260,13 @@ pub fn assign_site(
 pub struct OccupancyIndex {
     pub year: i32,
     pub sites: Vec<Occupancy>,
-    pub epci: HashMap<String, Occupancy>,
+    /// By EPCI, in the EPCI layer's order.
+    pub epci: Vec<Occupancy>,
     pub region: Occupancy,
     /// For each plot (layer order), its site index.
     pub plot_site: Vec<Option<usize>>,
+    /// For each site, its plots.
+    pub site_plots: Vec<Vec<usize>>,
     /// For each plot, what it adds.
     plot_figures: Vec<PlotFigures>,
     pub mismatches: Vec<Mismatch>,
@@ -200,9 +278,10 @@ impl OccupancyIndex {
         let mut idx = OccupancyIndex {
             year,
             sites: vec![Occupancy::default(); model.sites.len()],
-            epci: HashMap::new(),
+            epci: vec![Occupancy::default(); model.epci.len()],
             region: Occupancy::default(),
             plot_site: Vec::with_capacity(model.terrains.len()),
+            site_plots: vec![Vec::new(); model.sites.len()],
             plot_figures: Vec::with_capacity(model.terrains.len()),
             mismatches: Vec::new(),
         };
@@ -212,6 +291,7 @@ impl OccupancyIndex {
             let fig = PlotFigures::of(&plot.record, year);
             if let Some(s) = site {
                 idx.add(model, s, &fig, 1.0);
+                idx.site_plots[s].push(idx.plot_site.len());
             }
             idx.plot_site.push(site);
             idx.plot_figures.push(fig);
@@ -221,9 +301,24 @@ impl OccupancyIndex {
 
     fn add(&mut self, model: &ReadModel, site: usize, fig: &PlotFigures, sign: f64) {
         self.sites[site].apply(fig, sign);
-        let siren = &model.sites.get(site).record.site_epci_siren;
-        self.epci.entry(siren.clone()).or_default().apply(fig, sign);
+        if let Some(e) = self.epci.get_mut(model.joins.site_epci[site] as usize) {
+            e.apply(fig, sign);
+        }
         self.region.apply(fig, sign);
+    }
+
+    /// The figures of the EPCI with SIREN `siren`.
+    pub fn of_epci(&self, model: &ReadModel, siren: &str) -> Option<&Occupancy> {
+        model.epci.index_of(siren).and_then(|i| self.epci.get(i))
+    }
+
+    /// A site's figures for another reference year (its plots' dates re-tested).
+    pub fn site_for_year(&self, model: &ReadModel, site: usize, year: i32) -> Occupancy {
+        let mut o = Occupancy::default();
+        for &p in &self.site_plots[site] {
+            o.apply(&PlotFigures::of(&model.terrains.get(p).record, year), 1.0);
+        }
+        o
     }
 
     /// Replaces plot `index`'s record by `new` and updates its site, the site's EPCI and the

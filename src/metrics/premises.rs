@@ -38,24 +38,44 @@ pub fn premises(
     model: &ReadModel,
     year: i32,
 ) -> (HashMap<String, Premises>, HashMap<String, Premises>) {
-    let mut communes: HashMap<String, Premises> = HashMap::new();
-    let mut epci: HashMap<String, Premises> = HashMap::new();
-    for l in model.locaux.features() {
+    let mut per_commune = vec![Premises::default(); model.communes.len()];
+    let mut per_epci = vec![Premises::default(); model.epci.len()];
+    for (l, &ci) in model
+        .locaux
+        .features()
+        .iter()
+        .zip(&model.joins.local_commune)
+    {
         let r = &l.record;
-        for p in [
-            communes.entry(r.comm_insee.clone()).or_default(),
-            epci.entry(r.epci_siren.clone()).or_default(),
-        ] {
+        let Some(c) = per_commune.get_mut(ci as usize) else {
+            continue;
+        };
+        let ei = model.joins.commune_epci[ci as usize] as usize;
+        let vacant = r.local_etat == codes::VACANT;
+        let recent = !vacant && r.local_installation_annee.is_some_and(|y| y >= year - 5);
+        let bump = |p: &mut Premises| {
             p.locaux += 1;
-            if r.local_etat == codes::VACANT {
+            if vacant {
                 p.vacants += 1;
             } else {
                 p.commerces_installes += 1;
-                if r.local_installation_annee.is_some_and(|y| y >= year - 5) {
-                    p.installations_5_ans += 1;
-                }
+                p.installations_5_ans += recent as u32;
             }
+        };
+        bump(c);
+        if let Some(p) = per_epci.get_mut(ei) {
+            bump(p);
         }
+    }
+    let mut communes: HashMap<String, Premises> = HashMap::new();
+    for (c, p) in model.communes.features().iter().zip(per_commune) {
+        if p.locaux > 0 {
+            communes.insert(c.record.code_insee.clone(), p);
+        }
+    }
+    let mut epci: HashMap<String, Premises> = HashMap::new();
+    for (e, p) in model.epci.features().iter().zip(per_epci) {
+        epci.insert(e.record.epci_siren.clone(), p);
     }
     communes.values_mut().for_each(Premises::finish);
     epci.values_mut().for_each(Premises::finish);

@@ -1,7 +1,7 @@
 //! One layer of the read model: records sorted by id, their Lambert-93 geometries, an id map
 //! and an R-tree for envelope, intersection and nearest queries.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use geo::{BoundingRect, Distance, Euclidean, Geometry, Intersects, Point, Polygon};
 use rstar::{PointDistance, RTree, RTreeObject, AABB};
@@ -45,7 +45,7 @@ pub fn envelope_of(geometry: &Geometry<f64>) -> Option<AABB<[f64; 2]>> {
 #[derive(Debug)]
 pub struct Layer<R> {
     features: Vec<Feature<R>>,
-    by_id: HashMap<String, usize>,
+    by_id: FxHashMap<String, usize>,
     tree: RTree<Indexed>,
 }
 
@@ -54,7 +54,7 @@ impl<R: Record> Layer<R> {
     /// geometries, bulk-loads the R-tree.
     pub fn new(mut features: Vec<Feature<R>>) -> ReadModelResult<Self> {
         features.sort_by(|a, b| a.record.id().cmp(b.record.id()));
-        let mut by_id = HashMap::with_capacity(features.len());
+        let mut by_id = FxHashMap::with_capacity_and_hasher(features.len(), Default::default());
         let mut entries = Vec::with_capacity(features.len());
         for (index, f) in features.iter().enumerate() {
             let id = f.record.id();

@@ -90,8 +90,89 @@ pub struct ReadModel {
     pub flows: Vec<CommuteFlow>,
     pub land_take: Vec<LandTake>,
     pub attribution: String,
+    /// Key joins resolved once at load (index into the other layer, [`NONE`] when the key
+    /// is unknown), so that metrics never hash a code in their loops.
+    pub joins: Joins,
     served: Vec<Served>,
     pub report: LoadReport,
+}
+
+/// Marks an unresolved join.
+pub const NONE: u32 = u32::MAX;
+
+/// Indices joining the layers and tables by their keys.
+#[derive(Clone, Debug, Default)]
+pub struct Joins {
+    /// Commune → its EPCI.
+    pub commune_epci: Vec<u32>,
+    /// Site → its EPCI (`site_epci_siren`).
+    pub site_epci: Vec<u32>,
+    /// Establishment → its EPCI (`epci_siren`).
+    pub etab_epci: Vec<u32>,
+    /// Premises → its commune (`comm_insee`).
+    pub local_commune: Vec<u32>,
+    /// Tiers-lieu → its commune (`comm_insee`).
+    pub tl_commune: Vec<u32>,
+    /// Flow → (residence commune, work commune).
+    pub flow_communes: Vec<(u32, u32)>,
+    /// Land-take row → its commune.
+    pub land_take_commune: Vec<u32>,
+}
+
+impl Joins {
+    #[allow(clippy::too_many_arguments)]
+    fn build(
+        communes: &Layer<Commune>,
+        epci: &Layer<Epci>,
+        sites: &Layer<Site>,
+        etabs: &Layer<Etablissement>,
+        locaux: &Layer<LocalCommercial>,
+        tl: &Layer<TiersLieu>,
+        flows: &[CommuteFlow],
+        land: &[LandTake],
+    ) -> Joins {
+        let ix = |o: Option<usize>| o.map(|i| i as u32).unwrap_or(NONE);
+        Joins {
+            commune_epci: communes
+                .features()
+                .iter()
+                .map(|c| ix(epci.index_of(&c.record.epci_siren)))
+                .collect(),
+            site_epci: sites
+                .features()
+                .iter()
+                .map(|s| ix(epci.index_of(&s.record.site_epci_siren)))
+                .collect(),
+            etab_epci: etabs
+                .features()
+                .iter()
+                .map(|e| ix(epci.index_of(&e.record.epci_siren)))
+                .collect(),
+            local_commune: locaux
+                .features()
+                .iter()
+                .map(|l| ix(communes.index_of(&l.record.comm_insee)))
+                .collect(),
+            tl_commune: tl
+                .features()
+                .iter()
+                .map(|t| ix(communes.index_of(&t.record.comm_insee)))
+                .collect(),
+            flow_communes: flows
+                .iter()
+                .map(|f| {
+                    (
+                        ix(communes.index_of(&f.commune_residence)),
+                        ix(communes.index_of(&f.commune_travail)),
+                    )
+                })
+                .collect(),
+            land_take_commune: land
+                .iter()
+                .map(|r| ix(communes.index_of(&r.code_insee)))
+                .collect(),
+        }
+    }
 }
 
 /// Square metres per hectare.
@@ -135,6 +216,16 @@ impl ReadModel {
             Ok::<_, ReadModelError>(all)
         })?;
 
+        let joins = Joins::build(
+            &communes,
+            &epci,
+            &sites,
+            &etablissements,
+            &locaux,
+            &tiers_lieux,
+            &data.flows,
+            &data.land_take,
+        );
         let counts = vec![
             ("communes", communes.len()),
             ("EPCI", epci.len()),
@@ -159,6 +250,7 @@ impl ReadModel {
             flows: data.flows,
             land_take: data.land_take,
             attribution,
+            joins,
             served,
             report: LoadReport {
                 counts,
