@@ -223,8 +223,8 @@ pub struct Mismatch {
 }
 
 /// The site a plot belongs to: its `site_id` when it names a known site, else the site
-/// containing its centroid (R-tree). Reports a mismatch when attribute and geometry
-/// disagree.
+/// containing its centroid (R-tree). Reports a mismatch when the plot has a `site_id` that
+/// names another site than the one containing it (or no known site).
 pub fn assign_site(
     sites: &Layer<Site>,
     plot: &Feature<Terrain>,
@@ -247,7 +247,8 @@ pub fn assign_site(
         .at_point(c.x(), c.y())
         .into_iter()
         .find(|&i| sites.get(i).geometry.contains(&c));
-    let mismatch = (by_attr != by_geom).then(|| Mismatch {
+    // Only an attribute can disagree: a plot without `site_id` is simply placed.
+    let mismatch = (plot.record.site_id.is_some() && by_attr != by_geom).then(|| Mismatch {
         terr_id: plot.record.terr_id.clone(),
         site_id_attribut: plot.record.site_id.clone(),
         site_id_geometrie: by_geom.map(|i| sites.get(i).record.site_id.clone()),
