@@ -18,6 +18,119 @@ fn json_response(description: &str, schema: Value) -> Value {
     json!({ "description": description, "content": { "application/json": { "schema": schema } } })
 }
 
+fn qp(name: &str, typ: &str, description: &str) -> Value {
+    json!({ "name": name, "in": "query", "required": false, "description": description, "schema": { "type": typ } })
+}
+
+fn pp(name: &str, description: &str) -> Value {
+    json!({ "name": name, "in": "path", "required": true, "description": description, "schema": { "type": "string" } })
+}
+
+fn get_op(summary: &str, description: &str, params: Vec<Value>) -> Value {
+    json!({ "get": {
+        "summary": summary, "description": description, "tags": ["Indicateurs"],
+        "parameters": params,
+        "responses": {
+            "200": json_response("The figures", json!({ "type": "object" })),
+            "400": problem_response("Invalid or unknown parameter (named in `parameter`)"),
+            "404": problem_response("Unknown territory, site or EPCI")
+        }
+    }})
+}
+
+fn post_op(summary: &str, description: &str, schema: Value) -> Value {
+    json!({ "post": {
+        "summary": summary, "description": description, "tags": ["Indicateurs"],
+        "requestBody": { "required": true, "content": { "application/json": { "schema": schema } } },
+        "responses": {
+            "200": json_response("The result", json!({ "type": "object" })),
+            "400": problem_response("Invalid body (the member is named in `field`)"),
+            "404": problem_response("Unknown site"),
+            "413": problem_response("Body larger than 256 KiB")
+        }
+    }})
+}
+
+/// The `/api/v1` paths.
+fn api_v1_paths() -> Vec<(&'static str, Value)> {
+    let level = pp("level", "commune, epci or region");
+    let code = pp("code", "INSEE code, EPCI SIREN, or 32 / hdf for the region");
+    let year = qp(
+        "year",
+        "integer",
+        "Reference year of the legal vacancy test (1 January), default 2026",
+    );
+    vec![
+        ("/api/v1/sites/{site_id}/occupancy", get_op(
+            "Occupancy and legal vacancy of a site",
+            "site_uf_nbre, site_uf_vacant_nbre and site_taux_vacance (round(100 × vacant / units), L318-8-2), occupancy by area, counts and hectares by terr_etat_occup and terr_stade_comm, hectares for sale, plots whose site_id and geometry disagree.",
+            vec![pp("site_id", "CNIG site_id"), year.clone()])),
+        ("/api/v1/occupancy/{level}/{code}", get_op(
+            "Occupancy and legal vacancy of an EPCI or the region", "Sums over the territory's sites.",
+            vec![level.clone(), code.clone(), year])),
+        ("/api/v1/terrains/search", get_op(
+            "Vacant-plot search",
+            "Plots vacant, never used or derelict, sorted by distance (R-tree nearest) when `near` is given; GeoJSON with the distance and the site's name, vocation and access.",
+            vec![
+                qp("epci", "string", "EPCI SIREN"),
+                qp("near", "string", "lon,lat (CRS84)"),
+                qp("radius_km", "number", "with near"),
+                qp("min_ha", "number", "minimum plot surface"),
+                qp("max_ha", "number", "maximum plot surface"),
+                qp("stade_comm", "string", "comma-separated terr_stade_comm values"),
+                qp("stade_amngt", "string", "comma-separated terr_stade_amngt values"),
+                qp("reseau", "string", "networks the site must have: eau_pluviale, eau_potable, assainissement, gaz, electrique, fibre_optique, fret_ferroviaire, fluvial, transport_commun"),
+                qp("vocation", "string", "comma-separated site_vocadomi values"),
+                qp("limit", "integer", "1–1000, default 50"),
+            ])),
+        ("/api/v1/land-take/{level}/{code}", get_op(
+            "Land take and ZAN budget",
+            "Yearly ENAF consumption 2011–2023 by destination; reference 2011–2020; allowance 2021–2030 = 50 % (at least 1 ha a commune); consumed since 2021, remaining, % used, projection to 1 January 2031 at the pace of the last three years, activity's share.",
+            vec![level.clone(), code.clone()])),
+        ("/api/v1/proposals/check", post_op(
+            "Sobriety check of a proposed zone",
+            "Area (ha, Lambert-93), communes and EPCIs with shares, overlap with sites, share of each EPCI's remaining ZAN allowance, land available within radius_km (default 15), commuting effect of the jobs, findings in French.",
+            json!({ "type": "object", "required": ["geometry"], "properties": {
+                "geometry": { "type": "object", "description": "GeoJSON Polygon or MultiPolygon (a Feature is accepted too)" },
+                "crs": { "type": "string", "description": "CRS84 (default) or EPSG:2154" },
+                "emplois": { "type": "integer", "minimum": 0, "maximum": 100000 },
+                "vocation": { "type": "string" },
+                "radius_km": { "type": "number", "exclusiveMinimum": 0, "maximum": 100 } } }))),
+        ("/api/v1/commute/{level}/{code}", get_op(
+            "Commuting baseline of an EPCI or the region",
+            "Resident workers, jobs, jobs per 100 workers, km a day one-way and return, median and mean one-way distance, share working outside.",
+            vec![level.clone(), code.clone()])),
+        ("/api/v1/scenarios/commute", post_op(
+            "New jobs at a site: who would take them, km and CO₂ saved",
+            "Workers of nearby communes (nearest first) commuting farther than the site, longest commutes first, take-up share; 220 working days; 124 g CO₂e/km.",
+            json!({ "type": "object", "required": ["jobs"], "properties": {
+                "site_id": { "type": "string" }, "point": { "type": "array", "items": { "type": "number" }, "minItems": 2, "maxItems": 2 },
+                "jobs": { "type": "integer", "minimum": 1 }, "radius_km": { "type": "number" }, "take_up": { "type": "number" } } }))),
+        ("/api/v1/tiers-lieux/coverage", get_op(
+            "Tiers-lieux and France services coverage",
+            "Population whose town hall is within radius_km (default 10) of a site, per EPCI and region, optionally for one service; the under-served communes.",
+            vec![qp("radius_km", "number", "default 10"), qp("service", "string", "one of the services"), qp("level", "string", "region, epci (default) or commune")])),
+        ("/api/v1/tiers-lieux/suggest", get_op(
+            "Best new tiers-lieux (greedy maximal coverage)", "k town halls covering the most uncovered population.",
+            vec![qp("k", "integer", "1–50, default 5"), qp("radius_km", "number", "default 10"), qp("service", "string", "one of the services")])),
+        ("/api/v1/premises/{level}/{code}", get_op(
+            "Centre-bourg commercial premises", "Count, vacancy rate, firms settled (and in the last five years).",
+            vec![level, code])),
+        ("/api/v1/indicators", get_op(
+            "Indicators of every EPCI", "One row per EPCI; `format=csv` for a ;-separated file.",
+            vec![qp("level", "string", "epci"), qp("format", "string", "json (default) or csv")])),
+        ("/api/v1/indicators/epci/{siren}", get_op(
+            "Full sheet of an EPCI", "Indicators, occupancy, ZAN, yearly land take, commuting, coverage, premises, similar territories.",
+            vec![pp("siren", "EPCI SIREN")])),
+        ("/api/v1/compare", get_op(
+            "Side-by-side comparison", "The EPCIs' rows with the medians of the rural and the urban EPCIs.",
+            vec![qp("epci", "string", "comma-separated SIREN codes (1–20)"), qp("format", "string", "json or csv")])),
+        ("/api/v1/timeline/epci/{siren}", get_op(
+            "Indicators over time", "Per year: settlements in zones (new build, rehabilitation), jobs, occupancy, premises settlements, tiers-lieux visits and procedures.",
+            vec![pp("siren", "EPCI SIREN"), qp("to", "integer", "last year, default 2025")])),
+    ]
+}
+
 /// Builds the document. Collection ids and each collection's queryable properties come from
 /// the read model.
 pub fn document(model: &ReadModel) -> Value {
@@ -34,7 +147,7 @@ pub fn document(model: &ReadModel) -> Value {
             )
         })
         .collect();
-    json!({
+    let mut doc = json!({
         "openapi": "3.0.3",
         "info": {
             "title": "ecofoncier",
@@ -180,5 +293,11 @@ pub fn document(model: &ReadModel) -> Value {
                     "numberReturned": { "type": "integer", "minimum": 0 } } }
             }
         }
-    })
+    });
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for (p, op) in api_v1_paths() {
+            paths.insert(p.to_string(), op);
+        }
+    }
+    doc
 }

@@ -1,0 +1,332 @@
+//! `/api/v1` black-box against the binary on the embedded dataset: every endpoint answers,
+//! agrees with the read model, and bad input gets a 4xx naming the field.
+
+mod common;
+
+use common::{get, model, request, server};
+use serde_json::{json, Value};
+
+fn post(path: &str, body: &[u8]) -> common::Response {
+    request(
+        server(),
+        "POST",
+        path,
+        &[("Content-Type", "application/json")],
+        Some(body),
+    )
+    .unwrap_or_else(|e| panic!("POST {path}: {e}"))
+}
+
+/// A square of `side_m` metres centred on a CRS84 point, as a CRS84 GeoJSON polygon.
+fn square(lon: f64, lat: f64, side_m: f64) -> Value {
+    let (x, y) = ecofoncier::crs::lonlat_to_l93(lon, lat).unwrap();
+    let h = side_m / 2.0;
+    let ring: Vec<[f64; 2]> = [
+        (x - h, y - h),
+        (x + h, y - h),
+        (x + h, y + h),
+        (x - h, y + h),
+        (x - h, y - h),
+    ]
+    .iter()
+    .map(|&(a, b)| {
+        let (lo, la) = ecofoncier::crs::l93_to_lonlat(a, b).unwrap();
+        [lo, la]
+    })
+    .collect();
+    json!({"type": "Polygon", "coordinates": [ring]})
+}
+
+#[test]
+fn site_occupancy_matches_stored_cnig_figures() {
+    let m = model();
+    // The generator stored site_uf_nbre / site_uf_vacant_nbre / site_taux_vacance for 2026
+    // with the same legal test: the service must find the same figures.
+    for s in m.sites.features().iter().step_by(97) {
+        let r = get(&format!("/api/v1/sites/{}/occupancy", s.record.site_id));
+        assert_eq!(r.status, 200);
+        let d = r.json();
+        assert_eq!(
+            d["site_uf_nbre"],
+            s.record.site_uf_nbre.unwrap(),
+            "{}",
+            s.record.site_id
+        );
+        assert_eq!(
+            d["site_uf_vacant_nbre"],
+            s.record.site_uf_vacant_nbre.unwrap()
+        );
+        assert_eq!(d["site_taux_vacance"], s.record.site_taux_vacance.unwrap());
+        assert_eq!(d["annee_reference"], 2026);
+    }
+    assert_eq!(get("/api/v1/sites/NOPE/occupancy").status, 404);
+    let r = get(&format!(
+        "/api/v1/sites/{}/occupancy?year=abc",
+        m.sites.features()[0].record.site_id
+    ));
+    assert_eq!(
+        (r.status, r.json()["parameter"].clone()),
+        (400, json!("year"))
+    );
+    assert_eq!(
+        get("/api/v1/occupancy/region/32").json()["uf_nbre"],
+        m.terrains.len()
+    );
+}
+
+#[test]
+fn search_returns_sorted_geojson_with_site_fields() {
+    let r = get("/api/v1/terrains/search?near=2.30,49.89&radius_km=30&min_ha=0.5&stade_comm=en%20vente&limit=20");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("application/geo+json"));
+    let d = r.json();
+    let feats = d["features"].as_array().unwrap();
+    assert!(!feats.is_empty());
+    let dist: Vec<f64> = feats
+        .iter()
+        .map(|f| f["properties"]["distance_km"].as_f64().unwrap())
+        .collect();
+    assert!(dist.windows(2).all(|w| w[0] <= w[1]), "{dist:?}");
+    for f in feats {
+        let p = &f["properties"];
+        assert!(p["terr_surf_brute"].as_f64().unwrap() >= 0.5);
+        assert_eq!(p["terr_stade_comm"], "en vente");
+        assert!(p["site"]["site_nom"].is_string() && p["site"]["site_vocadomi"].is_string());
+        assert!(p.get("terr_acquereur").is_none());
+    }
+    for (q, param) in [
+        ("near=2.3", "near"),
+        ("radius_km=5", "radius_km"),
+        ("min_ha=5&max_ha=1", "min_ha"),
+        ("stade_comm=gratuit", "stade_comm"),
+        ("reseau=teleportation", "reseau"),
+        ("vocation=spatiale", "vocation"),
+        ("epci=123", "epci"),
+        ("limit=0", "limit"),
+        ("colour=red", "colour"),
+    ] {
+        let r = get(&format!("/api/v1/terrains/search?{q}"));
+        assert_eq!(r.status, 400, "{q}");
+        assert_eq!(r.json()["parameter"], param, "{q}");
+    }
+}
+
+#[test]
+fn land_take_levels() {
+    let m = model();
+    let region = get("/api/v1/land-take/region/32").json();
+    assert_eq!(region["annees"].as_array().unwrap().len(), 13);
+    let zan = &region["zan"];
+    assert_eq!(zan["annees_observees"], 3);
+    assert_eq!(zan["annees_restantes"], 7);
+    let e = &m.epci.features()[0].record.epci_siren;
+    let epci = get(&format!("/api/v1/land-take/epci/{e}")).json();
+    assert!(
+        epci["zan"]["enveloppe_ha"].as_f64().unwrap()
+            >= epci["zan"]["enveloppe_sans_garantie_ha"].as_f64().unwrap()
+    );
+    let c = &m.communes.features()[0].record.code_insee;
+    assert_eq!(get(&format!("/api/v1/land-take/commune/{c}")).status, 200);
+    assert_eq!(
+        get("/api/v1/land-take/canton/1").json()["parameter"],
+        "level"
+    );
+    assert_eq!(get("/api/v1/land-take/commune/00000").status, 404);
+}
+
+#[test]
+fn proposal_check_answers_in_french() {
+    let body = json!({"geometry": square(2.35, 49.87, 400.0), "emplois": 120});
+    let r = post("/api/v1/proposals/check", body.to_string().as_bytes());
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let d = r.json();
+    let ha = d["surface_ha"].as_f64().unwrap();
+    assert!((ha - 16.0).abs() < 0.01, "{ha}");
+    let share: f64 = d["communes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["part_pct"].as_f64().unwrap())
+        .sum();
+    assert!((share - 100.0).abs() < 0.2, "{share}");
+    assert!(d["epci"][0]["reste_zan_ha"].is_number());
+    assert!(d["navettes"]["km_an_economises"].as_f64().unwrap() >= 0.0);
+    let text = d["constats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(text.contains("ha") && text.contains("ZAN"), "{text}");
+    // The same zone sent in Lambert-93 measures the same.
+    let (x, y) = ecofoncier::crs::lonlat_to_l93(2.35, 49.87).unwrap();
+    let l93 = json!({"crs": "EPSG:2154", "geometry": {"type": "Polygon", "coordinates": [[
+        [x - 200.0, y - 200.0], [x + 200.0, y - 200.0], [x + 200.0, y + 200.0], [x - 200.0, y + 200.0], [x - 200.0, y - 200.0]]]}});
+    let d2 = post("/api/v1/proposals/check", l93.to_string().as_bytes()).json();
+    assert_eq!(d2["surface_ha"], 16.0);
+}
+
+#[test]
+fn proposal_bad_inputs_get_4xx_saying_what_is_wrong() {
+    let bow_tie = json!({"geometry": {"type": "Polygon", "coordinates": [[[2.30, 49.85], [2.34, 49.89], [2.34, 49.85], [2.30, 49.89], [2.30, 49.85]]]}});
+    let unclosed = json!({"geometry": {"type": "Polygon", "coordinates": [[[2.30, 49.85], [2.34, 49.85], [2.34, 49.89], [2.30, 49.89]]]}});
+    let empty = json!({"geometry": {"type": "Polygon", "coordinates": []}});
+    let paris = json!({"geometry": square(2.35, 48.85, 500.0)});
+    let out_of_crs = json!({"geometry": {"type": "Polygon", "coordinates": [[[200.0, 49.85], [2.34, 49.85], [2.34, 49.89], [200.0, 49.85]]]}});
+    let point = json!({"geometry": {"type": "Point", "coordinates": [2.3, 49.8]}});
+    let mut many: Vec<[f64; 2]> = (0..10_050)
+        .map(|i| {
+            let a = i as f64 / 10_050.0 * std::f64::consts::TAU;
+            // Five decimals keep the body under the 256 KiB limit.
+            let r5 = |v: f64| (v * 1e5).round() / 1e5;
+            [r5(2.3 + 0.05 * a.cos()), r5(49.87 + 0.03 * a.sin())]
+        })
+        .collect();
+    many.push(many[0]);
+    let too_many = json!({"geometry": {"type": "Polygon", "coordinates": [many]}});
+    let bad_jobs = json!({"geometry": square(2.35, 49.87, 400.0), "emplois": -3});
+    for (body, status, field, words) in [
+        (bow_tie, 400, "geometry", "self-intersection"),
+        (unclosed, 400, "geometry.coordinates[0]", "not closed"),
+        (empty, 400, "geometry.coordinates", "empty"),
+        (paris, 400, "geometry", "outside the region"),
+        (
+            out_of_crs,
+            400,
+            "geometry.coordinates[0][0]",
+            "outside the valid range",
+        ),
+        (point, 400, "geometry.type", "not Polygon"),
+        (
+            too_many,
+            400,
+            "geometry.coordinates[0]",
+            "too many vertices",
+        ),
+        (bad_jobs, 400, "emplois", "integer"),
+    ] {
+        let r = post("/api/v1/proposals/check", body.to_string().as_bytes());
+        let p = r.json();
+        assert_eq!(r.status, status, "{p}");
+        assert_eq!(p["field"], field, "{p}");
+        assert!(p["detail"].as_str().unwrap().contains(words), "{p}");
+    }
+    let r = post("/api/v1/proposals/check", b"{not json");
+    assert_eq!((r.status, r.json()["field"].clone()), (400, json!("body")));
+    let big = vec![b' '; 300 * 1024];
+    let r = post("/api/v1/proposals/check", &big);
+    assert_eq!(r.status, 413);
+    assert_eq!(r.header("content-type"), Some("application/problem+json"));
+}
+
+#[test]
+fn commuting_baseline_and_scenario() {
+    let m = model();
+    let e = &m.epci.features()[0].record.epci_siren;
+    let b = get(&format!("/api/v1/commute/epci/{e}")).json();
+    assert!(b["navettes"]["actifs_residents"].as_u64().unwrap() > 0);
+    let site = &m.sites.features()[10].record.site_id;
+    let r = post(
+        "/api/v1/scenarios/commute",
+        json!({"site_id": site, "jobs": 50}).to_string().as_bytes(),
+    );
+    assert_eq!(r.status, 200);
+    let d = r.json();
+    assert!(d["emplois_pourvus"].as_u64().unwrap() <= 50);
+    assert!(d["methode"].as_str().unwrap().contains("220"));
+    let r = post(
+        "/api/v1/scenarios/commute",
+        json!({"point": [2.3, 49.9], "jobs": 0})
+            .to_string()
+            .as_bytes(),
+    );
+    assert_eq!((r.status, r.json()["field"].clone()), (400, json!("jobs")));
+    let r = post(
+        "/api/v1/scenarios/commute",
+        json!({"jobs": 5}).to_string().as_bytes(),
+    );
+    assert_eq!(r.status, 400);
+}
+
+#[test]
+fn coverage_suggest_premises() {
+    let c = get("/api/v1/tiers-lieux/coverage?radius_km=10").json();
+    let pct = c["region"]["taux_couverture_pct"].as_f64().unwrap();
+    assert!(pct > 0.0 && pct <= 100.0);
+    assert_eq!(c["sites"], 360);
+    let health = get("/api/v1/tiers-lieux/coverage?service=sant%C3%A9").json();
+    assert!(
+        health["region"]["population_couverte"].as_u64()
+            <= c["region"]["population_couverte"].as_u64()
+    );
+    assert_eq!(
+        get("/api/v1/tiers-lieux/coverage?service=piscine").status,
+        400
+    );
+    let s = get("/api/v1/tiers-lieux/suggest?k=3").json();
+    let sug = s["suggestions"].as_array().unwrap();
+    assert_eq!(sug.len(), 3);
+    let gains: Vec<u64> = sug
+        .iter()
+        .map(|x| x["population_gagnee"].as_u64().unwrap())
+        .collect();
+    assert!(
+        gains.windows(2).all(|w| w[0] >= w[1]),
+        "greedy gains never grow: {gains:?}"
+    );
+    assert_eq!(get("/api/v1/tiers-lieux/suggest?k=0").status, 400);
+    let p = get("/api/v1/premises/region/hdf").json();
+    assert_eq!(p["locaux"]["locaux"], model().locaux.len());
+}
+
+#[test]
+fn indicators_compare_and_timeline() {
+    let m = model();
+    let all = get("/api/v1/indicators?level=epci").json();
+    assert_eq!(all.as_array().unwrap().len(), m.epci.len());
+    let csv = get("/api/v1/indicators?level=epci&format=csv");
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    let text = String::from_utf8(csv.body).unwrap();
+    assert_eq!(text.lines().count(), m.epci.len() + 1);
+    assert!(text.starts_with("epci_siren;epci_nom;"));
+    assert_eq!(get("/api/v1/indicators?level=commune").status, 400);
+    let ids: Vec<&str> = m
+        .epci
+        .features()
+        .iter()
+        .take(3)
+        .map(|e| e.record.epci_siren.as_str())
+        .collect();
+    let cmp = get(&format!("/api/v1/compare?epci={}", ids.join(","))).json();
+    assert_eq!(cmp["epci"].as_array().unwrap().len(), 3);
+    assert!(cmp["medianes"]["rural"]["taux_vacance_legal"].is_number());
+    assert!(cmp["medianes"]["urbain"]["epci"].as_u64().unwrap() > 0);
+    assert_eq!(get("/api/v1/compare?epci=1,2").status, 400);
+    let sheet = get(&format!("/api/v1/indicators/epci/{}", ids[0])).json();
+    assert_eq!(sheet["territoires_similaires"].as_array().unwrap().len(), 5);
+    assert!(sheet["zan"]["enveloppe_ha"].is_number());
+    let t = get(&format!("/api/v1/timeline/epci/{}", ids[0])).json();
+    let years = t["annees"].as_array().unwrap();
+    assert_eq!(years.first().unwrap()["annee"], 2015);
+    assert_eq!(years.last().unwrap()["annee"], 2025);
+}
+
+#[test]
+fn openapi_describes_api_v1() {
+    let doc = get("/ogc/api").json();
+    for p in [
+        "/api/v1/sites/{site_id}/occupancy",
+        "/api/v1/terrains/search",
+        "/api/v1/land-take/{level}/{code}",
+        "/api/v1/proposals/check",
+        "/api/v1/scenarios/commute",
+        "/api/v1/tiers-lieux/coverage",
+        "/api/v1/tiers-lieux/suggest",
+        "/api/v1/indicators",
+        "/api/v1/indicators/epci/{siren}",
+        "/api/v1/compare",
+    ] {
+        assert!(doc["paths"][p].is_object(), "OpenAPI misses {p}");
+    }
+}
