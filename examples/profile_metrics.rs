@@ -12,7 +12,9 @@ fn ms(t: Instant) -> f64 {
 }
 
 fn main() {
-    let data = EmbeddedSource::new(default_data_dir()).load_sync().expect("dataset");
+    let data = EmbeddedSource::new(default_data_dir())
+        .load_sync()
+        .expect("dataset");
     let model = ReadModel::build(data).expect("read model");
     for _ in 0..3 {
         let t = Instant::now();

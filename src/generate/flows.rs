@@ -12,6 +12,7 @@
 
 use std::collections::HashMap;
 
+use crate::metrics::commute::{hist_median, BIN_KM};
 use crate::model::territory::commute_distance_km;
 use crate::model::{Commune, CommuteFlow, TerritoryClass};
 use crate::read_model::Layer;
@@ -20,25 +21,11 @@ use crate::read_model::Layer;
 pub const RURAL_MEDIAN_KM: f64 = 13.0;
 const EMPLOYMENT_RATE: f64 = 0.40;
 const MAX_STRAIGHT_KM: f64 = 60.0;
-const BIN_KM: f64 = 0.1;
 
 struct Pair {
     to: u32,
     km: f32,
     attraction: f32,
-}
-
-/// Weighted median of distances from a histogram in `BIN_KM` bins.
-fn median_from_hist(hist: &[f64]) -> f64 {
-    let total: f64 = hist.iter().sum();
-    let mut acc = 0.0;
-    for (i, h) in hist.iter().enumerate() {
-        acc += h;
-        if acc >= total / 2.0 {
-            return (i as f64 + 0.5) * BIN_KM;
-        }
-    }
-    hist.len() as f64 * BIN_KM
 }
 
 fn shares(pairs: &[Pair], beta: f64, out: &mut Vec<f64>) {
@@ -68,7 +55,7 @@ fn rural_median(pairs: &[Vec<Pair>], workers: &[f64], rural: &[bool], beta: f64)
             hist[bin] += workers[i] * share;
         }
     }
-    median_from_hist(&hist)
+    hist_median(&hist)
 }
 
 /// Generates the flows; returns them and the calibrated β (km).
@@ -201,5 +188,5 @@ fn keep_largest(
         rows.sort_by(|a, b| a.commune_travail.cmp(&b.commune_travail));
         flows.extend(rows);
     }
-    (flows, median_from_hist(&hist))
+    (flows, hist_median(&hist))
 }

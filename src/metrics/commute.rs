@@ -109,7 +109,7 @@ impl CommuteTable {
 }
 
 /// Width of the distance histogram bins used for medians, km.
-const BIN_KM: f64 = 0.1;
+pub const BIN_KM: f64 = 0.1;
 const BINS: usize = 2_000;
 
 struct Acc {
@@ -133,8 +133,9 @@ impl Default for Acc {
     }
 }
 
-/// Median of a histogram of `BIN_KM` bins, at the bin's centre.
-fn hist_median(hist: &[f64]) -> f64 {
+/// Median of a histogram of [`BIN_KM`] bins (weights by distance), at the bin's centre;
+/// 0 for an empty histogram.
+pub fn hist_median(hist: &[f64]) -> f64 {
     let total: f64 = hist.iter().sum();
     let mut acc = 0.0;
     for (i, h) in hist.iter().enumerate() {
