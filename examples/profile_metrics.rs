@@ -39,6 +39,17 @@ fn main() {
         let t = Instant::now();
         let o = OccupancyIndex::compute(&model, DEFAULT_YEAR);
         let occ = ms(t);
+        let t = Instant::now();
+        let table = ecofoncier::metrics::commute::CommuteTable::build(&model);
+        let _ = ecofoncier::metrics::commute::baselines(&model, &table);
+        let commute = ms(t);
+        let t = Instant::now();
+        let _ = ecofoncier::metrics::coverage::coverage(&model, 10.0, None);
+        let coverage = ms(t);
+        let t = Instant::now();
+        let _ = ecofoncier::metrics::premises::premises(&model, DEFAULT_YEAR);
+        let premises = ms(t);
+        println!("commute {commute:.1} ms, coverage {coverage:.1} ms, premises {premises:.1} ms");
         println!(
             "{} EPCIs: all {all:.1} ms; plot→site join {join:.1} ms ({n}); plot figures {figures:.1} ms ({v}); occupancy {occ:.1} ms ({})",
             m.indicators.len(),

@@ -68,6 +68,46 @@ pub struct Coverage {
     pub communes: Vec<CommuneCoverage>,
 }
 
+/// Exact nearest-point distance by a sweep over points sorted by x: from the query's x,
+/// walk outwards both ways and stop when the x gap alone exceeds the best distance. With a
+/// few hundred sites spread over a region this visits a handful per query, fewer
+/// operations than a general R-tree walk; `tests/metrics_fixtures.rs` checks it against a
+/// scan.
+struct NearestBySweep {
+    pts: Vec<[f64; 2]>,
+}
+
+impl NearestBySweep {
+    fn new(points: &[[f64; 2]]) -> Self {
+        let mut pts = points.to_vec();
+        pts.sort_by(|a, b| a[0].total_cmp(&b[0]));
+        NearestBySweep { pts }
+    }
+
+    /// Distance to the nearest point, `None` when there is none.
+    fn distance(&self, x: f64, y: f64) -> Option<f64> {
+        if self.pts.is_empty() {
+            return None;
+        }
+        let start = self.pts.partition_point(|p| p[0] < x);
+        let mut best = f64::INFINITY;
+        let d2 = |p: &[f64; 2]| (p[0] - x) * (p[0] - x) + (p[1] - y) * (p[1] - y);
+        for p in &self.pts[start..] {
+            if (p[0] - x) * (p[0] - x) > best {
+                break;
+            }
+            best = best.min(d2(p));
+        }
+        for p in self.pts[..start].iter().rev() {
+            if (x - p[0]) * (x - p[0]) > best {
+                break;
+            }
+            best = best.min(d2(p));
+        }
+        Some(best.sqrt())
+    }
+}
+
 /// Town halls in an R-tree.
 fn town_halls(model: &ReadModel) -> RTree<Pt> {
     RTree::bulk_load(
@@ -93,7 +133,7 @@ pub fn coverage(model: &ReadModel, radius_km: f64, service: Option<&str>) -> Cov
             _ => None,
         })
         .collect();
-    let tree: RTree<[f64; 2]> = RTree::bulk_load(sites.clone());
+    let near = NearestBySweep::new(&sites);
     let r = radius_km * 1000.0;
     let mut out = Coverage {
         radius_km,
@@ -106,9 +146,7 @@ pub fn coverage(model: &ReadModel, radius_km: f64, service: Option<&str>) -> Cov
     let mut per_epci = vec![Totals::default(); model.epci.len()];
     for (ci, c) in model.communes.features().iter().enumerate() {
         let c = &c.record;
-        let d = tree
-            .nearest_neighbor(&[c.mairie_x, c.mairie_y])
-            .map(|p| (p[0] - c.mairie_x).hypot(p[1] - c.mairie_y));
+        let d = near.distance(c.mairie_x, c.mairie_y);
         let cc = CommuneCoverage {
             code_insee: c.code_insee.clone(),
             nom: c.nom.clone(),

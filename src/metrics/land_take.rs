@@ -231,24 +231,30 @@ pub fn budget<'a>(rows: impl Iterator<Item = &'a LandTake> + Clone) -> ZanBudget
 pub fn budget_of(series: &Series, allowance: f64) -> ZanBudget {
     let reference = series.reference_m2();
     let mut reference_act = 0.0;
-    let mut period: Vec<(i32, f64, f64)> = Vec::new();
+    let (mut consumed, mut consumed_act) = (0.0, 0.0);
+    let mut observed = 0u32;
+    let mut last_year = PERIOD_FIRST - 1;
+    // The last three observed yearly totals, newest last.
+    let mut last3 = [0.0f64; 3];
     for (y, v) in series.years() {
         if (REFERENCE_FIRST..=REFERENCE_LAST).contains(&y) {
             reference_act += v[0];
         }
         if (PERIOD_FIRST..=PERIOD_LAST).contains(&y) {
-            period.push((y, v.iter().sum(), v[0]));
+            let total: f64 = v.iter().sum();
+            consumed += total;
+            consumed_act += v[0];
+            observed += 1;
+            last_year = y;
+            last3 = [last3[1], last3[2], total];
         }
     }
-    let consumed: f64 = period.iter().map(|p| p.1).sum();
-    let consumed_act: f64 = period.iter().map(|p| p.2).sum();
-    let last3: Vec<f64> = period.iter().rev().take(3).map(|p| p.1).collect();
-    let pace = if last3.is_empty() {
+    let n3 = observed.min(3);
+    let pace = if n3 == 0 {
         0.0
     } else {
-        last3.iter().sum::<f64>() / last3.len() as f64
+        last3[3 - n3 as usize..].iter().sum::<f64>() / n3 as f64
     };
-    let last_year = period.last().map(|p| p.0).unwrap_or(PERIOD_FIRST - 1);
     let years_left = (PERIOD_LAST - last_year).max(0) as u32;
     let projection = consumed + pace * years_left as f64;
     let ha = |m2: f64| round2(m2 / 10_000.0);
@@ -259,7 +265,7 @@ pub fn budget_of(series: &Series, allowance: f64) -> ZanBudget {
         enveloppe_sans_garantie_ha: ha(reference / 2.0),
         consomme_depuis_2021_ha: ha(consumed),
         consomme_activite_depuis_2021_ha: ha(consumed_act),
-        annees_observees: period.len() as u32,
+        annees_observees: observed,
         reste_ha: ha(allowance - consumed),
         part_consommee_pct: pct(consumed, allowance),
         rythme_recent_ha_an: ha(pace),

@@ -69,8 +69,8 @@ impl Metrics {
                 let baselines = commute::baselines(model, &table);
                 let coverage = coverage::coverage(model, DEFAULT_COVERAGE_KM, None);
                 let prem = premises::premises(model, year);
-                let b = (table, baselines, coverage, prem);
-                (a.join().expect("metrics thread panicked"), b)
+                let (occupancy, zones, zan) = a.join().expect("metrics thread panicked");
+                ((occupancy, zones, zan), (table, baselines, coverage, prem))
             });
         let (zan_communes, zan_epci, zan_region) = zan;
         let mut m = Metrics {

@@ -8,8 +8,10 @@
 use geo::{Centroid, Contains};
 use serde::Serialize;
 
-use crate::model::{codes, Feature, Site, Terrain};
-use crate::read_model::{Layer, ReadModel, M2_PER_HA};
+use crate::model::codes::{self, CodeList, EtatList, StadeList};
+use crate::model::{Feature, Site, Terrain};
+use crate::read_model::{Layer, PlotFacts, ReadModel, M2_PER_HA, NONE};
+use geo::Geometry;
 
 /// Additive occupancy figures of a set of plots. Surfaces in hectares.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -30,46 +32,6 @@ pub struct Occupancy {
     pub par_etat_occup: Breakdown<EtatList>,
     /// Units and hectares by `terr_stade_comm`.
     pub par_stade_comm: Breakdown<StadeList>,
-}
-
-/// A code list as a fixed set of labels: the standard's values, then `inconnu`, `autre`,
-/// `sans objet`. A value outside the list counts as `autre`.
-pub trait CodeList: Clone + std::fmt::Debug + Default + PartialEq {
-    const VALUES: &'static [&'static str];
-    /// Index of `value`, `autre` for an unknown value.
-    fn index(value: &str) -> usize {
-        let n = Self::VALUES.len();
-        if let Some(i) = Self::VALUES.iter().position(|v| *v == value) {
-            i
-        } else if let Some(i) = codes::COMMON.iter().position(|v| *v == value) {
-            n + i
-        } else {
-            n + 1
-        }
-    }
-    fn label(i: usize) -> &'static str {
-        let n = Self::VALUES.len();
-        if i < n {
-            Self::VALUES[i]
-        } else {
-            codes::COMMON[i - n]
-        }
-    }
-    fn size() -> usize {
-        Self::VALUES.len() + codes::COMMON.len()
-    }
-}
-
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct EtatList;
-impl CodeList for EtatList {
-    const VALUES: &'static [&'static str] = codes::TERR_ETAT_OCCUP;
-}
-
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct StadeList;
-impl CodeList for StadeList {
-    const VALUES: &'static [&'static str] = codes::TERR_STADE_COMM;
 }
 
 /// Units and hectares by value of a code list; serialized as a map of the non-empty values.
@@ -195,6 +157,22 @@ pub struct PlotFigures {
 }
 
 impl PlotFigures {
+    /// The same figures from the plot's typed facts (see [`PlotFacts`]).
+    pub fn from_facts(f: &PlotFacts, year: i32) -> PlotFigures {
+        let limit = crate::date::Date::jan1(year - 2).to_days();
+        let occupied = f.etat as usize == EtatList::index(codes::OCCUPE);
+        PlotFigures {
+            ha: f.ha,
+            useful: f.useful,
+            occupied,
+            legally_vacant: !occupied && f.activite_fin <= limit && f.inoccupe <= limit,
+            for_sale: f.stade as usize == StadeList::index(codes::EN_VENTE)
+                || f.stade as usize == StadeList::index(codes::EN_VENTE_CONTRAINTES),
+            etat: f.etat,
+            stade: f.stade,
+        }
+    }
+
     /// A plot's figures for reference year `year`. Its surface is `terr_surf_brute` (ha).
     pub fn of(t: &Terrain, year: i32) -> PlotFigures {
         PlotFigures {
@@ -209,6 +187,36 @@ impl PlotFigures {
             etat: EtatList::index(&t.terr_etat_occup) as u8,
             stade: StadeList::index(&t.terr_stade_comm) as u8,
         }
+    }
+}
+
+/// Point in (multi)polygon by ray crossing over every ring (holes by parity). Boundary
+/// points may fall either way: callers fall back on [`assign_site`] when it says no.
+pub fn contains_point(g: &Geometry<f64>, (x, y): (f64, f64)) -> bool {
+    fn ring_crossings(ring: &geo::LineString<f64>, x: f64, y: f64) -> bool {
+        let mut inside = false;
+        let pts = &ring.0;
+        let n = pts.len();
+        if n < 3 {
+            return false;
+        }
+        let mut j = n - 1;
+        for i in 0..n {
+            let (a, b) = (pts[i], pts[j]);
+            if (a.y > y) != (b.y > y) && x < (b.x - a.x) * (y - a.y) / (b.y - a.y) + a.x {
+                inside = !inside;
+            }
+            j = i;
+        }
+        inside
+    }
+    let poly = |p: &geo::Polygon<f64>| {
+        ring_crossings(p.exterior(), x, y) && !p.interiors().iter().any(|h| ring_crossings(h, x, y))
+    };
+    match g {
+        Geometry::Polygon(p) => poly(p),
+        Geometry::MultiPolygon(mp) => mp.0.iter().any(poly),
+        _ => false,
     }
 }
 
@@ -286,10 +294,19 @@ impl OccupancyIndex {
             plot_figures: Vec::with_capacity(model.terrains.len()),
             mismatches: Vec::new(),
         };
-        for plot in model.terrains.features() {
-            let (site, mismatch) = assign_site(&model.sites, plot);
+        for (i, plot) in model.terrains.features().iter().enumerate() {
+            let facts = &model.plot_facts[i];
+            // The common case costs one point-in-ring test: the named site holds the plot.
+            let named = model.joins.terrain_site[i];
+            let (site, mismatch) = if named != NONE
+                && contains_point(&model.sites.get(named as usize).geometry, facts.centroid)
+            {
+                (Some(named as usize), None)
+            } else {
+                assign_site(&model.sites, plot)
+            };
             idx.mismatches.extend(mismatch);
-            let fig = PlotFigures::of(&plot.record, year);
+            let fig = PlotFigures::from_facts(facts, year);
             if let Some(s) = site {
                 idx.add(model, s, &fig, 1.0);
                 idx.site_plots[s].push(idx.plot_site.len());

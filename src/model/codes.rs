@@ -111,6 +111,46 @@ pub fn in_list(list: &[&str], value: &str) -> bool {
         .all(|v| list.contains(&v) || COMMON.contains(&v))
 }
 
+/// A code list as a fixed set of labels: the standard's values, then `inconnu`, `autre`,
+/// `sans objet`. A value outside the list counts as `autre`.
+pub trait CodeList: Clone + std::fmt::Debug + Default + PartialEq {
+    const VALUES: &'static [&'static str];
+    /// Index of `value`, `autre` for an unknown value.
+    fn index(value: &str) -> usize {
+        let n = Self::VALUES.len();
+        if let Some(i) = Self::VALUES.iter().position(|v| *v == value) {
+            i
+        } else if let Some(i) = COMMON.iter().position(|v| *v == value) {
+            n + i
+        } else {
+            n + 1
+        }
+    }
+    fn label(i: usize) -> &'static str {
+        let n = Self::VALUES.len();
+        if i < n {
+            Self::VALUES[i]
+        } else {
+            COMMON[i - n]
+        }
+    }
+    fn size() -> usize {
+        Self::VALUES.len() + COMMON.len()
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EtatList;
+impl CodeList for EtatList {
+    const VALUES: &'static [&'static str] = TERR_ETAT_OCCUP;
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StadeList;
+impl CodeList for StadeList {
+    const VALUES: &'static [&'static str] = TERR_STADE_COMM;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -93,6 +93,8 @@ pub struct ReadModel {
     /// Key joins resolved once at load (index into the other layer, [`NONE`] when the key
     /// is unknown), so that metrics never hash a code in their loops.
     pub joins: Joins,
+    /// Each plot's attributes typed for the metrics, in layer order.
+    pub plot_facts: Vec<PlotFacts>,
     served: Vec<Served>,
     pub report: LoadReport,
 }
@@ -117,6 +119,53 @@ pub struct Joins {
     pub flow_communes: Vec<(u32, u32)>,
     /// Land-take row → its commune.
     pub land_take_commune: Vec<u32>,
+    /// Plot → the site its `site_id` names (the spatial check is the metrics' job).
+    pub terrain_site: Vec<u32>,
+}
+
+/// A plot's attributes as the metrics read them, typed once at load: the CNIG text fields
+/// (dates, code-list values) parsed to numbers, and its centroid.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PlotFacts {
+    /// `terr_surf_brute`, ha.
+    pub ha: f64,
+    /// `terr_utile` is not `non`.
+    pub useful: bool,
+    /// Index of `terr_etat_occup` in [`crate::model::codes::EtatList`].
+    pub etat: u8,
+    /// Index of `terr_stade_comm` in [`crate::model::codes::StadeList`].
+    pub stade: u8,
+    /// `terr_activite_fin_date` as days since 1970 (`i64::MAX` when absent or unreadable).
+    pub activite_fin: i64,
+    /// `terr_inoccupe_date` as days since 1970 (`i64::MAX` when absent or unreadable).
+    pub inoccupe: i64,
+    /// Centroid (Lambert-93), NaN for an empty geometry.
+    pub centroid: (f64, f64),
+}
+
+impl PlotFacts {
+    pub fn of(t: &Terrain, geometry: &Geometry<f64>) -> PlotFacts {
+        use crate::model::codes::{CodeList, EtatList, StadeList};
+        use geo::Centroid;
+        let days = |d: &Option<String>| {
+            d.as_deref()
+                .and_then(|s| crate::date::Date::parse(s).ok())
+                .map(|d| d.to_days())
+                .unwrap_or(i64::MAX)
+        };
+        PlotFacts {
+            ha: t.terr_surf_brute,
+            useful: t.terr_utile.as_deref() != Some("non"),
+            etat: EtatList::index(&t.terr_etat_occup) as u8,
+            stade: StadeList::index(&t.terr_stade_comm) as u8,
+            activite_fin: days(&t.terr_activite_fin_date),
+            inoccupe: days(&t.terr_inoccupe_date),
+            centroid: geometry
+                .centroid()
+                .map(|c| (c.x(), c.y()))
+                .unwrap_or((f64::NAN, f64::NAN)),
+        }
+    }
 }
 
 impl Joins {
@@ -130,6 +179,7 @@ impl Joins {
         tl: &Layer<TiersLieu>,
         flows: &[CommuteFlow],
         land: &[LandTake],
+        terrains: &Layer<Terrain>,
     ) -> Joins {
         let ix = |o: Option<usize>| o.map(|i| i as u32).unwrap_or(NONE);
         Joins {
@@ -170,6 +220,16 @@ impl Joins {
             land_take_commune: land
                 .iter()
                 .map(|r| ix(communes.index_of(&r.code_insee)))
+                .collect(),
+            terrain_site: terrains
+                .features()
+                .iter()
+                .map(|t| {
+                    ix(t.record
+                        .site_id
+                        .as_deref()
+                        .and_then(|id| sites.index_of(id)))
+                })
                 .collect(),
         }
     }
@@ -225,7 +285,13 @@ impl ReadModel {
             &tiers_lieux,
             &data.flows,
             &data.land_take,
+            &terrains,
         );
+        let plot_facts = terrains
+            .features()
+            .iter()
+            .map(|t| PlotFacts::of(&t.record, &t.geometry))
+            .collect();
         let counts = vec![
             ("communes", communes.len()),
             ("EPCI", epci.len()),
@@ -251,6 +317,7 @@ impl ReadModel {
             land_take: data.land_take,
             attribution,
             joins,
+            plot_facts,
             served,
             report: LoadReport {
                 counts,
