@@ -30,10 +30,9 @@ fn main() {
         let join = ms(t);
         let t = Instant::now();
         let v = model
-            .terrains
-            .features()
+            .plot_facts
             .iter()
-            .filter(|p| PlotFigures::of(&p.record, DEFAULT_YEAR).legally_vacant)
+            .filter(|p| PlotFigures::from_facts(p, DEFAULT_YEAR).legally_vacant)
             .count();
         let figures = ms(t);
         let t = Instant::now();

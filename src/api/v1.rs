@@ -91,13 +91,17 @@ impl Params {
         self.0.iter().find(|(a, _)| a == k).map(|(_, v)| v.as_str())
     }
 
-    fn f64(&self, k: &str, min: f64, max: f64) -> ApiResult<Option<f64>> {
+    /// A number in `min..=max` (NaN and infinities fall outside); `what` names the kind.
+    fn number<T>(&self, k: &str, min: T, max: T, what: &str) -> ApiResult<Option<T>>
+    where
+        T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+    {
         self.get(k)
             .map(|v| {
-                let x: f64 = v
+                let x: T = v
                     .parse()
-                    .map_err(|_| ApiError::param(k, format!("`{v}` is not a number")))?;
-                if !x.is_finite() || x < min || x > max {
+                    .map_err(|_| ApiError::param(k, format!("`{v}` is not {what}")))?;
+                if !(min..=max).contains(&x) {
                     return Err(ApiError::param(k, format!("{x} is outside {min}..={max}")));
                 }
                 Ok(x)
@@ -105,18 +109,12 @@ impl Params {
             .transpose()
     }
 
+    fn f64(&self, k: &str, min: f64, max: f64) -> ApiResult<Option<f64>> {
+        self.number(k, min, max, "a number")
+    }
+
     fn int(&self, k: &str, min: i64, max: i64) -> ApiResult<Option<i64>> {
-        self.get(k)
-            .map(|v| {
-                let x: i64 = v
-                    .parse()
-                    .map_err(|_| ApiError::param(k, format!("`{v}` is not an integer")))?;
-                if x < min || x > max {
-                    return Err(ApiError::param(k, format!("{x} is outside {min}..={max}")));
-                }
-                Ok(x)
-            })
-            .transpose()
+        self.number(k, min, max, "an integer")
     }
 
     /// A comma-separated list whose values must belong to `allowed`.
@@ -640,21 +638,7 @@ async fn premises_of(
     let figures = match lv {
         Level::Commune => mm.premises_communes.get(&code).cloned().unwrap_or_default(),
         Level::Epci => mm.premises_epci.get(&code).cloned().unwrap_or_default(),
-        Level::Region => {
-            let mut t = crate::metrics::premises::Premises::default();
-            for p in mm.premises_epci.values() {
-                t.locaux += p.locaux;
-                t.vacants += p.vacants;
-                t.commerces_installes += p.commerces_installes;
-                t.installations_5_ans += p.installations_5_ans;
-            }
-            t.taux_vacance_pct = if t.locaux > 0 {
-                (1000.0 * t.vacants as f64 / t.locaux as f64).round() / 10.0
-            } else {
-                0.0
-            };
-            t
-        }
+        Level::Region => crate::metrics::premises::Premises::total(mm.premises_epci.values()),
     };
     Ok(ok(
         &json!({ "niveau": lvl, "code": code, "nom": name, "locaux": figures }),

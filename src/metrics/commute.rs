@@ -42,20 +42,6 @@ pub struct Baseline {
     pub part_travaillant_hors_territoire_pct: f64,
 }
 
-/// Median of (value, weight) pairs.
-pub fn weighted_median(mut v: Vec<(f64, f64)>) -> f64 {
-    v.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let total: f64 = v.iter().map(|x| x.1).sum();
-    let mut acc = 0.0;
-    for (x, w) in &v {
-        acc += w;
-        if acc * 2.0 >= total {
-            return *x;
-        }
-    }
-    0.0
-}
-
 /// The flows with commune indices and distances, resolved once.
 #[derive(Clone, Debug, Default)]
 pub struct CommuteTable {

@@ -157,7 +157,8 @@ pub struct PlotFigures {
 }
 
 impl PlotFigures {
-    /// The same figures from the plot's typed facts (see [`PlotFacts`]).
+    /// A plot's figures for reference year `year`, from its typed facts (see [`PlotFacts`]):
+    /// the test of [`Terrain::is_legally_vacant`] on dates parsed once.
     pub fn from_facts(f: &PlotFacts, year: i32) -> PlotFigures {
         let limit = crate::date::Date::jan1(year - 2).to_days();
         let occupied = f.etat as usize == EtatList::index(codes::OCCUPE);
@@ -170,22 +171,6 @@ impl PlotFigures {
                 || f.stade as usize == StadeList::index(codes::EN_VENTE_CONTRAINTES),
             etat: f.etat,
             stade: f.stade,
-        }
-    }
-
-    /// A plot's figures for reference year `year`. Its surface is `terr_surf_brute` (ha).
-    pub fn of(t: &Terrain, year: i32) -> PlotFigures {
-        PlotFigures {
-            ha: t.terr_surf_brute,
-            useful: t.terr_utile.as_deref() != Some("non"),
-            occupied: t.terr_etat_occup == codes::OCCUPE,
-            legally_vacant: t.is_legally_vacant(year),
-            for_sale: matches!(
-                t.terr_stade_comm.as_str(),
-                codes::EN_VENTE | codes::EN_VENTE_CONTRAINTES
-            ),
-            etat: EtatList::index(&t.terr_etat_occup) as u8,
-            stade: StadeList::index(&t.terr_stade_comm) as u8,
         }
     }
 }
@@ -334,7 +319,7 @@ impl OccupancyIndex {
     pub fn site_for_year(&self, model: &ReadModel, site: usize, year: i32) -> Occupancy {
         let mut o = Occupancy::default();
         for &p in &self.site_plots[site] {
-            o.apply(&PlotFigures::of(&model.terrains.get(p).record, year), 1.0);
+            o.apply(&PlotFigures::from_facts(&model.plot_facts[p], year), 1.0);
         }
         o
     }
@@ -342,7 +327,8 @@ impl OccupancyIndex {
     /// Replaces plot `index`'s record by `new` and updates its site, the site's EPCI and the
     /// region: the old figures are subtracted and the new ones added (O(1), no rescan).
     pub fn replace_plot(&mut self, model: &ReadModel, index: usize, new: &Terrain) {
-        let fig = PlotFigures::of(new, self.year);
+        let facts = PlotFacts::of(new, &model.terrains.get(index).geometry);
+        let fig = PlotFigures::from_facts(&facts, self.year);
         if let Some(site) = self.plot_site[index] {
             let old = self.plot_figures[index].clone();
             self.add(model, site, &old, -1.0);

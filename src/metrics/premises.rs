@@ -21,6 +21,19 @@ pub struct Premises {
 }
 
 impl Premises {
+    /// The sum of several territories' figures, its rate recomputed.
+    pub fn total<'a>(parts: impl Iterator<Item = &'a Premises>) -> Premises {
+        let mut t = Premises::default();
+        for p in parts {
+            t.locaux += p.locaux;
+            t.vacants += p.vacants;
+            t.commerces_installes += p.commerces_installes;
+            t.installations_5_ans += p.installations_5_ans;
+        }
+        t.finish();
+        t
+    }
+
     fn finish(&mut self) {
         self.taux_vacance_pct = if self.locaux > 0 {
             (1000.0 * self.vacants as f64 / self.locaux as f64).round() / 10.0

@@ -55,7 +55,7 @@ pub fn site_has(site: &Site, name: &str) -> bool {
     v.as_deref() == Some("oui")
 }
 
-fn plot_matches(model: &ReadModel, t: &Terrain, site: Option<&Site>, c: &Criteria) -> bool {
+fn plot_matches(t: &Terrain, site: Option<&Site>, c: &Criteria) -> bool {
     if !AVAILABLE_STATES.contains(&t.terr_etat_occup.as_str())
         || t.terr_utile.as_deref() == Some("non")
     {
@@ -81,7 +81,6 @@ fn plot_matches(model: &ReadModel, t: &Terrain, site: Option<&Site>, c: &Criteri
     if !c.vocation.is_empty() && !c.vocation.contains(&site.site_vocadomi) {
         return false;
     }
-    let _ = model;
     c.reseau.iter().all(|n| site_has(site, n))
 }
 
@@ -95,7 +94,7 @@ pub fn search(model: &ReadModel, c: &Criteria) -> (Vec<Hit>, usize) {
     let mut consider = |i: usize, d: Option<f64>, hits: &mut Vec<Hit>| {
         let s = site_of(i);
         let rec = &model.terrains.get(i).record;
-        if plot_matches(model, rec, s.map(|s| &model.sites.get(s).record), c) {
+        if plot_matches(rec, s.map(|s| &model.sites.get(s).record), c) {
             matched += 1;
             if hits.len() < c.limit {
                 hits.push(Hit {

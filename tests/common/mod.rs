@@ -5,7 +5,7 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -227,8 +227,4 @@ pub fn temp_dir(name: &str) -> PathBuf {
 pub fn run(cmd: &mut Command, what: &str) -> std::process::Output {
     cmd.output()
         .unwrap_or_else(|e| panic!("{what} could not run ({e}); .ci/run installs it (see README)"))
-}
-
-pub fn exists(p: &Path) -> bool {
-    p.exists()
 }
