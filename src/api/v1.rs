@@ -575,10 +575,11 @@ async fn tl_coverage(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<
     };
     let mut under: Vec<&coverage::CommuneCoverage> =
         cov.communes.iter().filter(|c| !c.couverte).collect();
+    // Commune indices follow INSEE codes.
     under.sort_by(|a, b| {
         b.population
             .cmp(&a.population)
-            .then(a.code_insee.cmp(&b.code_insee))
+            .then(a.commune.cmp(&b.commune))
     });
     let epci: Vec<Value> = state
         .model
@@ -595,13 +596,17 @@ async fn tl_coverage(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<
         "service": service,
         "sites": cov.sites,
         "region": cov.region,
-        "communes_mal_desservies": under.iter().take(50).collect::<Vec<_>>(),
+        "communes_mal_desservies": under.iter().take(50).map(|c| c.named(&state.model)).collect::<Vec<_>>(),
     });
     if level != "region" {
         doc["epci"] = json!(epci);
     }
     if level == "commune" {
-        doc["communes"] = json!(cov.communes);
+        doc["communes"] = json!(cov
+            .communes
+            .iter()
+            .map(|c| c.named(&state.model))
+            .collect::<Vec<_>>());
     }
     Ok(ok(&doc))
 }

@@ -5,10 +5,9 @@
 //! 1.3 detour factor (a road-distance matrix can replace it). A year has
 //! [`WORKING_DAYS`] commuting days; emissions use [`CO2_G_PER_KM`].
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 
+use super::PerCode;
 use crate::model::territory::{commute_distance_km, DETOUR_FACTOR};
 use crate::read_model::{ReadModel, NONE};
 
@@ -42,21 +41,21 @@ pub struct Baseline {
     pub part_travaillant_hors_territoire_pct: f64,
 }
 
-/// The flows with commune indices and distances, resolved once.
+/// One flow: (residence commune index, work commune index, workers, one-way km).
+pub type Flow = (u32, u32, u32, f64);
+
+/// The flows with commune indices and distances, resolved once, grouped by residence
+/// commune.
 #[derive(Clone, Debug, Default)]
 pub struct CommuteTable {
-    /// (residence index, work index, workers, one-way km).
-    pub flows: Vec<(u32, u32, u32, f64)>,
-    /// For each residence commune, its flows as (one-way km, workers).
-    pub by_origin: Vec<Vec<(f64, u32)>>,
+    /// The flows, grouped by residence commune (in commune order).
+    pub flows: Vec<Flow>,
+    /// The flows of residence commune `c` are `flows[origin_start[c]..origin_start[c + 1]]`.
+    origin_start: Vec<u32>,
 }
 
 impl CommuteTable {
     pub fn build(model: &ReadModel) -> CommuteTable {
-        let mut t = CommuteTable {
-            flows: Vec::with_capacity(model.flows.len()),
-            by_origin: vec![Vec::new(); model.communes.len()],
-        };
         // Town halls and intra-commune distances in flat arrays: the loop below touches
         // nothing else.
         let communes = model.communes.features();
@@ -68,15 +67,12 @@ impl CommuteTable {
             .iter()
             .map(|c| commute_distance_km(&c.record, &c.record))
             .collect();
-        let mut counts = vec![0usize; communes.len()];
-        for &(a, b) in &model.joins.flow_communes {
-            if a != NONE && b != NONE {
-                counts[a as usize] += 1;
-            }
-        }
-        t.by_origin = counts.iter().map(|&n| Vec::with_capacity(n)).collect();
+        // The read model keeps the flows sorted by residence commune code, which is the
+        // commune layer's order: pushing them in order groups them by residence commune.
+        let mut start = vec![0u32; communes.len() + 1];
+        let mut flows = Vec::with_capacity(model.joins.flow_communes.len());
         let scale = DETOUR_FACTOR / 1000.0;
-        for (f, &(a, b)) in model.flows.iter().zip(&model.joins.flow_communes) {
+        for &(a, b, n) in &model.joins.flow_communes {
             if a == NONE || b == NONE {
                 continue;
             }
@@ -87,10 +83,25 @@ impl CommuteTable {
                 let (dx, dy) = (pa.0 - pb.0, pa.1 - pb.1);
                 (dx * dx + dy * dy).sqrt() * scale
             };
-            t.flows.push((a, b, f.actifs, d));
-            t.by_origin[a as usize].push((d, f.actifs));
+            debug_assert!(flows.last().is_none_or(|f: &Flow| f.0 <= a));
+            start[a as usize + 1] += 1;
+            flows.push((a, b, n, d));
         }
-        t
+        for i in 1..start.len() {
+            start[i] += start[i - 1];
+        }
+        CommuteTable {
+            flows,
+            origin_start: start,
+        }
+    }
+
+    /// The flows leaving commune `c` (by commune index).
+    pub fn from_origin(&self, c: usize) -> &[Flow] {
+        match (self.origin_start.get(c), self.origin_start.get(c + 1)) {
+            (Some(&a), Some(&b)) => &self.flows[a as usize..b as usize],
+            _ => &[],
+        }
     }
 }
 
@@ -104,7 +115,7 @@ struct Acc {
     outside: u64,
     km: f64,
     /// Workers by one-way distance, in 0.1 km bins (medians without sorting).
-    hist: Vec<f64>,
+    hist: Vec<u32>,
 }
 
 impl Default for Acc {
@@ -114,18 +125,18 @@ impl Default for Acc {
             j: 0,
             outside: 0,
             km: 0.0,
-            hist: vec![0.0; BINS],
+            hist: vec![0; BINS],
         }
     }
 }
 
 /// Median of a histogram of [`BIN_KM`] bins (weights by distance), at the bin's centre;
 /// 0 for an empty histogram.
-pub fn hist_median(hist: &[f64]) -> f64 {
-    let total: f64 = hist.iter().sum();
+pub fn hist_median<T: Copy + Into<f64>>(hist: &[T]) -> f64 {
+    let total: f64 = hist.iter().map(|&h| h.into()).sum();
     let mut acc = 0.0;
-    for (i, h) in hist.iter().enumerate() {
-        acc += h;
+    for (i, &h) in hist.iter().enumerate() {
+        acc += h.into();
         if total > 0.0 && acc * 2.0 >= total {
             return (i as f64 + 0.5) * BIN_KM;
         }
@@ -168,7 +179,7 @@ impl Acc {
 /// arriving in them; jobs per 100 workers = 100 J / W; one-way km a day = Σ actifs × d;
 /// return = 2 ×; median (to 0.1 km) and mean of d weighted by actifs; share working outside = flows
 /// from its communes to communes outside it / W.
-pub fn baselines(model: &ReadModel, table: &CommuteTable) -> (HashMap<String, Baseline>, Baseline) {
+pub fn baselines(model: &ReadModel, table: &CommuteTable) -> (PerCode<Baseline>, Baseline) {
     let epci_of = &model.joins.commune_epci;
     let mut per: Vec<Acc> = (0..model.epci.len()).map(|_| Acc::default()).collect();
     let mut region = Acc::default();
@@ -185,21 +196,15 @@ pub fn baselines(model: &ReadModel, table: &CommuteTable) -> (HashMap<String, Ba
                 acc.outside += n64;
             }
             acc.km += d * n as f64;
-            acc.hist[bin] += n as f64;
+            acc.hist[bin] += n;
         }
         region.w += n64;
         region.j += n64;
         region.km += d * n as f64;
-        region.hist[bin] += n as f64;
+        region.hist[bin] += n;
     }
     (
-        model
-            .epci
-            .features()
-            .iter()
-            .zip(per)
-            .map(|(e, acc)| (e.record.epci_siren.clone(), acc.finish()))
-            .collect(),
+        PerCode::full(model.epci.ids(), per.into_iter().map(Acc::finish).collect()),
         region.finish(),
     )
 }
@@ -269,7 +274,11 @@ pub fn scenario(model: &ReadModel, table: &CommuteTable, s: &Scenario) -> Scenar
         let mut taken = 0.0;
         let mut saved = 0.0;
         // Longest current commutes first (sorted here: only the catchment's communes).
-        let mut flows = table.by_origin[i].clone();
+        let mut flows: Vec<(f64, u32)> = table
+            .from_origin(i)
+            .iter()
+            .map(|&(_, _, n, d)| (d, n))
+            .collect();
         flows.sort_unstable_by(|x, y| y.0.total_cmp(&x.0).then(y.1.cmp(&x.1)));
         for (d_now, n) in flows {
             if d_now <= d_site || left <= 0.0 {

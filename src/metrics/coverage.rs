@@ -5,26 +5,52 @@
 //! Lambert-93) of a site offering the service asked (any site when none is asked); its
 //! whole legal population then counts as covered. Coverage = covered population / population.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use rstar::primitives::GeomWithData;
 use rstar::RTree;
 use serde::Serialize;
 
+use super::PerCode;
 use crate::read_model::ReadModel;
 
 type Pt = GeomWithData<[f64; 2], usize>;
 
-/// Coverage of one commune.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// Coverage of one commune (serialized with its names by [`CommuneCoverage::named`]).
+#[derive(Clone, Debug, PartialEq)]
 pub struct CommuneCoverage {
-    pub code_insee: String,
-    pub nom: String,
-    pub epci_siren: String,
+    /// Index in the commune layer (which is in INSEE code order).
+    pub commune: usize,
     pub population: u32,
     pub couverte: bool,
     /// Straight-line distance from the town hall to the nearest site, km.
     pub distance_km: Option<f64>,
+}
+
+/// A commune's coverage with its code and names, as served.
+#[derive(Serialize)]
+pub struct NamedCoverage<'a> {
+    pub code_insee: &'a str,
+    pub nom: &'a str,
+    pub epci_siren: &'a str,
+    pub population: u32,
+    pub couverte: bool,
+    pub distance_km: Option<f64>,
+}
+
+impl CommuneCoverage {
+    /// This commune's coverage with the commune's code and names from `model`.
+    pub fn named<'a>(&self, model: &'a ReadModel) -> NamedCoverage<'a> {
+        let c = &model.communes.get(self.commune).record;
+        NamedCoverage {
+            code_insee: &c.code_insee,
+            nom: &c.nom,
+            epci_siren: &c.epci_siren,
+            population: self.population,
+            couverte: self.couverte,
+            distance_km: self.distance_km,
+        }
+    }
 }
 
 /// Coverage of a set of communes.
@@ -58,13 +84,13 @@ impl Totals {
 }
 
 /// Coverage of every commune, every EPCI and the region.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Coverage {
     pub radius_km: f64,
     pub service: Option<String>,
     pub sites: usize,
     pub region: Totals,
-    pub epci: HashMap<String, Totals>,
+    pub epci: PerCode<Totals>,
     pub communes: Vec<CommuneCoverage>,
 }
 
@@ -140,7 +166,7 @@ pub fn coverage(model: &ReadModel, radius_km: f64, service: Option<&str>) -> Cov
         service: service.map(str::to_string),
         sites: sites.len(),
         region: Totals::default(),
-        epci: HashMap::new(),
+        epci: PerCode::new(model.epci.ids(), Vec::new()),
         communes: Vec::with_capacity(model.communes.len()),
     };
     let mut per_epci = vec![Totals::default(); model.epci.len()];
@@ -148,9 +174,7 @@ pub fn coverage(model: &ReadModel, radius_km: f64, service: Option<&str>) -> Cov
         let c = &c.record;
         let d = near.distance(c.mairie_x, c.mairie_y);
         let cc = CommuneCoverage {
-            code_insee: c.code_insee.clone(),
-            nom: c.nom.clone(),
-            epci_siren: c.epci_siren.clone(),
+            commune: ci,
             population: c.population,
             couverte: d.is_some_and(|d| d <= r),
             distance_km: d.map(|d| (d / 100.0).round() / 10.0),
@@ -161,13 +185,7 @@ pub fn coverage(model: &ReadModel, radius_km: f64, service: Option<&str>) -> Cov
         }
         out.communes.push(cc);
     }
-    out.epci = model
-        .epci
-        .features()
-        .iter()
-        .zip(per_epci)
-        .map(|(e, t)| (e.record.epci_siren.clone(), t))
-        .collect();
+    out.epci = PerCode::full(model.epci.ids(), per_epci);
     out
 }
 

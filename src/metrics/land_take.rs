@@ -88,11 +88,15 @@ pub struct ZanBudget {
 /// unknown.
 pub const DESTINATIONS: usize = 6;
 
-/// A territory's yearly consumption by destination (m²), dense over the data's years.
+/// One year's consumption by destination, m², in the order of [`DESTINATIONS`].
+pub type Year = [f64; DESTINATIONS];
+
+/// A territory's yearly consumption by destination (m²), dense over the data's years. The
+/// values are owned (`Vec`) or borrowed from a buffer holding many territories (`&[Year]`).
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Series {
+pub struct Series<V = Vec<Year>> {
     pub first: i32,
-    pub values: Vec<[f64; DESTINATIONS]>,
+    pub values: V,
 }
 
 impl Series {
@@ -102,34 +106,52 @@ impl Series {
             values: vec![[0.0; DESTINATIONS]; years],
         }
     }
+}
 
+/// Adds row `r` to the yearly values starting at year `first`.
+pub fn add_row(first: i32, values: &mut [Year], r: &LandTake) {
+    let i = r.annee - first;
+    if let Some(v) = usize::try_from(i).ok().and_then(|i| values.get_mut(i)) {
+        let d = [
+            r.activite_m2,
+            r.habitat_m2,
+            r.mixte_m2,
+            r.route_m2,
+            r.ferroviaire_m2,
+            r.inconnu_m2,
+        ];
+        for (a, b) in v.iter_mut().zip(d) {
+            *a += b;
+        }
+    }
+}
+
+/// Adds yearly values `b` to `a` (same first year).
+pub fn add_years(a: &mut [Year], b: &[Year]) {
+    for (a, b) in a.iter_mut().zip(b) {
+        for (x, y) in a.iter_mut().zip(b) {
+            *x += y;
+        }
+    }
+}
+
+impl<V: AsMut<[Year]>> Series<V> {
     pub fn add_row(&mut self, r: &LandTake) {
-        let i = r.annee - self.first;
-        if let Some(v) = usize::try_from(i).ok().and_then(|i| self.values.get_mut(i)) {
-            let d = [
-                r.activite_m2,
-                r.habitat_m2,
-                r.mixte_m2,
-                r.route_m2,
-                r.ferroviaire_m2,
-                r.inconnu_m2,
-            ];
-            for (a, b) in v.iter_mut().zip(d) {
-                *a += b;
-            }
-        }
+        add_row(self.first, self.values.as_mut(), r);
+    }
+}
+
+impl<V: AsRef<[Year]>> Series<V> {
+    pub fn add<W: AsRef<[Year]>>(&mut self, o: &Series<W>)
+    where
+        V: AsMut<[Year]>,
+    {
+        add_years(self.values.as_mut(), o.values.as_ref());
     }
 
-    pub fn add(&mut self, o: &Series) {
-        for (a, b) in self.values.iter_mut().zip(&o.values) {
-            for (x, y) in a.iter_mut().zip(b) {
-                *x += y;
-            }
-        }
-    }
-
-    fn years(&self) -> impl Iterator<Item = (i32, &[f64; DESTINATIONS])> {
+    fn years(&self) -> impl Iterator<Item = (i32, &Year)> {
         self.values
+            .as_ref()
             .iter()
             .enumerate()
             .map(|(i, v)| (self.first + i as i32, v))
@@ -161,7 +183,7 @@ impl Series {
 }
 
 /// A commune's 2021–2030 allowance, m²: half its reference, at least the 1 ha guarantee.
-pub fn commune_allowance_m2(s: &Series) -> f64 {
+pub fn commune_allowance_m2<V: AsRef<[Year]>>(s: &Series<V>) -> f64 {
     (s.reference_m2() / 2.0).max(COMMUNAL_GUARANTEE_M2)
 }
 
@@ -228,7 +250,7 @@ pub fn budget<'a>(rows: impl Iterator<Item = &'a LandTake> + Clone) -> ZanBudget
 /// - consumed C = Σ of the years ≥ 2021 the data covers; remaining A − C; used C / A;
 /// - pace p = mean of the last three observed years; years left n = 2030 − last observed
 ///   year (the period ends 1 January 2031); projection to 1 January 2031 = C + p × n.
-pub fn budget_of(series: &Series, allowance: f64) -> ZanBudget {
+pub fn budget_of<V: AsRef<[Year]>>(series: &Series<V>, allowance: f64) -> ZanBudget {
     let reference = series.reference_m2();
     let mut reference_act = 0.0;
     let (mut consumed, mut consumed_act) = (0.0, 0.0);

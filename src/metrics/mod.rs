@@ -15,10 +15,10 @@ pub mod proposal;
 pub mod search;
 pub mod timeline;
 
-use std::collections::HashMap;
+use serde::Serialize;
 
 use crate::model::Terrain;
-use crate::read_model::ReadModel;
+use crate::read_model::{IdIndex, ReadModel};
 
 pub use indicators::EpciIndicators;
 
@@ -27,7 +27,69 @@ pub const DEFAULT_YEAR: i32 = 2026;
 /// Default tiers-lieux coverage radius, km.
 pub const DEFAULT_COVERAGE_KM: f64 = 10.0;
 
-/// What the zones of an EPCI hold.
+/// Figures of the features of one layer (communes or EPCIs), in the layer's order, looked up
+/// by code (INSEE code, SIREN) through the layer's own id map: computing them allocates no
+/// key. A feature without figures (e.g. a commune without land-take rows) holds `None`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PerCode<T> {
+    ids: IdIndex,
+    values: Vec<Option<T>>,
+}
+
+impl<T> PerCode<T> {
+    /// `values[i]` belongs to the layer's feature `i`.
+    pub fn new(ids: IdIndex, values: Vec<Option<T>>) -> Self {
+        PerCode { ids, values }
+    }
+
+    /// Every feature has figures.
+    pub fn full(ids: IdIndex, values: Vec<T>) -> Self {
+        PerCode::new(ids, values.into_iter().map(Some).collect())
+    }
+
+    /// The figures of the feature with code `code`.
+    pub fn get(&self, code: &str) -> Option<&T> {
+        self.ids.get(code).and_then(|&i| self.at(i))
+    }
+
+    /// The figures of the layer's feature `index`.
+    pub fn at(&self, index: usize) -> Option<&T> {
+        self.values.get(index).and_then(Option::as_ref)
+    }
+
+    pub fn at_mut(&mut self, index: usize) -> Option<&mut T> {
+        self.values.get_mut(index).and_then(Option::as_mut)
+    }
+
+    /// The figures present, in the layer's order.
+    pub fn values(&self) -> impl Iterator<Item = &T> {
+        self.values.iter().flatten()
+    }
+}
+
+impl<T> std::ops::Index<&str> for PerCode<T> {
+    type Output = T;
+    /// Panics when `code` has no figures.
+    fn index(&self, code: &str) -> &T {
+        self.get(code)
+            .unwrap_or_else(|| panic!("no figures for {code}"))
+    }
+}
+
+/// A map from code to figures, in code order.
+impl<T: Serialize> Serialize for PerCode<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut entries: Vec<(&str, &T)> = self
+            .ids
+            .iter()
+            .filter_map(|(code, &i)| self.at(i).map(|v| (code.as_str(), v)))
+            .collect();
+        entries.sort_unstable_by_key(|e| e.0);
+        s.collect_map(entries)
+    }
+}
+
+/// What the zones of an EPCI hold (sites, establishments and their jobs).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct ZoneCounts {
     pub sites: u32,
@@ -40,37 +102,39 @@ pub struct ZoneCounts {
 pub struct Metrics {
     pub year: i32,
     pub occupancy: occupancy::OccupancyIndex,
-    pub zones_epci: HashMap<String, ZoneCounts>,
-    pub zan_communes: HashMap<String, land_take::ZanBudget>,
-    pub zan_epci: HashMap<String, land_take::ZanBudget>,
+    pub zones_epci: PerCode<ZoneCounts>,
+    pub zan_communes: PerCode<land_take::ZanBudget>,
+    pub zan_epci: PerCode<land_take::ZanBudget>,
     pub zan_region: land_take::ZanBudget,
     pub commute: commute::CommuteTable,
-    pub commute_epci: HashMap<String, commute::Baseline>,
+    pub commute_epci: PerCode<commute::Baseline>,
     pub commute_region: commute::Baseline,
     pub coverage: coverage::Coverage,
-    pub premises_communes: HashMap<String, premises::Premises>,
-    pub premises_epci: HashMap<String, premises::Premises>,
+    pub premises_communes: PerCode<premises::Premises>,
+    pub premises_epci: PerCode<premises::Premises>,
     pub indicators: Vec<EpciIndicators>,
 }
 
 impl Metrics {
-    /// Recomputes everything for reference year `year`. The two independent halves
-    /// (zones and land take; commuting, coverage and premises) run on two threads.
+    /// Recomputes everything for reference year `year`, on two threads of about equal
+    /// work: zones (occupancy with the plot→site join, zone counts) and land take on the
+    /// calling thread, which then keeps what it allocated; commuting, coverage and premises
+    /// on a second one.
     pub fn compute(model: &ReadModel, year: i32) -> Metrics {
         let ((occupancy, zones_epci, zan), (commute, baselines, coverage, prem)) =
             std::thread::scope(|s| {
-                let a = s.spawn(|| {
-                    let occupancy = occupancy::OccupancyIndex::compute(model, year);
-                    let zones = zone_counts(model);
-                    let zan = zan_all(model);
-                    (occupancy, zones, zan)
+                let b = s.spawn(|| {
+                    let table = commute::CommuteTable::build(model);
+                    let baselines = commute::baselines(model, &table);
+                    let coverage = coverage::coverage(model, DEFAULT_COVERAGE_KM, None);
+                    let prem = premises::premises(model, year);
+                    (table, baselines, coverage, prem)
                 });
-                let table = commute::CommuteTable::build(model);
-                let baselines = commute::baselines(model, &table);
-                let coverage = coverage::coverage(model, DEFAULT_COVERAGE_KM, None);
-                let prem = premises::premises(model, year);
-                let (occupancy, zones, zan) = a.join().expect("metrics thread panicked");
-                ((occupancy, zones, zan), (table, baselines, coverage, prem))
+                let occupancy = occupancy::OccupancyIndex::compute(model, year);
+                let zones = zone_counts(model);
+                let zan = zan_all(model);
+                let rest = b.join().expect("metrics thread panicked");
+                ((occupancy, zones, zan), rest)
             });
         let (zan_communes, zan_epci, zan_region) = zan;
         let mut m = Metrics {
@@ -113,7 +177,7 @@ impl Metrics {
     }
 }
 
-fn zone_counts(model: &ReadModel) -> HashMap<String, ZoneCounts> {
+pub fn zone_counts(model: &ReadModel) -> PerCode<ZoneCounts> {
     let mut per = vec![ZoneCounts::default(); model.epci.len()];
     for &e in &model.joins.site_epci {
         if let Some(z) = per.get_mut(e as usize) {
@@ -131,71 +195,72 @@ fn zone_counts(model: &ReadModel) -> HashMap<String, ZoneCounts> {
             z.emplois += f.record.etab_emplois as u64;
         }
     }
-    model
-        .epci
-        .features()
-        .iter()
-        .zip(per)
-        .map(|(e, z)| (e.record.epci_siren.clone(), z))
-        .collect()
+    PerCode::full(model.epci.ids(), per)
 }
 
-type ZanAll = (
-    HashMap<String, land_take::ZanBudget>,
-    HashMap<String, land_take::ZanBudget>,
+pub type ZanAll = (
+    PerCode<land_take::ZanBudget>,
+    PerCode<land_take::ZanBudget>,
     land_take::ZanBudget,
 );
 
 /// ZAN budgets of every commune, every EPCI and the region: each commune's dense yearly
-/// series from its rows, then sums of series and of communal allowances upwards.
-fn zan_all(model: &ReadModel) -> ZanAll {
-    use land_take::{budget_of, commune_allowance_m2, Series};
+/// series from its rows (one buffer for all communes), then sums of series and of communal
+/// allowances upwards.
+pub fn zan_all(model: &ReadModel) -> ZanAll {
+    use land_take::{add_row, add_years, budget_of, commune_allowance_m2, Series, Year};
     let (mut first, mut last) = (i32::MAX, i32::MIN);
     for r in &model.land_take {
         first = first.min(r.annee);
         last = last.max(r.annee);
     }
+    let nc = model.communes.len();
     if first > last {
         return (
-            HashMap::new(),
-            HashMap::new(),
+            PerCode::new(model.communes.ids(), vec![None; nc]),
+            PerCode::new(model.epci.ids(), vec![None; model.epci.len()]),
             land_take::ZanBudget::default(),
         );
     }
     let n = (last - first + 1) as usize;
-    let mut communes = vec![Series::new(first, n); model.communes.len()];
-    let mut has = vec![false; model.communes.len()];
+    let mut flat: Vec<Year> = vec![[0.0; land_take::DESTINATIONS]; nc * n];
+    let mut has = vec![false; nc];
     for (r, &c) in model.land_take.iter().zip(&model.joins.land_take_commune) {
-        if let Some(s) = communes.get_mut(c as usize) {
-            s.add_row(r);
-            has[c as usize] = true;
+        let c = c as usize;
+        if c < nc {
+            add_row(first, &mut flat[c * n..(c + 1) * n], r);
+            has[c] = true;
         }
     }
-    let mut epci = vec![(Series::new(first, n), 0.0); model.epci.len()];
+    let ne = model.epci.len();
+    let mut epci_flat: Vec<Year> = vec![[0.0; land_take::DESTINATIONS]; ne * n];
+    let mut epci_allowance = vec![0.0; ne];
     let mut region = (Series::new(first, n), 0.0);
-    let mut out_communes = HashMap::new();
-    for (ci, s) in communes.iter().enumerate() {
+    let mut out_communes = Vec::with_capacity(nc);
+    for (ci, values) in flat.chunks_exact(n).enumerate() {
         if !has[ci] {
+            out_communes.push(None);
             continue;
         }
-        let allowance = commune_allowance_m2(s);
-        if let Some(e) = epci.get_mut(model.joins.commune_epci[ci] as usize) {
-            e.0.add(s);
-            e.1 += allowance;
+        let s = Series { first, values };
+        let allowance = commune_allowance_m2(&s);
+        let e = model.joins.commune_epci[ci] as usize;
+        if e < ne {
+            add_years(&mut epci_flat[e * n..(e + 1) * n], values);
+            epci_allowance[e] += allowance;
         }
-        region.0.add(s);
+        region.0.add(&s);
         region.1 += allowance;
-        out_communes.insert(
-            model.communes.get(ci).record.code_insee.clone(),
-            budget_of(s, allowance),
-        );
+        out_communes.push(Some(budget_of(&s, allowance)));
     }
-    let out_epci = model
-        .epci
-        .features()
-        .iter()
-        .zip(&epci)
-        .map(|(e, (s, a))| (e.record.epci_siren.clone(), budget_of(s, *a)))
+    let out_epci = epci_flat
+        .chunks_exact(n)
+        .zip(&epci_allowance)
+        .map(|(values, &a)| budget_of(&Series { first, values }, a))
         .collect();
-    (out_communes, out_epci, budget_of(&region.0, region.1))
+    (
+        PerCode::new(model.communes.ids(), out_communes),
+        PerCode::full(model.epci.ids(), out_epci),
+        budget_of(&region.0, region.1),
+    )
 }

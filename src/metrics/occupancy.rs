@@ -11,7 +11,6 @@ use serde::Serialize;
 use crate::model::codes::{self, CodeList, EtatList, StadeList};
 use crate::model::{Feature, Site, Terrain};
 use crate::read_model::{Layer, PlotFacts, ReadModel, M2_PER_HA, NONE};
-use geo::Geometry;
 
 /// Additive occupancy figures of a set of plots. Surfaces in hectares.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -35,16 +34,18 @@ pub struct Occupancy {
 }
 
 /// Units and hectares by value of a code list; serialized as a map of the non-empty values.
+/// A fixed array: figures for thousands of sites are made without allocating.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Breakdown<L> {
-    pub slots: Vec<CountHa>,
+    pub slots: [CountHa; codes::MAX_CODES],
     list: std::marker::PhantomData<L>,
 }
 
 impl<L: CodeList> Default for Breakdown<L> {
     fn default() -> Self {
+        debug_assert!(L::size() <= codes::MAX_CODES);
         Breakdown {
-            slots: vec![CountHa::default(); L::size()],
+            slots: [CountHa::default(); codes::MAX_CODES],
             list: std::marker::PhantomData,
         }
     }
@@ -61,7 +62,7 @@ impl<L: CodeList> Serialize for Breakdown<L> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let mut m = s.serialize_map(None)?;
-        for (i, c) in self.slots.iter().enumerate() {
+        for (i, c) in self.slots.iter().enumerate().take(L::size()) {
             if c.nombre > 0 {
                 m.serialize_entry(L::label(i), c)?;
             }
@@ -122,6 +123,22 @@ impl Occupancy {
         }
     }
 
+    /// Adds the figures of another set of plots.
+    pub fn merge(&mut self, o: &Occupancy) {
+        self.uf_nbre += o.uf_nbre;
+        self.uf_vacant_nbre += o.uf_vacant_nbre;
+        self.surf_brute_ha += o.surf_brute_ha;
+        self.surf_utile_ha += o.surf_utile_ha;
+        self.surf_occupee_ha += o.surf_occupee_ha;
+        self.surf_en_vente_ha += o.surf_en_vente_ha;
+        let pairs = (self.par_etat_occup.slots.iter_mut()).zip(&o.par_etat_occup.slots);
+        let more = (self.par_stade_comm.slots.iter_mut()).zip(&o.par_stade_comm.slots);
+        for (a, b) in pairs.chain(more) {
+            a.nombre += b.nombre;
+            a.ha += b.ha;
+        }
+    }
+
     /// Rounds the surfaces to the m² for display (sums of many floats drift).
     pub fn rounded(&self) -> Occupancy {
         let r = |v: f64| (v * M2_PER_HA).round() / M2_PER_HA;
@@ -142,6 +159,11 @@ impl Occupancy {
     }
 }
 
+const OCCUPE_I: u8 = codes::position(codes::TERR_ETAT_OCCUP, codes::OCCUPE) as u8;
+const EN_VENTE_I: u8 = codes::position(codes::TERR_STADE_COMM, codes::EN_VENTE) as u8;
+const EN_VENTE_CONTRAINTES_I: u8 =
+    codes::position(codes::TERR_STADE_COMM, codes::EN_VENTE_CONTRAINTES) as u8;
+
 /// What one plot adds to its zone's figures.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PlotFigures {
@@ -161,49 +183,20 @@ impl PlotFigures {
     /// the test of [`Terrain::is_legally_vacant`] on dates parsed once.
     pub fn from_facts(f: &PlotFacts, year: i32) -> PlotFigures {
         let limit = crate::date::Date::jan1(year - 2).to_days();
-        let occupied = f.etat as usize == EtatList::index(codes::OCCUPE);
+        let occupied = f.etat == OCCUPE_I;
         PlotFigures {
             ha: f.ha,
             useful: f.useful,
             occupied,
             legally_vacant: !occupied && f.activite_fin <= limit && f.inoccupe <= limit,
-            for_sale: f.stade as usize == StadeList::index(codes::EN_VENTE)
-                || f.stade as usize == StadeList::index(codes::EN_VENTE_CONTRAINTES),
+            for_sale: f.stade == EN_VENTE_I || f.stade == EN_VENTE_CONTRAINTES_I,
             etat: f.etat,
             stade: f.stade,
         }
     }
 }
 
-/// Point in (multi)polygon by ray crossing over every ring (holes by parity). Boundary
-/// points may fall either way: callers fall back on [`assign_site`] when it says no.
-pub fn contains_point(g: &Geometry<f64>, (x, y): (f64, f64)) -> bool {
-    fn ring_crossings(ring: &geo::LineString<f64>, x: f64, y: f64) -> bool {
-        let mut inside = false;
-        let pts = &ring.0;
-        let n = pts.len();
-        if n < 3 {
-            return false;
-        }
-        let mut j = n - 1;
-        for i in 0..n {
-            let (a, b) = (pts[i], pts[j]);
-            if (a.y > y) != (b.y > y) && x < (b.x - a.x) * (y - a.y) / (b.y - a.y) + a.x {
-                inside = !inside;
-            }
-            j = i;
-        }
-        inside
-    }
-    let poly = |p: &geo::Polygon<f64>| {
-        ring_crossings(p.exterior(), x, y) && !p.interiors().iter().any(|h| ring_crossings(h, x, y))
-    };
-    match g {
-        Geometry::Polygon(p) => poly(p),
-        Geometry::MultiPolygon(mp) => mp.0.iter().any(poly),
-        _ => false,
-    }
-}
+pub use crate::read_model::rings::contains_point;
 
 /// A plot whose `site_id` and geometry disagree.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -259,8 +252,9 @@ pub struct OccupancyIndex {
     pub region: Occupancy,
     /// For each plot (layer order), its site index.
     pub plot_site: Vec<Option<usize>>,
-    /// For each site, its plots.
-    pub site_plots: Vec<Vec<usize>>,
+    /// The plots of site `s` are `site_plots[site_start[s]..site_start[s + 1]]`.
+    site_start: Vec<u32>,
+    site_plots: Vec<u32>,
     /// For each plot, what it adds.
     plot_figures: Vec<PlotFigures>,
     pub mismatches: Vec<Mismatch>,
@@ -269,37 +263,84 @@ pub struct OccupancyIndex {
 impl OccupancyIndex {
     /// Computes everything from the plots (spatial join included).
     pub fn compute(model: &ReadModel, year: i32) -> OccupancyIndex {
+        let mut idx = Self::compute_range(model, year, 0..model.terrains.len());
+        idx.index_site_plots();
+        idx
+    }
+
+    /// The figures of plots `range` only.
+    fn compute_range(
+        model: &ReadModel,
+        year: i32,
+        range: std::ops::Range<usize>,
+    ) -> OccupancyIndex {
         let mut idx = OccupancyIndex {
             year,
             sites: vec![Occupancy::default(); model.sites.len()],
             epci: vec![Occupancy::default(); model.epci.len()],
             region: Occupancy::default(),
-            plot_site: Vec::with_capacity(model.terrains.len()),
-            site_plots: vec![Vec::new(); model.sites.len()],
-            plot_figures: Vec::with_capacity(model.terrains.len()),
+            plot_site: Vec::with_capacity(range.len()),
+            site_start: Vec::new(),
+            site_plots: Vec::new(),
+            plot_figures: Vec::with_capacity(range.len()),
             mismatches: Vec::new(),
         };
-        for (i, plot) in model.terrains.features().iter().enumerate() {
+        let plots = &model.terrains.features()[range.clone()];
+        for (i, plot) in range.zip(plots) {
             let facts = &model.plot_facts[i];
             // The common case costs one point-in-ring test: the named site holds the plot.
             let named = model.joins.terrain_site[i];
-            let (site, mismatch) = if named != NONE
-                && contains_point(&model.sites.get(named as usize).geometry, facts.centroid)
-            {
-                (Some(named as usize), None)
-            } else {
-                assign_site(&model.sites, plot)
-            };
+            let (site, mismatch) =
+                if named != NONE && model.site_rings.contains(named as usize, facts.centroid) {
+                    (Some(named as usize), None)
+                } else {
+                    assign_site(&model.sites, plot)
+                };
             idx.mismatches.extend(mismatch);
             let fig = PlotFigures::from_facts(facts, year);
             if let Some(s) = site {
-                idx.add(model, s, &fig, 1.0);
-                idx.site_plots[s].push(idx.plot_site.len());
+                idx.sites[s].apply(&fig, 1.0);
             }
             idx.plot_site.push(site);
             idx.plot_figures.push(fig);
         }
+        // Sites roll up into their EPCI and the region (sums of sums).
+        for (s, o) in idx.sites.iter().enumerate() {
+            if let Some(e) = idx.epci.get_mut(model.joins.site_epci[s] as usize) {
+                e.merge(o);
+            }
+            idx.region.merge(o);
+        }
         idx
+    }
+
+    /// Groups the plots by site (a counting sort: two passes, two allocations).
+    fn index_site_plots(&mut self) {
+        let mut start = vec![0u32; self.sites.len() + 1];
+        for s in self.plot_site.iter().flatten() {
+            start[s + 1] += 1;
+        }
+        for i in 1..start.len() {
+            start[i] += start[i - 1];
+        }
+        let mut next = start.clone();
+        let mut plots = vec![0u32; start[self.sites.len()] as usize];
+        for (p, s) in self.plot_site.iter().enumerate() {
+            if let Some(s) = *s {
+                plots[next[s] as usize] = p as u32;
+                next[s] += 1;
+            }
+        }
+        self.site_start = start;
+        self.site_plots = plots;
+    }
+
+    /// The plots of site `site` (layer indices, ascending).
+    pub fn plots_of(&self, site: usize) -> impl Iterator<Item = usize> + '_ {
+        let (a, b) = (self.site_start[site], self.site_start[site + 1]);
+        self.site_plots[a as usize..b as usize]
+            .iter()
+            .map(|&p| p as usize)
     }
 
     fn add(&mut self, model: &ReadModel, site: usize, fig: &PlotFigures, sign: f64) {
@@ -318,7 +359,7 @@ impl OccupancyIndex {
     /// A site's figures for another reference year (its plots' dates re-tested).
     pub fn site_for_year(&self, model: &ReadModel, site: usize, year: i32) -> Occupancy {
         let mut o = Occupancy::default();
-        for &p in &self.site_plots[site] {
+        for p in self.plots_of(site) {
             o.apply(&PlotFigures::from_facts(&model.plot_facts[p], year), 1.0);
         }
         o

@@ -1,9 +1,8 @@
 //! Centre-bourg commercial premises: count, vacancy and firms settled, per commune and EPCI.
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 
+use super::PerCode;
 use crate::model::codes;
 use crate::read_model::ReadModel;
 
@@ -47,10 +46,7 @@ impl Premises {
 ///
 /// vacancy = premises with `local_etat = vacant` / premises; firms settled = occupied
 /// premises; recent = occupied premises with `local_installation_annee ≥ year − 5`.
-pub fn premises(
-    model: &ReadModel,
-    year: i32,
-) -> (HashMap<String, Premises>, HashMap<String, Premises>) {
+pub fn premises(model: &ReadModel, year: i32) -> (PerCode<Premises>, PerCode<Premises>) {
     let mut per_commune = vec![Premises::default(); model.communes.len()];
     let mut per_epci = vec![Premises::default(); model.epci.len()];
     for (l, &ci) in model
@@ -80,17 +76,16 @@ pub fn premises(
             bump(p);
         }
     }
-    let mut communes: HashMap<String, Premises> = HashMap::new();
-    for (c, p) in model.communes.features().iter().zip(per_commune) {
-        if p.locaux > 0 {
-            communes.insert(c.record.code_insee.clone(), p);
-        }
-    }
-    let mut epci: HashMap<String, Premises> = HashMap::new();
-    for (e, p) in model.epci.features().iter().zip(per_epci) {
-        epci.insert(e.record.epci_siren.clone(), p);
-    }
-    communes.values_mut().for_each(Premises::finish);
-    epci.values_mut().for_each(Premises::finish);
-    (communes, epci)
+    per_commune.iter_mut().for_each(Premises::finish);
+    per_epci.iter_mut().for_each(Premises::finish);
+    (
+        PerCode::new(
+            model.communes.ids(),
+            per_commune
+                .into_iter()
+                .map(|p| (p.locaux > 0).then_some(p))
+                .collect(),
+        ),
+        PerCode::full(model.epci.ids(), per_epci),
+    )
 }

@@ -113,6 +113,29 @@ pub fn in_list(list: &[&str], value: &str) -> bool {
 
 /// A code list as a fixed set of labels: the standard's values, then `inconnu`, `autre`,
 /// `sans objet`. A value outside the list counts as `autre`.
+/// Position of `value` in `list`, for constants; fails to compile when it is absent.
+pub const fn position(list: &[&str], value: &str) -> usize {
+    let v = value.as_bytes();
+    let mut i = 0;
+    while i < list.len() {
+        let c = list[i].as_bytes();
+        if c.len() == v.len() {
+            let mut j = 0;
+            while j < v.len() && c[j] == v[j] {
+                j += 1;
+            }
+            if j == v.len() {
+                return i;
+            }
+        }
+        i += 1;
+    }
+    panic!("value not in the code list")
+}
+
+/// The most values a code list has, common values included (see [`CodeList::size`]).
+pub const MAX_CODES: usize = 12;
+
 pub trait CodeList: Clone + std::fmt::Debug + Default + PartialEq {
     const VALUES: &'static [&'static str];
     /// Index of `value`, `autre` for an unknown value.

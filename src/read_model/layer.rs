@@ -1,6 +1,8 @@
 //! One layer of the read model: records sorted by id, their Lambert-93 geometries, an id map
 //! and an R-tree for envelope, intersection and nearest queries.
 
+use std::sync::Arc;
+
 use rustc_hash::FxHashMap;
 
 use geo::{BoundingRect, Distance, Euclidean, Geometry, Intersects, Point, Polygon};
@@ -41,11 +43,15 @@ pub fn envelope_of(geometry: &Geometry<f64>) -> Option<AABB<[f64; 2]>> {
         .map(|r| AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]))
 }
 
+/// A layer's id → index map, shared with the figures computed per feature (see
+/// `metrics::PerCode`), so they are looked up by code without copying any code.
+pub type IdIndex = Arc<FxHashMap<String, usize>>;
+
 /// A typed layer of the read model.
 #[derive(Debug)]
 pub struct Layer<R> {
     features: Vec<Feature<R>>,
-    by_id: FxHashMap<String, usize>,
+    by_id: IdIndex,
     tree: RTree<Indexed>,
 }
 
@@ -71,7 +77,7 @@ impl<R: Record> Layer<R> {
         }
         Ok(Layer {
             features,
-            by_id,
+            by_id: Arc::new(by_id),
             tree: RTree::bulk_load(entries),
         })
     }
@@ -94,6 +100,11 @@ impl<R: Record> Layer<R> {
 
     pub fn index_of(&self, id: &str) -> Option<usize> {
         self.by_id.get(id).copied()
+    }
+
+    /// The shared id → index map.
+    pub fn ids(&self) -> IdIndex {
+        Arc::clone(&self.by_id)
     }
 
     pub fn by_id(&self, id: &str) -> Option<&Feature<R>> {
