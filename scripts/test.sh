@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh Debian 12 machine (as root) or a developer's.
-# Installs what the tests need (GDAL's OAPIF client, PROJ's cs2cs, Python with OWSLib),
+# Installs what the tests need (GDAL's OAPIF client, PROJ's cs2cs, Python with OWSLib,
+# PostgreSQL 15 with PostGIS 3 for the throwaway clusters of the PostGIS tests),
 # then runs formatting, lints and every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 apt_needed=()
-for pkg in gdal-bin proj-bin python3-venv; do
+for pkg in gdal-bin proj-bin python3-venv postgresql-15-postgis-3; do
     dpkg -s "$pkg" >/dev/null 2>&1 || apt_needed+=("$pkg")
 done
 if ((${#apt_needed[@]})); then

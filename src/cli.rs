@@ -40,6 +40,34 @@ pub enum Command {
         /// Worker threads (default: one per core).
         #[arg(long, value_name = "N")]
         workers: Option<usize>,
+        /// PostGIS database to serve from instead of the embedded dataset (a libpq
+        /// connection string or postgres:// URL). Run `ecofoncier migrate` and an import
+        /// first.
+        #[arg(long, value_name = "URL", env = "DATABASE_URL")]
+        database_url: Option<String>,
+    },
+    /// Create or update the PostGIS schema (the SQL files of migrations/, in order).
+    ///
+    /// Applied migrations are recorded with a checksum in schema_migrations; running it
+    /// again applies only what is new.
+    Migrate {
+        /// PostGIS database (a libpq connection string or postgres:// URL).
+        #[arg(long, value_name = "URL", env = "DATABASE_URL")]
+        database_url: String,
+    },
+    /// Import data into PostGIS: one transaction per layer or table, rows merged by key
+    /// (importing the same data twice changes nothing); rejected rows are listed with their
+    /// reason.
+    Import {
+        /// PostGIS database (a libpq connection string or postgres:// URL).
+        #[arg(long, value_name = "URL", env = "DATABASE_URL")]
+        database_url: String,
+        /// Import the whole embedded dataset (every layer and table of --data).
+        #[arg(long)]
+        embedded: bool,
+        /// Folder of the embedded dataset (defaults to the crate's data/ folder).
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
     },
     /// Generate the synthetic business layers deterministically (same seed, same bytes).
     ///

@@ -2,7 +2,8 @@
 //!
 //! One way through: [`source`] loads a [`source::Dataset`] (the embedded files of `data/`,
 //! or PostGIS), [`read_model`] indexes it in memory with R-trees and serializes it once,
-//! [`api`] serves it (OGC API – Features), [`generate`] makes the synthetic business layers.
+//! [`api`] serves it (OGC API – Features), [`store`] keeps it in PostGIS (migrations, imports),
+//! [`generate`] makes the synthetic business layers.
 //! Geometry is Lambert-93 (EPSG:2154) inside and CRS84 at the edge ([`crs`]).
 
 pub mod api;
@@ -16,3 +17,4 @@ pub mod model;
 pub mod read_model;
 pub mod source;
 pub mod startup;
+pub mod store;

@@ -11,7 +11,28 @@ fn main() -> ExitCode {
             data,
             bind,
             workers,
-        } => ecofoncier::startup::serve(data.unwrap_or_else(default_data_dir), bind, workers),
+            database_url,
+        } => ecofoncier::startup::serve(
+            data.unwrap_or_else(default_data_dir),
+            database_url,
+            bind,
+            workers,
+        ),
+        Command::Migrate { database_url } => ecofoncier::startup::migrate(&database_url),
+        Command::Import {
+            database_url,
+            embedded,
+            data,
+        } => {
+            if embedded {
+                ecofoncier::startup::import_embedded(
+                    &database_url,
+                    &data.unwrap_or_else(default_data_dir),
+                )
+            } else {
+                Err("nothing to import: say --embedded".to_string())
+            }
+        }
         Command::Generate { seed, data, out } => {
             let data = data.unwrap_or_else(default_data_dir);
             let out = out.unwrap_or_else(|| data.clone());

@@ -12,6 +12,7 @@ use crate::api::{self, AppState};
 use crate::metrics::Metrics;
 use crate::read_model::ReadModel;
 use crate::source::{EmbeddedSource, Source};
+use crate::store::{self, PostgisSource};
 
 /// Errors of startup.
 #[derive(Debug, thiserror::Error)]
@@ -67,20 +68,76 @@ pub fn run(
     Ok(server.listen(listener)?.run())
 }
 
-/// `ecofoncier serve`: loads the embedded dataset from `data` and serves it on `bind`.
-pub fn serve(data: PathBuf, bind: SocketAddr, workers: Option<usize>) -> Result<(), String> {
+/// `ecofoncier serve`: loads the dataset (PostGIS at `database_url` when given, else the
+/// embedded files of `data`) and serves it on `bind`.
+pub fn serve(
+    data: PathBuf,
+    database_url: Option<String>,
+    bind: SocketAddr,
+    workers: Option<usize>,
+) -> Result<(), String> {
     actix_web::rt::System::new()
         .block_on(async move {
-            let model = Arc::new(load(&EmbeddedSource::new(data)).await?);
+            let model = match database_url.as_ref().filter(|u| !u.is_empty()) {
+                Some(url) => load(&PostgisSource::new(url.clone())).await?,
+                None => load(&EmbeddedSource::new(data)).await?,
+            };
             let listener = TcpListener::bind(bind).map_err(|e| StartupError::Bind(bind, e))?;
             println!(
                 "listening on http://{}",
                 listener.local_addr().map_err(StartupError::Server)?
             );
-            run(model, listener, workers)
+            run(Arc::new(model), listener, workers)
                 .map_err(StartupError::Server)?
                 .await
                 .map_err(StartupError::Server)
         })
         .map_err(|e: StartupError| e.to_string())
+}
+
+/// `ecofoncier migrate`: applies the pending migrations.
+pub fn migrate(database_url: &str) -> Result<(), String> {
+    actix_web::rt::System::new().block_on(async {
+        let mut client = store::connect(database_url)
+            .await
+            .map_err(|e| e.to_string())?;
+        let done = store::migrate::migrate(&mut client)
+            .await
+            .map_err(|e| e.to_string())?;
+        if done.applied.is_empty() {
+            println!(
+                "schema up to date ({} migrations applied before)",
+                done.already
+            );
+        } else {
+            println!("applied {}", done.applied.join(", "));
+        }
+        Ok(())
+    })
+}
+
+/// `ecofoncier import --embedded`: the whole embedded dataset into PostGIS.
+pub fn import_embedded(database_url: &str, data: &std::path::Path) -> Result<(), String> {
+    actix_web::rt::System::new().block_on(async {
+        let started = Instant::now();
+        let dataset = EmbeddedSource::new(data)
+            .load()
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut client = store::connect(database_url)
+            .await
+            .map_err(|e| e.to_string())?;
+        let reports = store::import::import_dataset(&mut client, &dataset)
+            .await
+            .map_err(|e| e.to_string())?;
+        for r in &reports {
+            println!("{r}");
+        }
+        println!(
+            "imported {} in {:.1} s",
+            data.display(),
+            started.elapsed().as_secs_f64()
+        );
+        Ok(())
+    })
 }

@@ -28,6 +28,8 @@ pub enum SourceError {
         index: usize,
         message: String,
     },
+    #[error("database: {0}")]
+    Database(String),
     #[error("{path}: line {line}: {message}")]
     Csv {
         path: PathBuf,

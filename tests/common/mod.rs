@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 use ecofoncier::read_model::ReadModel;
 use ecofoncier::source::EmbeddedSource;
 
+pub mod pg;
+
 pub fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -51,7 +53,7 @@ struct Server {
     _child: ChildGuard,
 }
 
-struct ChildGuard(Child);
+pub struct ChildGuard(Child);
 
 impl Drop for ChildGuard {
     fn drop(&mut self) {
@@ -66,45 +68,67 @@ pub fn server() -> &'static str {
     static SERVER: OnceLock<Server> = OnceLock::new();
     &SERVER
         .get_or_init(|| {
-            let port = free_port();
-            // The server runs under a shell that kills it when our end of its stdin closes,
-            // which happens when this test process exits (statics are never dropped).
-            let script = format!(
-                "\"$0\" serve --bind 127.0.0.1:{port} --workers 2 --data \"$1\" >/dev/null & \
-                 pid=$!; read -r _; kill $pid; wait $pid"
-            );
-            let child = Command::new("sh")
-                .arg("-c")
-                .arg(script)
-                .arg(env!("CARGO_BIN_EXE_ecofoncier"))
-                .arg(data_dir())
-                .stdin(Stdio::piped())
-                .stdout(Stdio::null())
-                .stderr(Stdio::inherit())
-                .spawn()
-                .expect("the ecofoncier binary starts");
-            let guard = ChildGuard(child);
-            let base = format!("http://127.0.0.1:{port}");
-            let started = Instant::now();
-            loop {
-                if let Ok(r) = try_get(&base, "/health") {
-                    if r.status == 200 {
-                        break;
-                    }
-                }
-                assert!(
-                    started.elapsed() < Duration::from_secs(120),
-                    "server did not start"
-                );
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            // Leak-proof: the child dies with the test process via the guard at exit.
+            let (base, guard) = start_server(&[("DATABASE_URL", "")]);
             Server {
                 base,
                 _child: guard,
             }
         })
         .base
+}
+
+/// A running server process; killed when dropped (or when the test process exits).
+pub struct ServerProcess {
+    pub base: String,
+    _guard: ChildGuard,
+}
+
+/// Starts the binary (`serve` on a free port, environment `env` added) and waits for its
+/// health endpoint.
+pub fn spawn_server(env: &[(&str, &str)]) -> ServerProcess {
+    let (base, guard) = start_server(env);
+    ServerProcess {
+        base,
+        _guard: guard,
+    }
+}
+
+fn start_server(env: &[(&str, &str)]) -> (String, ChildGuard) {
+    let port = free_port();
+    // The server runs under a shell that kills it when our end of its stdin closes,
+    // which happens when this test process exits (statics are never dropped).
+    let script = format!(
+        "\"$0\" serve --bind 127.0.0.1:{port} --workers 2 --data \"$1\" >/dev/null & \
+         pid=$!; read -r _; kill $pid; wait $pid"
+    );
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(script)
+        .arg(env!("CARGO_BIN_EXE_ecofoncier"))
+        .arg(data_dir())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().expect("the ecofoncier binary starts");
+    let guard = ChildGuard(child);
+    let base = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    loop {
+        if let Ok(r) = try_get(&base, "/health") {
+            if r.status == 200 {
+                break;
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (base, guard)
 }
 
 /// An HTTP response.

@@ -1,0 +1,148 @@
+//! The read model's dataset, loaded from PostGIS.
+
+use geo::Geometry;
+use geozero::wkb;
+use tokio_postgres::Client;
+
+use super::copy::columns;
+use super::{connect, StoreError, StoreResult, Stored};
+use crate::model::{CommuteFlow, Feature, LandTake};
+use crate::source::{Dataset, Source, SourceError, SourceResult};
+
+/// Loads every layer and table from the PostGIS database at `url`.
+#[derive(Clone, Debug)]
+pub struct PostgisSource {
+    url: String,
+}
+
+impl PostgisSource {
+    pub fn new(url: impl Into<String>) -> Self {
+        PostgisSource { url: url.into() }
+    }
+}
+
+/// The database URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s && url[s + 3..at].contains(':') => {
+            let user = url[s + 3..at].split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..s + 3], &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl Source for PostgisSource {
+    fn describe(&self) -> String {
+        format!("PostGIS ({})", redact(&self.url))
+    }
+
+    async fn load(&self) -> SourceResult<Dataset> {
+        let client = connect(&self.url).await.map_err(db)?;
+        load_dataset(&client).await.map_err(db)
+    }
+}
+
+fn db(e: StoreError) -> SourceError {
+    SourceError::Database(e.to_string())
+}
+
+/// Reads one layer, in key order.
+pub async fn load_features<R: Stored>(client: &Client) -> StoreResult<Vec<Feature<R>>> {
+    // The properties as JSON, without the geometry: `to_jsonb(t) - 'geom'` would first
+    // write every geometry as GeoJSON (PostGIS's cast), which is most of the cost.
+    let props: Vec<String> = columns(client, R::TABLE)
+        .await?
+        .iter()
+        .filter(|c| c.udt != "geometry")
+        .map(|c| format!("t.{}", c.quoted()))
+        .collect();
+    let rows = client
+        .query(
+            &format!(
+                "SELECT to_jsonb(r)::text, t.geom FROM {table} t, LATERAL (SELECT {props}) r \
+                 ORDER BY t.{key}",
+                table = R::TABLE,
+                props = props.join(", "),
+                key = R::KEY
+            ),
+            &[],
+        )
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let json: &str = row.get(0);
+            let record: R = serde_json::from_str(json).map_err(|e| StoreError::Row {
+                table: R::TABLE,
+                id: json.chars().take(60).collect(),
+                message: e.to_string(),
+            })?;
+            let g: wkb::Decode<Geometry<f64>> = row.get(1);
+            let geometry = g.geometry.ok_or_else(|| StoreError::Row {
+                table: R::TABLE,
+                id: record.id().to_string(),
+                message: "no geometry".into(),
+            })?;
+            Ok(Feature { geometry, record })
+        })
+        .collect()
+}
+
+/// Reads every layer and table.
+pub async fn load_dataset(client: &Client) -> StoreResult<Dataset> {
+    let flows = client
+        .query(
+            "SELECT commune_residence, commune_travail, actifs FROM navette
+             ORDER BY commune_residence, commune_travail",
+            &[],
+        )
+        .await?
+        .iter()
+        .map(|r| CommuteFlow {
+            commune_residence: r.get(0),
+            commune_travail: r.get(1),
+            actifs: r.get::<_, i32>(2) as u32,
+        })
+        .collect();
+    let land_take = client
+        .query(
+            "SELECT code_insee, annee, activite_m2, habitat_m2, mixte_m2, route_m2,
+                    ferroviaire_m2, inconnu_m2
+             FROM consommation_enaf ORDER BY code_insee, annee",
+            &[],
+        )
+        .await?
+        .iter()
+        .map(|r| LandTake {
+            code_insee: r.get(0),
+            annee: r.get(1),
+            activite_m2: r.get(2),
+            habitat_m2: r.get(3),
+            mixte_m2: r.get(4),
+            route_m2: r.get(5),
+            ferroviaire_m2: r.get(6),
+            inconnu_m2: r.get(7),
+        })
+        .collect();
+    let attribution = client
+        .query_opt(
+            "SELECT valeur FROM jeu_de_donnees WHERE cle = 'attribution'",
+            &[],
+        )
+        .await?
+        .map(|r| r.get(0))
+        .unwrap_or_default();
+    Ok(Dataset {
+        communes: load_features(client).await?,
+        epci: load_features(client).await?,
+        poles: load_features(client).await?,
+        sites: load_features(client).await?,
+        terrains: load_features(client).await?,
+        etablissements: load_features(client).await?,
+        locaux: load_features(client).await?,
+        tiers_lieux: load_features(client).await?,
+        flows,
+        land_take,
+        attribution,
+    })
+}

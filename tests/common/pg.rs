@@ -1,0 +1,161 @@
+//! A throwaway PostgreSQL + PostGIS cluster for one test: `initdb` in a temporary folder,
+//! `pg_ctl start` on a free port (as the `postgres` user when the tests run as root),
+//! stopped and removed when dropped. Never skipped: a missing server is a failure that
+//! says what to install.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::free_port;
+
+pub struct PgCluster {
+    dir: PathBuf,
+    bin: PathBuf,
+    pub port: u16,
+}
+
+fn bin_dir() -> PathBuf {
+    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path().join("bin"))
+                .filter(|p| p.join("initdb").exists())
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    found.pop().unwrap_or_else(|| {
+        panic!(
+            "no PostgreSQL server (initdb) under /usr/lib/postgresql: .ci/run installs \
+             postgresql-15-postgis-3 (see README)"
+        )
+    })
+}
+
+fn is_root() -> bool {
+    // SAFETY-free check: the effective uid as `id -u` prints it.
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0\n"))
+        .unwrap_or(false)
+}
+
+/// Runs a PostgreSQL tool, as `postgres` when we are root (the server refuses root).
+fn pg_tool(bin: &Path, tool: &str, args: &[&str]) -> std::process::Output {
+    let path = bin.join(tool);
+    let mut cmd = if is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(&path);
+        c
+    } else {
+        Command::new(&path)
+    };
+    cmd.args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{tool} could not run: {e}"))
+}
+
+impl PgCluster {
+    /// Creates and starts a cluster.
+    pub fn start(name: &str) -> PgCluster {
+        let bin = bin_dir();
+        let dir = std::env::temp_dir().join(format!("ecofoncier-pg-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("cluster folder");
+        if is_root() {
+            let ok = Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&dir)
+                .status()
+                .map(|s| s.success())
+                .unwrap_or(false);
+            assert!(ok, "chown of {} to postgres failed", dir.display());
+        }
+        let data = dir.join("data");
+        let out = pg_tool(
+            &bin,
+            "initdb",
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--no-locale",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "initdb failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let cluster = PgCluster {
+            dir,
+            bin,
+            port: free_port(),
+        };
+        cluster.start_server();
+        cluster
+    }
+
+    fn start_server(&self) {
+        let opts = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1",
+            self.port,
+            self.dir.display()
+        );
+        let data = self.dir.join("data");
+        let log = self.dir.join("log");
+        let out = pg_tool(
+            &self.bin,
+            "pg_ctl",
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-o",
+                &opts,
+                "-l",
+                log.to_str().unwrap(),
+                "-w",
+                "start",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "pg_ctl start failed: {}{}",
+            String::from_utf8_lossy(&out.stderr),
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+    }
+
+    /// `postgres://postgres@127.0.0.1:PORT/postgres`.
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// `pg_ctl stop -m immediate`: the server dies as in a crash.
+    pub fn kill(&self) {
+        let data = self.dir.join("data");
+        pg_tool(
+            &self.bin,
+            "pg_ctl",
+            &["-D", data.to_str().unwrap(), "-m", "immediate", "stop"],
+        );
+    }
+
+    /// Starts the server again on the same port.
+    pub fn restart(&self) {
+        self.start_server();
+    }
+}
+
+impl Drop for PgCluster {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
