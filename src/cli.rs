@@ -55,6 +55,11 @@ pub enum Command {
         #[arg(long, value_name = "URL", env = "DATABASE_URL")]
         database_url: String,
     },
+    /// Manage the bearer tokens of the editing API.
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
     /// Import data into PostGIS: one transaction per layer or table, rows merged by key
     /// (importing the same data twice changes nothing); rejected rows are listed with their
     /// reason.
@@ -84,5 +89,24 @@ pub enum Command {
         /// Output folder (defaults to --data).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenAction {
+    /// Create a token and print it once (only its argon2id hash is stored).
+    Create {
+        /// PostGIS database (a libpq connection string or postgres:// URL).
+        #[arg(long, value_name = "URL", env = "DATABASE_URL")]
+        database_url: String,
+        /// `editor` (writes inside one EPCI, reads its confidential fields) or `admin`.
+        #[arg(long, default_value = "editor")]
+        role: String,
+        /// The editor's EPCI (SIREN).
+        #[arg(long, value_name = "SIREN")]
+        epci: Option<String>,
+        /// A note saying whose token it is.
+        #[arg(long)]
+        label: Option<String>,
     },
 }

@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use ecofoncier::cli::{Cli, Command};
+use ecofoncier::cli::{Cli, Command, TokenAction};
 use ecofoncier::source::embedded::default_data_dir;
 
 fn main() -> ExitCode {
@@ -17,6 +17,20 @@ fn main() -> ExitCode {
             database_url,
             bind,
             workers,
+        ),
+        Command::Token {
+            action:
+                TokenAction::Create {
+                    database_url,
+                    role,
+                    epci,
+                    label,
+                },
+        } => ecofoncier::startup::create_token(
+            &database_url,
+            &role,
+            epci.as_deref(),
+            label.as_deref(),
         ),
         Command::Migrate { database_url } => ecofoncier::startup::migrate(&database_url),
         Command::Import {

@@ -25,6 +25,8 @@ pub enum StartupError {
     Bind(SocketAddr, std::io::Error),
     #[error("server: {0}")]
     Server(std::io::Error),
+    #[error("PostGIS: {0}")]
+    Store(crate::store::StoreError),
 }
 
 /// Loads a source and indexes it, printing what was loaded and how long it took.
@@ -47,7 +49,8 @@ pub fn run(
     model: Arc<ReadModel>,
     listener: TcpListener,
     workers: Option<usize>,
-) -> std::io::Result<Server> {
+    database_url: Option<String>,
+) -> Result<Server, StartupError> {
     let started = Instant::now();
     let metrics = Arc::new(Metrics::compute(&model, crate::metrics::DEFAULT_YEAR));
     println!(
@@ -55,7 +58,15 @@ pub fn run(
         metrics.indicators.len(),
         started.elapsed().as_secs_f64() * 1e3
     );
-    let state = web::Data::new(AppState::new(model, metrics));
+    let mut state = AppState::new(model, metrics);
+    if let Some(url) = &database_url {
+        state = state.with_store(store::write::Writer::new(url).map_err(StartupError::Store)?);
+    }
+    let state = web::Data::new(state);
+    if let Some(url) = database_url {
+        // Writes made by other instances reach this one through LISTEN/NOTIFY.
+        actix_web::rt::spawn(store::follow::follow(url, state.clone()));
+    }
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -65,7 +76,7 @@ pub fn run(
     if let Some(n) = workers {
         server = server.workers(n.max(1));
     }
-    Ok(server.listen(listener)?.run())
+    Ok(server.listen(listener).map_err(StartupError::Server)?.run())
 }
 
 /// `ecofoncier serve`: loads the dataset (PostGIS at `database_url` when given, else the
@@ -78,7 +89,8 @@ pub fn serve(
 ) -> Result<(), String> {
     actix_web::rt::System::new()
         .block_on(async move {
-            let model = match database_url.as_ref().filter(|u| !u.is_empty()) {
+            let url = database_url.filter(|u| !u.is_empty());
+            let model = match &url {
                 Some(url) => load(&PostgisSource::new(url.clone())).await?,
                 None => load(&EmbeddedSource::new(data)).await?,
             };
@@ -87,8 +99,7 @@ pub fn serve(
                 "listening on http://{}",
                 listener.local_addr().map_err(StartupError::Server)?
             );
-            run(Arc::new(model), listener, workers)
-                .map_err(StartupError::Server)?
+            run(Arc::new(model), listener, workers, url)?
                 .await
                 .map_err(StartupError::Server)
         })
@@ -138,6 +149,32 @@ pub fn import_embedded(database_url: &str, data: &std::path::Path) -> Result<(),
             data.display(),
             started.elapsed().as_secs_f64()
         );
+        Ok(())
+    })
+}
+
+/// `ecofoncier token create`: prints a new bearer token once.
+pub fn create_token(
+    database_url: &str,
+    role: &str,
+    epci: Option<&str>,
+    label: Option<&str>,
+) -> Result<(), String> {
+    match (role, epci) {
+        ("editor", None) => return Err("an editor token needs --epci SIREN".into()),
+        ("admin", Some(_)) => return Err("an admin token has no --epci".into()),
+        ("editor" | "admin", _) => {}
+        _ => return Err(format!("unknown role `{role}`: editor or admin")),
+    }
+    actix_web::rt::System::new().block_on(async {
+        let client = store::connect(database_url)
+            .await
+            .map_err(|e| e.to_string())?;
+        let token = store::write::create_token(&client, role, epci, label)
+            .await
+            .map_err(|e| e.to_string())?;
+        println!("{token}");
+        eprintln!("keep it: it is shown once; the database keeps only its hash");
         Ok(())
     })
 }

@@ -318,7 +318,7 @@ fn commuting_rural_median_near_13_km() {
     let m = model();
     let mut rural: Vec<(f64, u32)> = Vec::new();
     let mut workers: HashMap<&str, u32> = HashMap::new();
-    for f in &m.flows {
+    for f in m.flows.iter() {
         let a = &m.communes.by_id(&f.commune_residence).unwrap().record;
         let b = &m.communes.by_id(&f.commune_travail).unwrap().record;
         *workers.entry(&a.code_insee).or_default() += f.actifs;

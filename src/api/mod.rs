@@ -1,5 +1,6 @@
 //! HTTP routes. `ogc` serves OGC API – Features; every handler reads the shared read model.
 
+pub mod edit;
 pub mod geometry_input;
 pub mod ogc;
 pub mod openapi;
@@ -7,7 +8,7 @@ pub mod problem;
 pub mod query;
 pub mod v1;
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use actix_web::{web, HttpResponse};
 use serde_json::json;
@@ -17,22 +18,47 @@ use crate::read_model::ReadModel;
 
 pub use problem::{ApiError, ApiResult};
 
-/// What every handler shares: the read model, its metrics and documents serialized once.
-pub struct AppState {
+/// One consistent state of the data: a read model and the metrics computed from it.
+/// Handlers take the current snapshot once and answer from it, whatever is published
+/// meanwhile.
+pub struct Snapshot {
     pub model: Arc<ReadModel>,
     pub metrics: Arc<Metrics>,
+}
+
+/// What every handler shares: the current snapshot, documents serialized once, and the
+/// PostGIS store when the data lives there (writes go to it first).
+pub struct AppState {
+    current: RwLock<Arc<Snapshot>>,
     /// The OpenAPI document, serialized once.
     pub openapi: String,
+    pub store: Option<crate::store::write::Writer>,
 }
 
 impl AppState {
     pub fn new(model: Arc<ReadModel>, metrics: Arc<Metrics>) -> AppState {
         let openapi = openapi::document(&model).to_string();
         AppState {
-            model,
-            metrics,
+            current: RwLock::new(Arc::new(Snapshot { model, metrics })),
             openapi,
+            store: None,
         }
+    }
+
+    /// With writes going to PostGIS through `writer`.
+    pub fn with_store(mut self, writer: crate::store::write::Writer) -> AppState {
+        self.store = Some(writer);
+        self
+    }
+
+    /// The current snapshot.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        Arc::clone(&self.current.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Makes `next` the current snapshot.
+    pub fn publish(&self, next: Snapshot) {
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
     }
 }
 
@@ -40,10 +66,12 @@ impl AppState {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health));
     ogc::configure(cfg);
+    edit::configure(cfg);
     v1::configure(cfg);
 }
 
 async fn health(state: web::Data<AppState>) -> HttpResponse {
+    let state = state.snapshot();
     let counts: serde_json::Map<String, serde_json::Value> = state
         .model
         .report

@@ -52,6 +52,7 @@ fn json_response(v: &Value) -> HttpResponse {
 }
 
 async fn landing(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let state = state.snapshot();
     plain_query(&pairs(req.query_string())?)?;
     let b = base_url(&req);
     Ok(json_response(&json!({
@@ -131,7 +132,7 @@ fn collection_doc(s: &Served, b: &str) -> Value {
 }
 
 fn find<'a>(
-    state: &'a AppState,
+    state: &'a super::Snapshot,
     id: &str,
 ) -> ApiResult<(&'a Served, &'a dyn crate::read_model::SpatialIndex)> {
     state
@@ -141,6 +142,7 @@ fn find<'a>(
 }
 
 async fn collections(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let state = state.snapshot();
     plain_query(&pairs(req.query_string())?)?;
     let b = base_url(&req);
     let cols: Vec<Value> = state
@@ -161,6 +163,7 @@ async fn collection(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
+    let state = state.snapshot();
     plain_query(&pairs(req.query_string())?)?;
     let (s, _) = find(&state, &path)?;
     Ok(json_response(&collection_doc(s, &base_url(&req))))
@@ -212,6 +215,7 @@ async fn items(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
+    let state = state.snapshot();
     let (s, index) = find(&state, &path)?;
     let raw = pairs(req.query_string())?;
     let q = items_query(&raw, s)?;
@@ -298,6 +302,7 @@ async fn item(
     path: web::Path<(String, String)>,
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
+    let state = state.snapshot();
     let (id, fid) = path.into_inner();
     let (s, index) = find(&state, &id)?;
     let crs = item_query(&pairs(req.query_string())?)?;
@@ -331,5 +336,9 @@ async fn item(
         .content_type(GEOJSON)
         .insert_header(("Content-Crs", format!("<{}>", crs.uri())))
         .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header((
+            header::ETAG,
+            super::edit::etag(state.model.version(&id, &fid)),
+        ))
         .body(out))
 }

@@ -21,6 +21,25 @@ pub enum ApiError {
     TooLarge(String),
     #[error("internal error: {0}")]
     Internal(String),
+    /// No or a bad bearer token.
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    /// The resource exists but does not take this method (the embedded mode is read-only).
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    #[error("{0}")]
+    Conflict(String),
+    /// The client's ETag is not the feature's current one.
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// A write without If-Match.
+    #[error("{0}")]
+    PreconditionRequired(String),
+    /// PostGIS is unreachable.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -41,6 +60,13 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            ApiError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -58,8 +84,20 @@ impl ResponseError for ApiError {
             ApiError::BadBody { field, .. } => body["field"] = json!(field),
             _ => {}
         }
-        HttpResponse::build(status)
-            .content_type("application/problem+json")
-            .body(body.to_string())
+        let mut r = HttpResponse::build(status);
+        r.content_type("application/problem+json");
+        match self {
+            ApiError::Unauthorized(_) => {
+                r.insert_header(("WWW-Authenticate", "Bearer realm=\"ecofoncier\""));
+            }
+            ApiError::MethodNotAllowed(_) => {
+                r.insert_header(("Allow", "GET, HEAD"));
+            }
+            ApiError::Unavailable(_) => {
+                r.insert_header(("Retry-After", "5"));
+            }
+            _ => {}
+        }
+        r.body(body.to_string())
     }
 }

@@ -138,7 +138,7 @@ impl Params {
             .collect()
     }
 
-    fn year(&self, state: &AppState) -> ApiResult<i32> {
+    fn year(&self, state: &super::Snapshot) -> ApiResult<i32> {
         Ok(self
             .int("year", 2000, 2100)?
             .map(|y| y as i32)
@@ -162,7 +162,7 @@ enum Level {
 const REGION_CODES: [&str; 2] = ["32", "hdf"];
 
 fn level(
-    state: &AppState,
+    state: &super::Snapshot,
     level: &str,
     code: &str,
     allowed: &[Level],
@@ -205,6 +205,7 @@ async fn site_occupancy(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
+    let state = state.snapshot();
     let p = Params::parse(&req, &["year"])?;
     let year = p.year(&state)?;
     let m = &state.model;
@@ -245,6 +246,7 @@ async fn territory_occupancy(
     path: web::Path<(String, String)>,
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
+    let state = state.snapshot();
     let p = Params::parse(&req, &["year"])?;
     let year = p.year(&state)?;
     let (lvl, code) = path.into_inner();
@@ -287,6 +289,7 @@ fn parse_point(param: &str, v: &str) -> ApiResult<(f64, f64)> {
 }
 
 async fn search_plots(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let state = state.snapshot();
     let p = Params::parse(
         &req,
         &[
@@ -378,6 +381,7 @@ async fn land_take_of(
     path: web::Path<(String, String)>,
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
+    let state = state.snapshot();
     Params::parse(&req, &[])?;
     let (lvl, code) = path.into_inner();
     let (lv, name) = level(
@@ -422,7 +426,7 @@ async fn land_take_of(
 }
 
 /// Reads a request body up to [`MAX_BODY`] bytes; 413 beyond.
-async fn read_body(mut payload: web::Payload) -> ApiResult<web::BytesMut> {
+pub(crate) async fn read_body(mut payload: web::Payload) -> ApiResult<web::BytesMut> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| ApiError::BadBody {
@@ -444,6 +448,7 @@ async fn check_proposal(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
+    let state = state.snapshot();
     Params::parse(&req, &[])?;
     let body = read_body(payload).await?;
     let input = parse_proposal(&body, &state.model)?;
@@ -461,6 +466,7 @@ async fn commute_baseline(
     path: web::Path<(String, String)>,
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
+    let state = state.snapshot();
     Params::parse(&req, &[])?;
     let (lvl, code) = path.into_inner();
     let (lv, name) = level(&state, &lvl, &code, &[Level::Epci, Level::Region])?;
@@ -484,6 +490,7 @@ async fn commute_scenario(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
+    let state = state.snapshot();
     Params::parse(&req, &[])?;
     let body = read_body(payload).await?;
     let v: Value = serde_json::from_slice(&body).map_err(|e| ApiError::BadBody {
@@ -557,6 +564,7 @@ fn service_param(p: &Params) -> ApiResult<Option<String>> {
 }
 
 async fn tl_coverage(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let state = state.snapshot();
     let p = Params::parse(&req, &["radius_km", "service", "level"])?;
     let radius = p
         .f64("radius_km", 0.5, 100.0)?
@@ -612,6 +620,7 @@ async fn tl_coverage(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<
 }
 
 async fn tl_suggest(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let state = state.snapshot();
     let p = Params::parse(&req, &["k", "radius_km", "service"])?;
     let k = p.int("k", 1, 50)?.unwrap_or(5) as usize;
     let radius = p
@@ -631,6 +640,7 @@ async fn premises_of(
     path: web::Path<(String, String)>,
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
+    let state = state.snapshot();
     Params::parse(&req, &[])?;
     let (lvl, code) = path.into_inner();
     let (lv, name) = level(
@@ -651,6 +661,7 @@ async fn premises_of(
 }
 
 async fn indicators_all(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let state = state.snapshot();
     let p = Params::parse(&req, &["level", "format"])?;
     match p.get("level").unwrap_or("epci") {
         "epci" => {}
@@ -682,6 +693,7 @@ async fn indicators_sheet(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
+    let state = state.snapshot();
     Params::parse(&req, &[])?;
     let siren = path.into_inner();
     let (_, name) = level(&state, "epci", &siren, &[Level::Epci])?;
@@ -716,6 +728,7 @@ async fn indicators_sheet(
 }
 
 async fn compare(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let state = state.snapshot();
     let p = Params::parse(&req, &["epci", "format"])?;
     let list = p
         .get("epci")
@@ -763,6 +776,7 @@ async fn timeline_of(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
+    let state = state.snapshot();
     let p = Params::parse(&req, &["to"])?;
     let siren = path.into_inner();
     let (_, name) = level(&state, "epci", &siren, &[Level::Epci])?;

@@ -210,7 +210,7 @@ pub type ZanAll = (
 pub fn zan_all(model: &ReadModel) -> ZanAll {
     use land_take::{add_row, add_years, budget_of, commune_allowance_m2, Series, Year};
     let (mut first, mut last) = (i32::MAX, i32::MIN);
-    for r in &model.land_take {
+    for r in model.land_take.iter() {
         first = first.min(r.annee);
         last = last.max(r.annee);
     }

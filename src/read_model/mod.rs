@@ -6,13 +6,16 @@ pub mod rings;
 pub mod served;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use rustc_hash::FxHashMap;
 
 use geo::{Area, Geometry, Polygon};
 
 use crate::model::{
-    Commune, CommuteFlow, Epci, Etablissement, LandTake, LocalCommercial, Pole, Record, Site,
-    Terrain, TerritoryClass, TiersLieu,
+    Commune, CommuteFlow, Epci, Etablissement, Feature, LandTake, LocalCommercial, Pole, Record,
+    Site, Terrain, TerritoryClass, TiersLieu,
 };
 use crate::source::Dataset;
 
@@ -78,19 +81,24 @@ impl std::fmt::Display for LoadReport {
     }
 }
 
-/// The whole read model.
+/// The whole read model. Layers and tables are shared (`Arc`): a model with one layer
+/// changed ([`ReadModel::with_change`]) shares every other one with its predecessor.
+#[derive(Clone)]
 pub struct ReadModel {
-    pub communes: Layer<Commune>,
-    pub epci: Layer<Epci>,
-    pub poles: Layer<Pole>,
-    pub sites: Layer<Site>,
-    pub terrains: Layer<Terrain>,
-    pub etablissements: Layer<Etablissement>,
-    pub locaux: Layer<LocalCommercial>,
-    pub tiers_lieux: Layer<TiersLieu>,
+    pub communes: Arc<Layer<Commune>>,
+    pub epci: Arc<Layer<Epci>>,
+    pub poles: Arc<Layer<Pole>>,
+    pub sites: Arc<Layer<Site>>,
+    pub terrains: Arc<Layer<Terrain>>,
+    pub etablissements: Arc<Layer<Etablissement>>,
+    pub locaux: Arc<Layer<LocalCommercial>>,
+    pub tiers_lieux: Arc<Layer<TiersLieu>>,
     /// Home–work flows, sorted by residence then work commune code.
-    pub flows: Vec<CommuteFlow>,
-    pub land_take: Vec<LandTake>,
+    pub flows: Arc<Vec<CommuteFlow>>,
+    pub land_take: Arc<Vec<LandTake>>,
+    /// Each feature's version (its ETag) by `collection/id`, when not 1 (PostGIS counts
+    /// the writes; the embedded files are version 1).
+    pub versions: Arc<FxHashMap<String, i64>>,
     pub attribution: String,
     /// Key joins resolved once at load (index into the other layer, [`NONE`] when the key
     /// is unknown), so that metrics never hash a code in their loops.
@@ -99,7 +107,7 @@ pub struct ReadModel {
     pub plot_facts: Vec<PlotFacts>,
     /// The sites' polygons prepared for point tests (the plot→site join).
     pub site_rings: rings::Rings,
-    served: Vec<Served>,
+    served: Vec<Arc<Served>>,
     pub report: LoadReport,
 }
 
@@ -286,60 +294,115 @@ impl ReadModel {
             Ok::<_, ReadModelError>(all)
         })?;
 
-        let joins = Joins::build(
-            &communes,
-            &epci,
-            &sites,
-            &etablissements,
-            &locaux,
-            &tiers_lieux,
-            &data.flows,
-            &data.land_take,
-            &terrains,
+        let versions = Arc::new(std::mem::take(&mut data.versions));
+        let mut model = ReadModel {
+            communes: Arc::new(communes),
+            epci: Arc::new(epci),
+            poles: Arc::new(poles),
+            sites: Arc::new(sites),
+            terrains: Arc::new(terrains),
+            etablissements: Arc::new(etablissements),
+            locaux: Arc::new(locaux),
+            tiers_lieux: Arc::new(tiers_lieux),
+            flows: Arc::new(data.flows),
+            land_take: Arc::new(data.land_take),
+            versions,
+            attribution,
+            joins: Joins::default(),
+            plot_facts: Vec::new(),
+            site_rings: rings::Rings::default(),
+            served: served.into_iter().map(Arc::new).collect(),
+            report: LoadReport {
+                counts: Vec::new(),
+                elapsed: Duration::ZERO,
+            },
+        };
+        model.derive();
+        model.report.elapsed = started.elapsed();
+        Ok(model)
+    }
+
+    /// Recomputes what is derived from the layers: key joins, plot facts, site rings and
+    /// the counts of the load report.
+    fn derive(&mut self) {
+        self.joins = Joins::build(
+            &self.communes,
+            &self.epci,
+            &self.sites,
+            &self.etablissements,
+            &self.locaux,
+            &self.tiers_lieux,
+            &self.flows,
+            &self.land_take,
+            &self.terrains,
         );
-        let site_rings = rings::Rings::new(&sites);
-        let plot_facts = terrains
+        self.site_rings = rings::Rings::new(&self.sites);
+        self.plot_facts = self
+            .terrains
             .features()
             .iter()
             .map(|t| PlotFacts::of(&t.record, &t.geometry))
             .collect();
-        let counts = vec![
-            ("communes", communes.len()),
-            ("EPCI", epci.len()),
-            ("pôles", poles.len()),
-            ("sites", sites.len()),
-            ("terrains", terrains.len()),
-            ("établissements", etablissements.len()),
-            ("locaux commerciaux", locaux.len()),
-            ("tiers-lieux", tiers_lieux.len()),
-            ("flux domicile-travail", data.flows.len()),
-            ("lignes de consommation ENAF", data.land_take.len()),
+        self.report.counts = vec![
+            ("communes", self.communes.len()),
+            ("EPCI", self.epci.len()),
+            ("pôles", self.poles.len()),
+            ("sites", self.sites.len()),
+            ("terrains", self.terrains.len()),
+            ("établissements", self.etablissements.len()),
+            ("locaux commerciaux", self.locaux.len()),
+            ("tiers-lieux", self.tiers_lieux.len()),
+            ("flux domicile-travail", self.flows.len()),
+            ("lignes de consommation ENAF", self.land_take.len()),
         ];
-        Ok(ReadModel {
-            communes,
-            epci,
-            poles,
-            sites,
-            terrains,
-            etablissements,
-            locaux,
-            tiers_lieux,
-            flows: data.flows,
-            land_take: data.land_take,
-            attribution,
-            joins,
-            plot_facts,
-            site_rings,
-            served,
-            report: LoadReport {
-                counts,
-                elapsed: started.elapsed(),
-            },
-        })
+    }
+
+    /// The version (ETag) of feature `id` of collection `collection`.
+    pub fn version(&self, collection: &str, id: &str) -> i64 {
+        self.versions
+            .get(&format!("{collection}/{id}"))
+            .copied()
+            .unwrap_or(1)
+    }
+
+    /// This model with one feature of layer `R` created, replaced or removed: that layer
+    /// is re-indexed and re-serialized, the joins and derived facts recomputed; the other
+    /// layers are shared.
+    pub fn with_change<R: InModel>(
+        &self,
+        change: Change<R>,
+        version: i64,
+    ) -> ReadModelResult<ReadModel> {
+        let mut features = R::layer(self).features().to_vec();
+        let id = match &change {
+            Change::Upsert(f) => f.record.id().to_string(),
+            Change::Remove(id) => id.clone(),
+        };
+        let at = features.iter().position(|f| f.record.id() == id);
+        match (change, at) {
+            (Change::Upsert(f), Some(i)) => features[i] = f,
+            (Change::Upsert(f), None) => features.push(f),
+            (Change::Remove(_), Some(i)) => {
+                features.remove(i);
+            }
+            (Change::Remove(_), None) => {}
+        }
+        let layer = Layer::new(features)?;
+        let served = Served::build(&layer, &self.attribution)?;
+        let mut next = self.clone();
+        *R::layer_mut(&mut next) = Arc::new(layer);
+        if let Some(s) = next.served.iter_mut().find(|s| s.id == R::COLLECTION) {
+            *s = Arc::new(served);
+        }
+        let mut versions = (*self.versions).clone();
+        versions.insert(format!("{}/{id}", R::COLLECTION), version);
+        next.versions = Arc::new(versions);
+        next.derive();
+        Ok(next)
     }
 
     /// The served collections, in the order of the `/ogc/collections` document.
-    pub fn collections(&self) -> &[Served] {
+    pub fn collections(&self) -> &[Arc<Served>] {
         &self.served
     }
 
@@ -347,18 +410,57 @@ impl ReadModel {
     pub fn collection(&self, id: &str) -> Option<(&Served, &dyn SpatialIndex)> {
         let served = self.served.iter().find(|s| s.id == id)?;
         let index: &dyn SpatialIndex = match id {
-            Commune::COLLECTION => &self.communes,
-            Epci::COLLECTION => &self.epci,
-            Pole::COLLECTION => &self.poles,
-            Site::COLLECTION => &self.sites,
-            Terrain::COLLECTION => &self.terrains,
-            Etablissement::COLLECTION => &self.etablissements,
-            LocalCommercial::COLLECTION => &self.locaux,
-            TiersLieu::COLLECTION => &self.tiers_lieux,
+            Commune::COLLECTION => &*self.communes,
+            Epci::COLLECTION => &*self.epci,
+            Pole::COLLECTION => &*self.poles,
+            Site::COLLECTION => &*self.sites,
+            Terrain::COLLECTION => &*self.terrains,
+            Etablissement::COLLECTION => &*self.etablissements,
+            LocalCommercial::COLLECTION => &*self.locaux,
+            TiersLieu::COLLECTION => &*self.tiers_lieux,
             _ => return None,
         };
         Some((served, index))
     }
+}
+
+/// A change to one feature of a layer.
+#[derive(Clone, Debug)]
+pub enum Change<R> {
+    /// Creates the feature, or replaces the one of the same id.
+    Upsert(Feature<R>),
+    /// Removes the feature of this id.
+    Remove(String),
+}
+
+/// A record type with its layer in the read model.
+pub trait InModel: Record {
+    fn layer(m: &ReadModel) -> &Arc<Layer<Self>>;
+    fn layer_mut(m: &mut ReadModel) -> &mut Arc<Layer<Self>>;
+}
+
+macro_rules! in_model {
+    ($($t:ty => $field:ident;)*) => {
+        $(impl InModel for $t {
+            fn layer(m: &ReadModel) -> &Arc<Layer<Self>> {
+                &m.$field
+            }
+            fn layer_mut(m: &mut ReadModel) -> &mut Arc<Layer<Self>> {
+                &mut m.$field
+            }
+        })*
+    };
+}
+
+in_model! {
+    Commune => communes;
+    Epci => epci;
+    Pole => poles;
+    Site => sites;
+    Terrain => terrains;
+    Etablissement => etablissements;
+    LocalCommercial => locaux;
+    TiersLieu => tiers_lieux;
 }
 
 /// Fills the derived fields of communes and EPCIs: area (ha, planar in Lambert-93),

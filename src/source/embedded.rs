@@ -40,6 +40,7 @@ impl EmbeddedSource {
     pub fn load_sync(&self) -> SourceResult<Dataset> {
         let (communes, attribution) = read_layer(&self.dir)?;
         Ok(Dataset {
+            versions: Default::default(),
             communes,
             epci: read_layer(&self.dir)?.0,
             poles: read_layer(&self.dir)?.0,

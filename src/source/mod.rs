@@ -55,6 +55,8 @@ pub struct Dataset {
     pub land_take: Vec<LandTake>,
     /// Attribution of the real geography.
     pub attribution: String,
+    /// Feature versions (ETags) by `collection/id` where not 1: PostGIS counts writes.
+    pub versions: rustc_hash::FxHashMap<String, i64>,
 }
 
 /// A loader of the whole dataset.

@@ -64,7 +64,7 @@ const CODE_COLUMNS: &[(&str, &str, &[&str])] = &[
 ];
 
 /// Why a row breaks the rules the schema enforces, if it does.
-fn problem(
+pub(crate) fn problem(
     table: &str,
     props: &serde_json::Map<String, serde_json::Value>,
     geometry: Option<&Geometry<f64>>,

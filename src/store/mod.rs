@@ -6,9 +6,11 @@
 //! geozero. Every feature table has a `version` column: the feature's ETag.
 
 pub mod copy;
+pub mod follow;
 pub mod import;
 pub mod migrate;
 pub mod source;
+pub mod write;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
@@ -79,9 +81,11 @@ stored! {
 
 /// A connection pool on `url` (a libpq connection string or `postgres://` URL).
 pub fn pool(url: &str, size: usize) -> StoreResult<Pool> {
-    let config: tokio_postgres::Config = url
+    let mut config: tokio_postgres::Config = url
         .parse()
         .map_err(|e: tokio_postgres::Error| StoreError::Config(e.to_string()))?;
+    // A database that is down must fail a write quickly (503), not hang it.
+    config.connect_timeout(std::time::Duration::from_secs(3));
     let manager = Manager::from_config(
         config,
         NoTls,
@@ -92,6 +96,9 @@ pub fn pool(url: &str, size: usize) -> StoreResult<Pool> {
     Pool::builder(manager)
         .max_size(size.max(1))
         .runtime(deadpool_postgres::Runtime::Tokio1)
+        .wait_timeout(Some(std::time::Duration::from_secs(5)))
+        .create_timeout(Some(std::time::Duration::from_secs(3)))
+        .recycle_timeout(Some(std::time::Duration::from_secs(3)))
         .build()
         .map_err(|e| StoreError::Pool(e.to_string()))
 }

@@ -6,7 +6,10 @@ use tokio_postgres::Client;
 
 use super::copy::columns;
 use super::{connect, StoreError, StoreResult, Stored};
-use crate::model::{CommuteFlow, Feature, LandTake};
+use crate::model::{
+    Commune, CommuteFlow, Epci, Etablissement, Feature, LandTake, LocalCommercial, Pole, Record,
+    Site, Terrain, TiersLieu,
+};
 use crate::source::{Dataset, Source, SourceError, SourceResult};
 
 /// Loads every layer and table from the PostGIS database at `url`.
@@ -47,8 +50,42 @@ fn db(e: StoreError) -> SourceError {
     SourceError::Database(e.to_string())
 }
 
+/// Every feature table: (collection, table, key).
+const VERSIONED: [(&str, &str, &str); 8] = [
+    (Commune::COLLECTION, Commune::TABLE, Commune::KEY),
+    (Epci::COLLECTION, Epci::TABLE, Epci::KEY),
+    (Pole::COLLECTION, Pole::TABLE, Pole::KEY),
+    (Site::COLLECTION, Site::TABLE, Site::KEY),
+    (Terrain::COLLECTION, Terrain::TABLE, Terrain::KEY),
+    (
+        Etablissement::COLLECTION,
+        Etablissement::TABLE,
+        Etablissement::KEY,
+    ),
+    (
+        LocalCommercial::COLLECTION,
+        LocalCommercial::TABLE,
+        LocalCommercial::KEY,
+    ),
+    (TiersLieu::COLLECTION, TiersLieu::TABLE, TiersLieu::KEY),
+];
+
 /// Reads one layer, in key order.
 pub async fn load_features<R: Stored>(client: &Client) -> StoreResult<Vec<Feature<R>>> {
+    load_where(client, "", &[]).await
+}
+
+/// Reads one feature, `None` when there is none of that id.
+pub async fn load_feature<R: Stored>(client: &Client, id: &str) -> StoreResult<Option<Feature<R>>> {
+    let key = format!("WHERE t.{} = $1", R::KEY);
+    Ok(load_where::<R>(client, &key, &[&id]).await?.pop())
+}
+
+async fn load_where<R: Stored>(
+    client: &Client,
+    filter: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> StoreResult<Vec<Feature<R>>> {
     // The properties as JSON, without the geometry: `to_jsonb(t) - 'geom'` would first
     // write every geometry as GeoJSON (PostGIS's cast), which is most of the cost.
     let props: Vec<String> = columns(client, R::TABLE)
@@ -61,12 +98,12 @@ pub async fn load_features<R: Stored>(client: &Client) -> StoreResult<Vec<Featur
         .query(
             &format!(
                 "SELECT to_jsonb(r)::text, t.geom FROM {table} t, LATERAL (SELECT {props}) r \
-                 ORDER BY t.{key}",
+                 {filter} ORDER BY t.{key}",
                 table = R::TABLE,
                 props = props.join(", "),
                 key = R::KEY
             ),
-            &[],
+            params,
         )
         .await?;
     rows.iter()
@@ -132,7 +169,21 @@ pub async fn load_dataset(client: &Client) -> StoreResult<Dataset> {
         .await?
         .map(|r| r.get(0))
         .unwrap_or_default();
+    let mut versions = rustc_hash::FxHashMap::default();
+    for (collection, table, key) in VERSIONED {
+        for r in client
+            .query(
+                &format!("SELECT {key}, version FROM {table} WHERE version <> 1"),
+                &[],
+            )
+            .await?
+        {
+            let id: String = r.get(0);
+            versions.insert(format!("{collection}/{id}"), r.get::<_, i64>(1));
+        }
+    }
     Ok(Dataset {
+        versions,
         communes: load_features(client).await?,
         epci: load_features(client).await?,
         poles: load_features(client).await?,

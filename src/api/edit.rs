@@ -1,0 +1,420 @@
+//! Editing, OGC API – Features Part 4 style: `POST …/items`, `PUT`, `PATCH` (a JSON Merge
+//! Patch of the feature, `application/merge-patch+json`) and `DELETE …/items/{featureId}`
+//! on sites, plots, establishments, premises and tiers-lieux, and each feature's audit
+//! history at `…/items/{featureId}/history`.
+//!
+//! Writes need a bearer token (EPCI editor or admin) and, but for a creation, the
+//! feature's ETag in `If-Match`. They go to PostGIS first; the committed feature is then
+//! published in a new read-model snapshot with recomputed metrics. Without `DATABASE_URL`
+//! the service serves the embedded files and is read-only: writes answer 405.
+
+use std::sync::Arc;
+
+use actix_web::{http::header, web, HttpRequest, HttpResponse};
+use geo::Geometry;
+use serde_json::{json, Value};
+
+use super::{v1::read_body, ApiError, ApiResult, AppState, Snapshot};
+use crate::crs::{self, Crs};
+use crate::metrics::Metrics;
+use crate::model::{Etablissement, Feature, LocalCommercial, Record, Site, Terrain, TiersLieu};
+use crate::store::write::{Editable, Op, Principal, WriteError};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/ogc/collections/{id}/items", web::post().to(create))
+        .route("/ogc/collections/{id}/items/{fid}", web::put().to(replace))
+        .route("/ogc/collections/{id}/items/{fid}", web::patch().to(patch))
+        .route(
+            "/ogc/collections/{id}/items/{fid}",
+            web::delete().to(delete),
+        )
+        .route(
+            "/ogc/collections/{id}/items/{fid}/history",
+            web::get().to(history),
+        );
+}
+
+/// The ETag of version `v`.
+pub fn etag(v: i64) -> String {
+    format!("\"{v}\"")
+}
+
+fn api_error(e: WriteError) -> ApiError {
+    match e {
+        WriteError::Unauthorized => ApiError::Unauthorized(e.to_string()),
+        WriteError::Forbidden(m) => ApiError::Forbidden(m),
+        WriteError::NotFound(m) => ApiError::NotFound(m),
+        WriteError::PreconditionRequired => ApiError::PreconditionRequired(e.to_string()),
+        WriteError::Stale { .. } => ApiError::PreconditionFailed(e.to_string()),
+        WriteError::Invalid { field, message } => ApiError::BadBody { field, message },
+        WriteError::Conflict(m) => ApiError::Conflict(m),
+        WriteError::Unavailable(_) => ApiError::Unavailable(e.to_string()),
+        WriteError::Internal(m) => ApiError::Internal(m),
+    }
+}
+
+fn read_only() -> ApiError {
+    ApiError::MethodNotAllowed(
+        "the service runs on the embedded dataset, which is read-only: start it with \
+         DATABASE_URL (PostGIS) to edit the inventory"
+            .into(),
+    )
+}
+
+/// The bearer token of the request, if any.
+fn bearer(req: &HttpRequest) -> Option<&str> {
+    req.headers()
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+async fn principal(req: &HttpRequest, state: &AppState) -> ApiResult<Principal> {
+    let writer = state.store.as_ref().ok_or_else(read_only)?;
+    let token = bearer(req).ok_or_else(|| api_error(WriteError::Unauthorized))?;
+    writer.authenticate(token).await.map_err(api_error)
+}
+
+/// `If-Match: "3"` (or `W/"3"`) → 3.
+fn if_match(req: &HttpRequest) -> ApiResult<Option<i64>> {
+    let Some(v) = req.headers().get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = v.to_str().unwrap_or("");
+    text.trim()
+        .trim_start_matches("W/")
+        .trim_matches('"')
+        .parse()
+        .map(Some)
+        .map_err(|_| ApiError::BadBody {
+            field: "If-Match".into(),
+            message: format!("`{text}` is not an ETag of this service (\"<version>\")"),
+        })
+}
+
+/// The CRS of a request body: `Content-Crs`, CRS84 by default.
+fn content_crs(req: &HttpRequest) -> ApiResult<Crs> {
+    match req.headers().get("Content-Crs") {
+        None => Ok(Crs::Crs84),
+        Some(v) => {
+            let text = v.to_str().unwrap_or("");
+            Crs::parse(text.trim().trim_start_matches('<').trim_end_matches('>')).map_err(|e| {
+                ApiError::BadBody {
+                    field: "Content-Crs".into(),
+                    message: e.to_string(),
+                }
+            })
+        }
+    }
+}
+
+fn bad(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::BadBody {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// A GeoJSON geometry in `crs` → Lambert-93.
+fn geometry(v: &Value, crs: Crs) -> ApiResult<Geometry<f64>> {
+    let g: geojson::Geometry = serde_json::from_value(v.clone())
+        .map_err(|e| bad("geometry", format!("not a GeoJSON geometry: {e}")))?;
+    let g: Geometry<f64> = g
+        .try_into()
+        .map_err(|e: geojson::Error| bad("geometry", e.to_string()))?;
+    crs::geometry_to_l93(&g, crs).map_err(|e| bad("geometry", e.to_string()))
+}
+
+/// The name of `R`'s identifier property.
+fn key_field<R: Editable>() -> &'static str {
+    R::KEY.trim_matches('"')
+}
+
+/// A GeoJSON Feature body → a feature (Lambert-93). `path_id` is the URL's id, which the
+/// body's must equal when it has one.
+fn feature<R: Editable>(body: &[u8], crs: Crs, path_id: Option<&str>) -> ApiResult<Feature<R>> {
+    let v: Value =
+        serde_json::from_slice(body).map_err(|e| bad("body", format!("not JSON: {e}")))?;
+    if v.get("type").and_then(Value::as_str) != Some("Feature") {
+        return Err(bad("type", "the body must be a GeoJSON Feature"));
+    }
+    let g = geometry(v.get("geometry").unwrap_or(&Value::Null), crs)?;
+    let mut props = match v.get("properties") {
+        Some(Value::Object(m)) => m.clone(),
+        _ => return Err(bad("properties", "an object is required")),
+    };
+    let key = key_field::<R>();
+    if let Some(id) = path_id {
+        match props.get(key).and_then(Value::as_str) {
+            Some(given) if given != id => {
+                return Err(bad(key, format!("`{given}` differs from the URL's `{id}`")))
+            }
+            _ => {
+                props.insert(key.into(), Value::String(id.into()));
+            }
+        }
+    }
+    let record: R = serde_json::from_value(Value::Object(props))
+        .map_err(|e| bad("properties", e.to_string()))?;
+    Ok(Feature {
+        geometry: g,
+        record,
+    })
+}
+
+/// Runs a write of `R` and publishes its result.
+async fn run<R: Editable>(
+    req: &HttpRequest,
+    state: &AppState,
+    op: Op<R>,
+) -> ApiResult<(Arc<Snapshot>, i64)> {
+    let who = principal(req, state).await?;
+    let writer = state.store.as_ref().ok_or_else(read_only)?;
+    let expected = if_match(req)?;
+    let _serial = writer.lock().await;
+    let snap = state.snapshot();
+    let written = writer
+        .write(&snap.model, &who, op, expected)
+        .await
+        .map_err(api_error)?;
+    let metrics = Metrics::compute(&written.model, snap.metrics.year);
+    state.publish(Snapshot {
+        model: Arc::new(written.model),
+        metrics: Arc::new(metrics),
+    });
+    Ok((state.snapshot(), written.version))
+}
+
+/// The stored feature as the API serves it (CRS84), with its ETag.
+fn feature_response(
+    snap: &Snapshot,
+    collection: &str,
+    id: &str,
+    version: i64,
+    status: actix_web::http::StatusCode,
+    req: &HttpRequest,
+) -> HttpResponse {
+    let body = snap
+        .model
+        .collection(collection)
+        .and_then(|(s, _)| {
+            let i = s.ids.binary_search_by(|x| x.as_str().cmp(id)).ok()?;
+            Some(s.crs84[i].to_vec())
+        })
+        .unwrap_or_default();
+    let location = format!(
+        "{}/ogc/collections/{collection}/items/{id}",
+        super::ogc::base_url(req)
+    );
+    HttpResponse::build(status)
+        .content_type("application/geo+json")
+        .insert_header((header::ETAG, etag(version)))
+        .insert_header((header::LOCATION, location))
+        .body(body)
+}
+
+/// Calls `$f::<R>` for the record type of collection `$c`; read-only and unknown
+/// collections are refused.
+macro_rules! by_collection {
+    ($c:expr, $f:ident ( $($arg:expr),* )) => {
+        match $c {
+            Site::COLLECTION => $f::<Site>($($arg),*).await,
+            Terrain::COLLECTION => $f::<Terrain>($($arg),*).await,
+            Etablissement::COLLECTION => $f::<Etablissement>($($arg),*).await,
+            LocalCommercial::COLLECTION => $f::<LocalCommercial>($($arg),*).await,
+            TiersLieu::COLLECTION => $f::<TiersLieu>($($arg),*).await,
+            other if ["communes", "epci", "poles"].contains(&other) => Err(
+                ApiError::MethodNotAllowed(format!("collection `{other}` is not edited here")),
+            ),
+            other => Err(ApiError::NotFound(format!("no collection `{other}`"))),
+        }
+    };
+}
+
+async fn create(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    let c = path.into_inner();
+    by_collection!(c.as_str(), create_one(&req, payload, &state))
+}
+
+async fn create_one<R: Editable>(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+) -> ApiResult<HttpResponse> {
+    state.store.as_ref().ok_or_else(read_only)?;
+    let body = read_body(payload).await?;
+    let f: Feature<R> = feature(&body, content_crs(req)?, None)?;
+    let id = f.record.id().to_string();
+    let (snap, v) = run(req, state, Op::Create(f)).await?;
+    Ok(feature_response(
+        &snap,
+        R::COLLECTION,
+        &id,
+        v,
+        actix_web::http::StatusCode::CREATED,
+        req,
+    ))
+}
+
+async fn replace(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    let (c, fid) = path.into_inner();
+    by_collection!(c.as_str(), replace_one(&req, fid, payload, &state))
+}
+
+async fn replace_one<R: Editable>(
+    req: &HttpRequest,
+    fid: String,
+    payload: web::Payload,
+    state: &AppState,
+) -> ApiResult<HttpResponse> {
+    state.store.as_ref().ok_or_else(read_only)?;
+    let body = read_body(payload).await?;
+    let f: Feature<R> = feature(&body, content_crs(req)?, Some(&fid))?;
+    let (snap, v) = run(req, state, Op::Replace(f)).await?;
+    Ok(feature_response(
+        &snap,
+        R::COLLECTION,
+        &fid,
+        v,
+        actix_web::http::StatusCode::OK,
+        req,
+    ))
+}
+
+async fn patch(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    let (c, fid) = path.into_inner();
+    by_collection!(c.as_str(), patch_one(&req, fid, payload, &state))
+}
+
+async fn patch_one<R: Editable>(
+    req: &HttpRequest,
+    fid: String,
+    payload: web::Payload,
+    state: &AppState,
+) -> ApiResult<HttpResponse> {
+    state.store.as_ref().ok_or_else(read_only)?;
+    let body = read_body(payload).await?;
+    let v: Value =
+        serde_json::from_slice(&body).map_err(|e| bad("body", format!("not JSON: {e}")))?;
+    let Value::Object(doc) = v else {
+        return Err(bad(
+            "body",
+            "a JSON Merge Patch of the feature is an object",
+        ));
+    };
+    let properties = doc.get("properties").cloned().unwrap_or(json!({}));
+    if !properties.is_object() {
+        return Err(bad("properties", "must be an object"));
+    }
+    let geometry = match doc.get("geometry") {
+        None => None,
+        Some(Value::Null) => return Err(bad("geometry", "a feature keeps its geometry")),
+        Some(g) => Some(geometry(g, content_crs(req)?)?),
+    };
+    let op = Op::<R>::Patch {
+        id: fid.clone(),
+        properties,
+        geometry,
+    };
+    let (snap, v) = run(req, state, op).await?;
+    Ok(feature_response(
+        &snap,
+        R::COLLECTION,
+        &fid,
+        v,
+        actix_web::http::StatusCode::OK,
+        req,
+    ))
+}
+
+async fn delete(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    let (c, fid) = path.into_inner();
+    by_collection!(c.as_str(), delete_one(&req, fid, &state))
+}
+
+async fn delete_one<R: Editable>(
+    req: &HttpRequest,
+    fid: String,
+    state: &AppState,
+) -> ApiResult<HttpResponse> {
+    run::<R>(req, state, Op::Delete(fid)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn history(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    let (c, fid) = path.into_inner();
+    by_collection!(c.as_str(), history_of(&req, fid, &state))
+}
+
+/// The audit rows of a feature. Confidential fields are shown only to the feature's EPCI
+/// editors and to admins.
+async fn history_of<R: Editable>(
+    req: &HttpRequest,
+    fid: String,
+    state: &AppState,
+) -> ApiResult<HttpResponse> {
+    let writer = state.store.as_ref().ok_or_else(|| {
+        ApiError::NotFound("no history: the embedded dataset is not edited".into())
+    })?;
+    let snap = state.snapshot();
+    let epci = R::layer(&snap.model)
+        .by_id(&fid)
+        .and_then(|f| f.record.epci(&snap.model));
+    let privileged = match bearer(req) {
+        Some(t) => writer
+            .authenticate(t)
+            .await
+            .map(|p| p.may_edit(epci.as_deref()))
+            .map_err(api_error)?,
+        None => false,
+    };
+    let mut rows = writer
+        .history(R::COLLECTION, &fid)
+        .await
+        .map_err(api_error)?;
+    if rows.is_empty() && R::layer(&snap.model).by_id(&fid).is_none() {
+        return Err(ApiError::NotFound(format!(
+            "no feature `{fid}` in collection `{}`",
+            R::COLLECTION
+        )));
+    }
+    if !privileged {
+        for r in &mut rows {
+            for side in ["avant", "apres"] {
+                if let Some(Value::Object(m)) = r.get_mut(side) {
+                    for k in R::CONFIDENTIAL {
+                        m.remove(*k);
+                    }
+                }
+            }
+        }
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(json!({ "collection": R::COLLECTION, "id": fid, "historique": rows }).to_string()))
+}

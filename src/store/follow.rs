@@ -1,0 +1,119 @@
+//! Keeping a server's read model current with writes made by other instances: every write
+//! ends with `NOTIFY ecofoncier, 'collection/id/version'`; each server `LISTEN`s and loads
+//! the features it has not seen yet. After a lost connection it reloads everything, since
+//! notifications sent meanwhile are gone.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::web;
+use futures_util::StreamExt;
+use tokio_postgres::{AsyncMessage, NoTls};
+
+use super::source::{load_dataset, load_feature};
+use super::write::Editable;
+use crate::api::{AppState, Snapshot};
+use crate::metrics::Metrics;
+use crate::model::{Etablissement, LocalCommercial, Record, Site, Terrain, TiersLieu};
+use crate::read_model::{Change, ReadModel};
+
+/// Follows the notifications of the database at `url` for ever, reconnecting as needed.
+pub async fn follow(url: String, state: web::Data<AppState>) {
+    let mut connected_before = false;
+    loop {
+        if let Ok((client, mut connection)) = tokio_postgres::connect(&url, NoTls).await {
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+            actix_web::rt::spawn(async move {
+                let mut messages =
+                    futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+                while let Some(m) = messages.next().await {
+                    match m {
+                        Ok(AsyncMessage::Notification(n)) => {
+                            if tx.send(n.payload().to_string()).is_err() {
+                                break;
+                            }
+                        }
+                        Ok(_) => {}
+                        Err(_) => break,
+                    }
+                }
+            });
+            if client.batch_execute("LISTEN ecofoncier").await.is_ok() {
+                if connected_before {
+                    reload_all(&client, &state).await;
+                }
+                connected_before = true;
+                while let Some(payload) = rx.recv().await {
+                    apply(&client, &state, &payload).await;
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Publishes `model` with freshly computed metrics.
+fn publish(state: &AppState, model: ReadModel) {
+    let year = state.snapshot().metrics.year;
+    let metrics = Metrics::compute(&model, year);
+    state.publish(Snapshot {
+        model: Arc::new(model),
+        metrics: Arc::new(metrics),
+    });
+}
+
+async fn reload_all(client: &tokio_postgres::Client, state: &AppState) {
+    if let Ok(data) = load_dataset(client).await {
+        if let Ok(model) = ReadModel::build(data) {
+            publish(state, model);
+        }
+    }
+}
+
+/// Loads the feature a notification names, unless this server has it already.
+async fn apply(client: &tokio_postgres::Client, state: &AppState, payload: &str) {
+    let mut parts = payload.rsplitn(2, '/');
+    let (Some(version), Some(rest)) = (parts.next(), parts.next()) else {
+        return;
+    };
+    let Ok(version) = version.parse::<i64>() else {
+        return;
+    };
+    let Some((collection, id)) = rest.split_once('/') else {
+        return;
+    };
+    match collection {
+        Site::COLLECTION => update::<Site>(client, state, id, version).await,
+        Terrain::COLLECTION => update::<Terrain>(client, state, id, version).await,
+        Etablissement::COLLECTION => update::<Etablissement>(client, state, id, version).await,
+        LocalCommercial::COLLECTION => update::<LocalCommercial>(client, state, id, version).await,
+        TiersLieu::COLLECTION => update::<TiersLieu>(client, state, id, version).await,
+        _ => {}
+    }
+}
+
+async fn update<R: Editable>(
+    client: &tokio_postgres::Client,
+    state: &AppState,
+    id: &str,
+    version: i64,
+) {
+    // This server's own writes publish under the writer's lock: take it too, so that
+    // snapshots follow each other.
+    let _serial = match state.store.as_ref() {
+        Some(w) => Some(w.lock().await),
+        None => None,
+    };
+    let snap = state.snapshot();
+    if snap.model.version(R::COLLECTION, id) >= version {
+        return;
+    }
+    let change = match load_feature::<R>(client, id).await {
+        Ok(Some(f)) => Change::Upsert(f),
+        Ok(None) => Change::Remove(id.to_string()),
+        Err(_) => return,
+    };
+    if let Ok(model) = snap.model.with_change(change, version) {
+        publish(state, model);
+    }
+}

@@ -1,0 +1,654 @@
+//! Writes: each one a PostGIS transaction (row locked, version checked against the
+//! client's `If-Match`, rules validated, row written, audit row, `NOTIFY`), then a new
+//! read-model snapshot published. Bearer tokens are stored as argon2id hashes.
+
+use std::io::Read;
+use std::sync::Mutex;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use deadpool_postgres::Pool;
+use geo::{Area, BooleanOps, BoundingRect, Centroid, Contains, Geometry, Validation};
+use rustc_hash::FxHashMap;
+use serde_json::{Map, Value};
+
+use super::copy::{columns, Column};
+use super::{StoreError, StoreResult, Stored};
+use crate::model::{Etablissement, Feature, LocalCommercial, Record, Site, Terrain, TiersLieu};
+use crate::read_model::{Change, InModel, ReadModel};
+
+/// Who writes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Role {
+    /// Writes inside one EPCI and reads its confidential fields.
+    Editor(String),
+    /// Writes everywhere.
+    Admin,
+}
+
+/// An authenticated token.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Principal {
+    pub token_id: i64,
+    pub role: Role,
+}
+
+impl Principal {
+    /// May this principal write a feature of EPCI `epci`?
+    pub fn may_edit(&self, epci: Option<&str>) -> bool {
+        match &self.role {
+            Role::Admin => true,
+            Role::Editor(own) => epci == Some(own.as_str()),
+        }
+    }
+}
+
+/// Why a write did not happen. Nothing was written in any of these cases.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("a bearer token is required (Authorization: Bearer …)")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("If-Match is required: send the feature's ETag to avoid overwriting a newer version")]
+    PreconditionRequired,
+    #[error("the feature changed since this ETag: its version is now {current}; read it again")]
+    Stale { current: i64 },
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the database is unavailable ({0}); reads go on from memory, retry the write later")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<tokio_postgres::Error> for WriteError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        if let Some(db) = e.as_db_error() {
+            let code = db.code().code();
+            if code.starts_with("23") {
+                return WriteError::Invalid {
+                    field: db.column().unwrap_or("feature").to_string(),
+                    message: db.message().to_string(),
+                };
+            }
+            if code.starts_with("08") || code.starts_with("57") {
+                return WriteError::Unavailable(db.message().to_string());
+            }
+            return WriteError::Internal(db.message().to_string());
+        }
+        WriteError::Unavailable(e.to_string())
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for WriteError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        WriteError::Unavailable(e.to_string())
+    }
+}
+
+impl From<StoreError> for WriteError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Db(e) => e.into(),
+            StoreError::Pool(m) | StoreError::Config(m) => WriteError::Unavailable(m),
+            other => WriteError::Internal(other.to_string()),
+        }
+    }
+}
+
+pub type WriteResult<T> = Result<T, WriteError>;
+
+/// The writer of one server: a connection pool and the tokens already verified.
+pub struct Writer {
+    pool: Pool,
+    /// Serializes this server's writes, so snapshots are published in commit order.
+    publish: tokio::sync::Mutex<()>,
+    verified: Mutex<FxHashMap<String, Principal>>,
+}
+
+/// A token is `efc_<id>_<secret>`; the database keeps the argon2id hash of the secret.
+fn split_token(token: &str) -> Option<(i64, &str)> {
+    let rest = token.strip_prefix("efc_")?;
+    let (id, secret) = rest.split_once('_')?;
+    Some((id.parse().ok()?, secret))
+}
+
+/// 32 random bytes from the kernel, as hex.
+fn random_secret() -> std::io::Result<String> {
+    let mut b = [0u8; 32];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut b)?;
+    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
+}
+
+/// Creates a token for `role` (`editor` of `epci`, or `admin`) and returns it: it is shown
+/// once, only its hash is kept.
+pub async fn create_token(
+    client: &tokio_postgres::Client,
+    role: &str,
+    epci: Option<&str>,
+    label: Option<&str>,
+) -> StoreResult<String> {
+    let secret = random_secret().map_err(|e| StoreError::Config(e.to_string()))?;
+    let mut salt = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut salt))
+        .map_err(|e| StoreError::Config(e.to_string()))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| StoreError::Config(e.to_string()))?;
+    let hash = Argon2::default()
+        .hash_password(secret.as_bytes(), &salt)
+        .map_err(|e| StoreError::Config(e.to_string()))?
+        .to_string();
+    let row = client
+        .query_one(
+            "INSERT INTO jeton (empreinte, role, epci_siren, libelle) VALUES ($1, $2, $3, $4)
+             RETURNING id",
+            &[&hash, &role, &epci, &label],
+        )
+        .await?;
+    let id: i64 = row.get(0);
+    Ok(format!("efc_{id}_{secret}"))
+}
+
+/// A write to one feature.
+#[derive(Clone, Debug)]
+pub enum Op<R> {
+    Create(Feature<R>),
+    Replace(Feature<R>),
+    /// A JSON Merge Patch (RFC 7396) of the properties, and a new geometry if given.
+    Patch {
+        id: String,
+        properties: Value,
+        geometry: Option<Geometry<f64>>,
+    },
+    Delete(String),
+}
+
+/// RFC 7396: `patch` applied to `target`.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    match patch {
+        Value::Object(p) => {
+            if !target.is_object() {
+                *target = Value::Object(Map::new());
+            }
+            let t = target.as_object_mut().expect("an object");
+            for (k, v) in p {
+                if v.is_null() {
+                    t.remove(k);
+                } else {
+                    merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+                }
+            }
+        }
+        other => *target = other.clone(),
+    }
+}
+
+/// A record the API edits: its EPCI and its own rules.
+pub trait Editable: Stored + InModel {
+    /// The EPCI the feature belongs to, as the rights see it.
+    fn epci(&self, model: &ReadModel) -> Option<String>;
+    /// The rules beyond the schema's: inside the EPCI, a plot inside its site, sites not
+    /// overlapping (checked against the current read model).
+    fn check(&self, geometry: &Geometry<f64>, model: &ReadModel) -> WriteResult<()> {
+        inside_epci(self.epci(model).as_deref(), geometry, model)
+    }
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> WriteError {
+    WriteError::Invalid {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// Share of `g`'s area inside `area` (1 for points inside).
+fn share_inside(g: &Geometry<f64>, area: &Geometry<f64>) -> f64 {
+    let as_mp = |g: &Geometry<f64>| match g {
+        Geometry::Polygon(p) => Some(geo::MultiPolygon(vec![p.clone()])),
+        Geometry::MultiPolygon(m) => Some(m.clone()),
+        _ => None,
+    };
+    match (as_mp(g), as_mp(area)) {
+        (Some(a), Some(b)) => {
+            let total = a.unsigned_area();
+            if total <= 0.0 {
+                return 0.0;
+            }
+            a.intersection(&b).unsigned_area() / total
+        }
+        _ => match (g.centroid(), area) {
+            (Some(c), Geometry::Polygon(p)) => p.contains(&c) as u8 as f64,
+            (Some(c), Geometry::MultiPolygon(m)) => m.contains(&c) as u8 as f64,
+            _ => 0.0,
+        },
+    }
+}
+
+fn inside_epci(epci: Option<&str>, g: &Geometry<f64>, model: &ReadModel) -> WriteResult<()> {
+    let Some(e) = epci.and_then(|e| model.epci.by_id(e)) else {
+        return Err(invalid("epci_siren", "unknown EPCI"));
+    };
+    if share_inside(g, &e.geometry) < 0.99 {
+        return Err(invalid(
+            "geometry",
+            format!("outside the territory of EPCI {}", e.record.epci_siren),
+        ));
+    }
+    Ok(())
+}
+
+impl Editable for Site {
+    fn epci(&self, _: &ReadModel) -> Option<String> {
+        Some(self.site_epci_siren.clone())
+    }
+    fn check(&self, g: &Geometry<f64>, model: &ReadModel) -> WriteResult<()> {
+        inside_epci(Some(&self.site_epci_siren), g, model)?;
+        let Some(env) = crate::read_model::layer::envelope_of(g) else {
+            return Err(invalid("geometry", "empty"));
+        };
+        let mine = share_mp(g);
+        for i in model.sites.in_envelope(&env) {
+            let other = model.sites.get(i);
+            if other.record.site_id == self.site_id {
+                continue;
+            }
+            if let (Some(a), Some(b)) = (&mine, share_mp(&other.geometry)) {
+                let overlap = a.intersection(&b).unsigned_area();
+                if overlap > 1.0 {
+                    return Err(WriteError::Conflict(format!(
+                        "the site overlaps site {} over {overlap:.0} m²",
+                        other.record.site_id
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn share_mp(g: &Geometry<f64>) -> Option<geo::MultiPolygon<f64>> {
+    match g {
+        Geometry::Polygon(p) => Some(geo::MultiPolygon(vec![p.clone()])),
+        Geometry::MultiPolygon(m) => Some(m.clone()),
+        _ => None,
+    }
+}
+
+impl Editable for Terrain {
+    fn epci(&self, model: &ReadModel) -> Option<String> {
+        let site = model.sites.by_id(self.site_id.as_deref()?)?;
+        Some(site.record.site_epci_siren.clone())
+    }
+    fn check(&self, g: &Geometry<f64>, model: &ReadModel) -> WriteResult<()> {
+        let Some(site) = self.site_id.as_deref().and_then(|s| model.sites.by_id(s)) else {
+            return Err(invalid("site_id", "names no known site"));
+        };
+        if share_inside(g, &site.geometry) < 0.99 {
+            return Err(invalid(
+                "geometry",
+                format!("the plot is not inside its site {}", site.record.site_id),
+            ));
+        }
+        inside_epci(self.epci(model).as_deref(), g, model)
+    }
+}
+
+impl Editable for Etablissement {
+    fn epci(&self, _: &ReadModel) -> Option<String> {
+        Some(self.epci_siren.clone())
+    }
+}
+
+impl Editable for LocalCommercial {
+    fn epci(&self, _: &ReadModel) -> Option<String> {
+        Some(self.epci_siren.clone())
+    }
+}
+
+impl Editable for TiersLieu {
+    fn epci(&self, _: &ReadModel) -> Option<String> {
+        Some(self.epci_siren.clone())
+    }
+}
+
+/// The feature's properties and geometry as the audit keeps them (geometry as GeoJSON in
+/// Lambert-93).
+fn audit_json(props: &Map<String, Value>, g: &Geometry<f64>) -> String {
+    let mut m = props.clone();
+    m.insert(
+        "geometry".into(),
+        serde_json::to_value(geojson::Geometry::from(g)).unwrap_or(Value::Null),
+    );
+    Value::Object(m).to_string()
+}
+
+/// `props` with the geometry as hex EWKB under `geom`, for `jsonb_populate_record`.
+fn row_json(props: &Map<String, Value>, g: &Geometry<f64>) -> WriteResult<String> {
+    use geozero::{CoordDimensions, ToWkb};
+    let wkb = g
+        .to_ewkb(CoordDimensions::xy(), Some(super::SRID))
+        .map_err(|e| invalid("geometry", e.to_string()))?;
+    let hex: String = wkb.iter().map(|b| format!("{b:02x}")).collect();
+    let mut m = props.clone();
+    m.insert("geom".into(), Value::String(hex));
+    Ok(Value::Object(m).to_string())
+}
+
+fn record_props<R: Record>(r: &R) -> WriteResult<Map<String, Value>> {
+    match serde_json::to_value(r) {
+        Ok(Value::Object(m)) => Ok(m),
+        _ => Err(WriteError::Internal("record is not an object".into())),
+    }
+}
+
+/// What a committed write left.
+#[derive(Clone)]
+pub struct Written<R> {
+    /// The feature as stored (`None` after a delete).
+    pub feature: Option<Feature<R>>,
+    pub version: i64,
+    /// The read model with the write applied.
+    pub model: ReadModel,
+}
+
+impl Writer {
+    pub fn new(url: &str) -> StoreResult<Writer> {
+        Ok(Writer {
+            pool: super::pool(url, 8)?,
+            publish: tokio::sync::Mutex::new(()),
+            verified: Mutex::new(FxHashMap::default()),
+        })
+    }
+
+    /// Serializes this server's writes (hold the guard until the snapshot is published).
+    pub async fn lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.publish.lock().await
+    }
+
+    /// The principal of bearer token `token`.
+    pub async fn authenticate(&self, token: &str) -> WriteResult<Principal> {
+        if let Some(p) = self
+            .verified
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(token)
+        {
+            return Ok(p.clone());
+        }
+        let (id, secret) = split_token(token).ok_or(WriteError::Unauthorized)?;
+        let client = self.pool.get().await?;
+        let row = client
+            .query_opt(
+                "SELECT empreinte, role, epci_siren FROM jeton
+                 WHERE id = $1 AND revoque_le IS NULL",
+                &[&id],
+            )
+            .await?
+            .ok_or(WriteError::Unauthorized)?;
+        let hash: String = row.get(0);
+        let parsed = PasswordHash::new(&hash).map_err(|e| WriteError::Internal(e.to_string()))?;
+        Argon2::default()
+            .verify_password(secret.as_bytes(), &parsed)
+            .map_err(|_| WriteError::Unauthorized)?;
+        let role: String = row.get(1);
+        let principal = Principal {
+            token_id: id,
+            role: match role.as_str() {
+                "admin" => Role::Admin,
+                _ => Role::Editor(row.get::<_, Option<String>>(2).unwrap_or_default()),
+            },
+        };
+        self.verified
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(token.to_string(), principal.clone());
+        Ok(principal)
+    }
+
+    /// Applies `op` in one transaction. `if_match` is the client's ETag (a version),
+    /// required for everything but a creation.
+    pub async fn write<R: Editable>(
+        &self,
+        model: &ReadModel,
+        who: &Principal,
+        op: Op<R>,
+        if_match: Option<i64>,
+    ) -> WriteResult<Written<R>> {
+        let mut client = self.pool.get().await?;
+        let cols: Vec<Column> = columns(&**client, R::TABLE).await?;
+        let props_cols: Vec<String> = cols
+            .iter()
+            .filter(|c| c.udt != "geometry")
+            .map(|c| format!("t.{}", c.quoted()))
+            .collect();
+        let all_cols: Vec<String> = cols.iter().map(Column::quoted).collect();
+        let tx = client.transaction().await?;
+        let id = match &op {
+            Op::Create(f) | Op::Replace(f) => f.record.id().to_string(),
+            Op::Patch { id, .. } | Op::Delete(id) => id.clone(),
+        };
+        let action = match &op {
+            Op::Create(_) => "create",
+            Op::Replace(_) => "replace",
+            Op::Patch { .. } => "update",
+            Op::Delete(_) => "delete",
+        };
+        let current = tx
+            .query_opt(
+                &format!(
+                    "SELECT to_jsonb(r)::text, t.geom, t.version FROM {table} t, \
+                     LATERAL (SELECT {props}) r WHERE t.{key} = $1 FOR UPDATE OF t",
+                    table = R::TABLE,
+                    props = props_cols.join(", "),
+                    key = R::KEY
+                ),
+                &[&id],
+            )
+            .await?;
+        let before: Option<(Map<String, Value>, Geometry<f64>, i64)> = match current {
+            Some(row) => {
+                let json: &str = row.get(0);
+                let props: Map<String, Value> =
+                    serde_json::from_str(json).map_err(|e| WriteError::Internal(e.to_string()))?;
+                let g: geozero::wkb::Decode<Geometry<f64>> = row.get(1);
+                let g = g
+                    .geometry
+                    .ok_or_else(|| WriteError::Internal("row without geometry".into()))?;
+                Some((props, g, row.get(2)))
+            }
+            None => None,
+        };
+        // Existence, then the version the client saw.
+        match (&op, &before) {
+            (Op::Create(_), Some(_)) => {
+                return Err(WriteError::Conflict(format!(
+                    "feature `{id}` exists already: replace it (PUT) with its ETag"
+                )))
+            }
+            (Op::Create(_), None) => {}
+            (_, None) => {
+                return Err(WriteError::NotFound(format!(
+                    "no feature `{id}` in collection `{}`",
+                    R::COLLECTION
+                )))
+            }
+            (_, Some((_, _, version))) => match if_match {
+                None => return Err(WriteError::PreconditionRequired),
+                Some(v) if v != *version => return Err(WriteError::Stale { current: *version }),
+                Some(_) => {}
+            },
+        }
+        // The old feature's EPCI must be the writer's.
+        if let Some((props, _, _)) = &before {
+            let old: R = serde_json::from_value(Value::Object(props.clone()))
+                .map_err(|e| WriteError::Internal(e.to_string()))?;
+            let epci = old.epci(model);
+            if !who.may_edit(epci.as_deref()) {
+                return Err(WriteError::Forbidden(format!(
+                    "this token may not change features of EPCI {}",
+                    epci.unwrap_or_else(|| "unknown".into())
+                )));
+            }
+        }
+        // The new feature.
+        let new: Option<Feature<R>> = match op {
+            Op::Create(f) | Op::Replace(f) => Some(f),
+            Op::Patch {
+                properties,
+                geometry,
+                ..
+            } => {
+                let (props, g, _) = before.clone().expect("checked above");
+                let mut merged = Value::Object(props);
+                merge_patch(&mut merged, &properties);
+                let record: R = serde_json::from_value(merged)
+                    .map_err(|e| invalid("properties", format!("after the merge patch: {e}")))?;
+                if record.id() != id {
+                    return Err(invalid("properties", "the identifier cannot change"));
+                }
+                Some(Feature {
+                    geometry: geometry.unwrap_or(g),
+                    record,
+                })
+            }
+            Op::Delete(_) => None,
+        };
+        if let Some(f) = &new {
+            let epci = f.record.epci(model);
+            if !who.may_edit(epci.as_deref()) {
+                return Err(WriteError::Forbidden(format!(
+                    "this token may not write features of EPCI {}",
+                    epci.unwrap_or_else(|| "unknown".into())
+                )));
+            }
+            validate(&f.geometry)?;
+            let props = record_props(&f.record)?;
+            if let Some(reason) = super::import::problem(R::TABLE, &props, Some(&f.geometry)) {
+                let (field, message) = reason.split_once(": ").unwrap_or(("properties", &reason));
+                return Err(invalid(field, message));
+            }
+            f.record.check(&f.geometry, model)?;
+        }
+        // Write, audit, notify.
+        let cols_sql = all_cols.join(", ");
+        let (version, after) = match (&new, &before) {
+            (Some(f), None) => {
+                let props = record_props(&f.record)?;
+                let row = tx
+                    .query_one(
+                        &format!(
+                            "INSERT INTO {table} ({cols_sql}) SELECT {cols_sql} \
+                             FROM jsonb_populate_record(NULL::{table}, $1::text::jsonb) \
+                             RETURNING version",
+                            table = R::TABLE
+                        ),
+                        &[&row_json(&props, &f.geometry)?],
+                    )
+                    .await?;
+                (row.get::<_, i64>(0), Some(audit_json(&props, &f.geometry)))
+            }
+            (Some(f), Some(_)) => {
+                let props = record_props(&f.record)?;
+                let row = tx
+                    .query_one(
+                        &format!(
+                            "UPDATE {table} t SET ({cols_sql}) = (SELECT {cols_sql} \
+                             FROM jsonb_populate_record(NULL::{table}, $1::text::jsonb)), \
+                             version = t.version + 1 WHERE t.{key} = $2 RETURNING version",
+                            table = R::TABLE,
+                            key = R::KEY
+                        ),
+                        &[&row_json(&props, &f.geometry)?, &id],
+                    )
+                    .await?;
+                (row.get::<_, i64>(0), Some(audit_json(&props, &f.geometry)))
+            }
+            (None, Some((_, _, v))) => {
+                tx.execute(
+                    &format!("DELETE FROM {} WHERE {} = $1", R::TABLE, R::KEY),
+                    &[&id],
+                )
+                .await?;
+                (*v + 1, None)
+            }
+            (None, None) => unreachable!("a delete of a missing feature returned above"),
+        };
+        let before_json = before.as_ref().map(|(p, g, _)| audit_json(p, g));
+        tx.execute(
+            "INSERT INTO historique (collection, feature_id, action, jeton_id, avant, apres)
+             VALUES ($1, $2, $3, $4, $5::text::jsonb, $6::text::jsonb)",
+            &[
+                &R::COLLECTION,
+                &id,
+                &action,
+                &who.token_id,
+                &before_json,
+                &after,
+            ],
+        )
+        .await?;
+        tx.execute(
+            "SELECT pg_notify('ecofoncier', $1)",
+            &[&format!("{}/{id}/{version}", R::COLLECTION)],
+        )
+        .await?;
+        tx.commit().await?;
+        let change = match &new {
+            Some(f) => Change::Upsert(f.clone()),
+            None => Change::Remove(id.clone()),
+        };
+        let next = model
+            .with_change(change, version)
+            .map_err(|e| WriteError::Internal(e.to_string()))?;
+        Ok(Written {
+            feature: new,
+            version,
+            model: next,
+        })
+    }
+
+    /// The audit rows of one feature, oldest first: (when, action, token id, before, after).
+    pub async fn history(&self, collection: &str, id: &str) -> WriteResult<Vec<Value>> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                "SELECT to_char(le AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),
+                        action, jeton_id, avant::text, apres::text
+                 FROM historique WHERE collection = $1 AND feature_id = $2 ORDER BY id",
+                &[&collection, &id],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let parse = |s: Option<String>| {
+                    s.and_then(|s| serde_json::from_str::<Value>(&s).ok())
+                        .unwrap_or(Value::Null)
+                };
+                serde_json::json!({
+                    "le": r.get::<_, String>(0),
+                    "action": r.get::<_, String>(1),
+                    "jeton": r.get::<_, Option<i64>>(2),
+                    "avant": parse(r.get(3)),
+                    "apres": parse(r.get(4)),
+                })
+            })
+            .collect())
+    }
+}
+
+/// A geometry the standard accepts: not empty, valid (OGC rules).
+fn validate(g: &Geometry<f64>) -> WriteResult<()> {
+    if g.bounding_rect().is_none() {
+        return Err(invalid("geometry", "empty"));
+    }
+    if let Err(e) = g.check_validation() {
+        return Err(invalid("geometry", format!("invalid: {e}")));
+    }
+    Ok(())
+}

@@ -1,0 +1,452 @@
+//! Editing against a throwaway PostGIS cluster: tokens and per-EPCI rights, ETags and
+//! If-Match (no lost update under concurrent writers), validation, the audit history,
+//! confidential fields, a second instance kept current by LISTEN/NOTIFY, and PostGIS killed
+//! during a burst of writes.
+
+mod common;
+
+use std::process::Command;
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use common::pg::PgCluster;
+use common::{request, Response};
+use serde_json::{json, Value};
+
+fn ecofoncier(url: &str, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_ecofoncier"))
+        .args(args)
+        .env("DATABASE_URL", url)
+        .output()
+        .expect("ecofoncier runs");
+    assert!(
+        out.status.success(),
+        "ecofoncier {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// A migrated cluster holding the embedded dataset.
+fn loaded(name: &str) -> PgCluster {
+    let pg = PgCluster::start(name);
+    ecofoncier(&pg.url(), &["migrate"]);
+    let data = common::data_dir();
+    ecofoncier(
+        &pg.url(),
+        &["import", "--embedded", "--data", data.to_str().unwrap()],
+    );
+    pg
+}
+
+/// A plot with a buyer (a confidential field), its site's EPCI, and another EPCI.
+fn sample() -> (String, String, String, String) {
+    let m = common::model();
+    let plot = m
+        .terrains
+        .features()
+        .iter()
+        .find(|t| t.record.terr_acquereur.is_some() && t.record.site_id.is_some())
+        .expect("a plot with a buyer");
+    let site = plot.record.site_id.clone().unwrap();
+    let epci = m.sites.by_id(&site).unwrap().record.site_epci_siren.clone();
+    let other = m
+        .epci
+        .features()
+        .iter()
+        .find(|e| e.record.epci_siren != epci)
+        .unwrap()
+        .record
+        .epci_siren
+        .clone();
+    (plot.record.terr_id.clone(), site, epci, other)
+}
+
+fn send(base: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &Value) -> Response {
+    let b = body.to_string();
+    request(base, method, path, headers, Some(b.as_bytes())).expect("request")
+}
+
+fn etag(r: &Response) -> String {
+    r.header("ETag").expect("an ETag").to_string()
+}
+
+#[test]
+fn editing_with_rights_etags_validation_history_and_a_follower() {
+    let pg = loaded("edit");
+    let url = pg.url();
+    let (plot, site, epci, other_epci) = sample();
+    let editor = ecofoncier(
+        &url,
+        &["token", "create", "--epci", &epci, "--label", "editor"],
+    );
+    let stranger = ecofoncier(&url, &["token", "create", "--epci", &other_epci]);
+    let admin = ecofoncier(&url, &["token", "create", "--role", "admin"]);
+    assert!(editor.starts_with("efc_") && editor != stranger);
+    let auth = format!("Bearer {editor}");
+    let auth_other = format!("Bearer {stranger}");
+    let auth_admin = format!("Bearer {admin}");
+
+    let a = common::spawn_server(&[("DATABASE_URL", &url)]);
+    let b = common::spawn_server(&[("DATABASE_URL", &url)]);
+    let item = format!("/ogc/collections/terrains/items/{plot}");
+    let got = request(&a.base, "GET", &item, &[], None).unwrap();
+    assert_eq!(got.status, 200);
+    assert_eq!(etag(&got), "\"1\"");
+    let public = String::from_utf8_lossy(&got.body).to_string();
+    assert!(
+        !public.contains("terr_acquereur"),
+        "no buyer in public responses"
+    );
+
+    let patch = json!({"properties": {"terr_stade_comm": "en vente"}});
+    let merge = ("Content-Type", "application/merge-patch+json");
+    // No token, no If-Match, a stale ETag, a token of another EPCI: refused, nothing written.
+    let r = send(
+        &a.base,
+        "PATCH",
+        &item,
+        &[merge, ("If-Match", "\"1\"")],
+        &patch,
+    );
+    assert_eq!(r.status, 401);
+    assert!(r.header("WWW-Authenticate").is_some());
+    let r = send(
+        &a.base,
+        "PATCH",
+        &item,
+        &[merge, ("Authorization", &auth)],
+        &patch,
+    );
+    assert_eq!(r.status, 428, "If-Match is required");
+    let r = send(
+        &a.base,
+        "PATCH",
+        &item,
+        &[merge, ("Authorization", &auth), ("If-Match", "\"7\"")],
+        &patch,
+    );
+    assert_eq!(r.status, 412);
+    let r = send(
+        &a.base,
+        "PATCH",
+        &item,
+        &[merge, ("Authorization", &auth_other), ("If-Match", "\"1\"")],
+        &patch,
+    );
+    assert_eq!(r.status, 403, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        etag(&request(&a.base, "GET", &item, &[], None).unwrap()),
+        "\"1\"",
+        "nothing written"
+    );
+    // Invalid values name the field.
+    let r = send(
+        &a.base,
+        "PATCH",
+        &item,
+        &[merge, ("Authorization", &auth), ("If-Match", "\"1\"")],
+        &json!({"properties": {"terr_etat_occup": "bof"}}),
+    );
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["field"], "terr_etat_occup");
+    let far = json!({"geometry": {"type": "Polygon", "coordinates": [[[2.0, 50.9], [2.01, 50.9], [2.01, 50.91], [2.0, 50.9]]]}});
+    let r = send(
+        &a.base,
+        "PATCH",
+        &item,
+        &[merge, ("Authorization", &auth), ("If-Match", "\"1\"")],
+        &far,
+    );
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["field"], "geometry");
+
+    // A good write: 200, version 2, visible at once on this server, soon on the other.
+    let r = send(
+        &a.base,
+        "PATCH",
+        &item,
+        &[merge, ("Authorization", &auth), ("If-Match", "\"1\"")],
+        &patch,
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(etag(&r), "\"2\"");
+    assert_eq!(r.json()["properties"]["terr_stade_comm"], "en vente");
+    assert!(r.json()["properties"].get("terr_acquereur").is_none());
+    let started = Instant::now();
+    loop {
+        let on_b = request(&b.base, "GET", &item, &[], None).unwrap();
+        if etag(&on_b) == "\"2\"" {
+            assert_eq!(on_b.json()["properties"]["terr_stade_comm"], "en vente");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the other instance never learnt of the write"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let occ = request(
+        &a.base,
+        "GET",
+        &format!("/api/v1/sites/{site}/occupancy"),
+        &[],
+        None,
+    )
+    .unwrap();
+    assert_eq!(occ.status, 200);
+
+    // Concurrent writers with the same ETag: exactly one wins, the others get 412.
+    let n = 6;
+    let barrier = Arc::new(Barrier::new(n));
+    let handles: Vec<_> = (0..n)
+        .map(|k| {
+            let (base, item, auth, barrier) =
+                (a.base.clone(), item.clone(), auth.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                let body = json!({"properties": {"terr_refcad": format!("writer-{k}")}});
+                let r = send(
+                    &base,
+                    "PATCH",
+                    &item,
+                    &[("Authorization", &auth), ("If-Match", "\"2\"")],
+                    &body,
+                );
+                (k, r.status)
+            })
+        })
+        .collect();
+    let results: Vec<(usize, u16)> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let winners: Vec<usize> = results.iter().filter(|r| r.1 == 200).map(|r| r.0).collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
+    assert!(
+        results.iter().all(|r| r.1 == 200 || r.1 == 412),
+        "{results:?}"
+    );
+    let now = request(&a.base, "GET", &item, &[], None).unwrap();
+    assert_eq!(etag(&now), "\"3\"");
+    assert_eq!(
+        now.json()["properties"]["terr_refcad"],
+        format!("writer-{}", winners[0])
+    );
+
+    // The history: who, when, before, after; the buyer only for the EPCI's editors.
+    let h = request(&a.base, "GET", &format!("{item}/history"), &[], None)
+        .unwrap()
+        .json();
+    let rows = h["historique"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{h}");
+    assert_eq!(rows[0]["action"], "update");
+    assert_eq!(
+        rows[0]["avant"]["terr_stade_comm"],
+        common::model()
+            .terrains
+            .by_id(&plot)
+            .unwrap()
+            .record
+            .terr_stade_comm
+    );
+    assert_eq!(rows[0]["apres"]["terr_stade_comm"], "en vente");
+    assert!(
+        rows[0]["avant"].get("terr_acquereur").is_none(),
+        "public history hides the buyer"
+    );
+    let h = request(
+        &a.base,
+        "GET",
+        &format!("{item}/history"),
+        &[("Authorization", &auth)],
+        None,
+    )
+    .unwrap()
+    .json();
+    assert!(
+        h["historique"][0]["avant"].get("terr_acquereur").is_some(),
+        "the editor sees the buyer"
+    );
+
+    // Create, replace and delete a plot inside the same site (admin token).
+    let m = common::model();
+    let site_geom = &m.sites.by_id(&site).unwrap().geometry;
+    use geo::{Centroid, Geometry};
+    let c = site_geom.centroid().unwrap();
+    let square = |half: f64| {
+        let pts: Vec<[f64; 2]> = [
+            (-half, -half),
+            (half, -half),
+            (half, half),
+            (-half, half),
+            (-half, -half),
+        ]
+        .iter()
+        .map(|(dx, dy)| {
+            let (lon, lat) = ecofoncier::crs::l93_to_lonlat(c.x() + dx, c.y() + dy).unwrap();
+            [lon, lat]
+        })
+        .collect();
+        json!({"type": "Polygon", "coordinates": [pts]})
+    };
+    let mut props = serde_json::to_value(&m.terrains.by_id(&plot).unwrap().record).unwrap();
+    props["terr_id"] = json!("NEW_TERRAIN-ECO_00001");
+    props["terr_surf_brute"] = json!(0.04);
+    let new = json!({"type": "Feature", "geometry": square(10.0), "properties": props});
+    let _ = Geometry::<f64>::Point(c);
+    let r = send(
+        &a.base,
+        "POST",
+        "/ogc/collections/terrains/items",
+        &[("Authorization", &auth_admin)],
+        &new,
+    );
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    assert!(r
+        .header("Location")
+        .unwrap()
+        .ends_with("/ogc/collections/terrains/items/NEW_TERRAIN-ECO_00001"));
+    assert_eq!(etag(&r), "\"1\"");
+    let new_item = "/ogc/collections/terrains/items/NEW_TERRAIN-ECO_00001";
+    let r = send(
+        &a.base,
+        "POST",
+        "/ogc/collections/terrains/items",
+        &[("Authorization", &auth_admin)],
+        &new,
+    );
+    assert_eq!(r.status, 409, "a second creation of the same id");
+    let mut replaced = new.clone();
+    replaced["properties"]["terr_usage"] = json!("parkings");
+    let r = send(
+        &a.base,
+        "PUT",
+        new_item,
+        &[("Authorization", &auth_admin), ("If-Match", "\"1\"")],
+        &replaced,
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(etag(&r), "\"2\"");
+    let r = request(
+        &a.base,
+        "DELETE",
+        new_item,
+        &[("Authorization", &auth_admin), ("If-Match", "\"2\"")],
+        None,
+    )
+    .unwrap();
+    assert_eq!(r.status, 204);
+    assert_eq!(
+        request(&a.base, "GET", new_item, &[], None).unwrap().status,
+        404
+    );
+
+    // Read-only layers and the embedded mode.
+    let r = send(
+        &a.base,
+        "PATCH",
+        "/ogc/collections/communes/items/80021",
+        &[("Authorization", &auth_admin), ("If-Match", "\"1\"")],
+        &patch,
+    );
+    assert_eq!(r.status, 405);
+    let r = send(
+        common::server(),
+        "PATCH",
+        &item,
+        &[("Authorization", &auth), ("If-Match", "\"1\"")],
+        &patch,
+    );
+    assert_eq!(r.status, 405);
+    assert!(r.json()["detail"].as_str().unwrap().contains("read-only"));
+    assert_eq!(r.header("Allow"), Some("GET, HEAD"));
+}
+
+#[test]
+fn postgis_killed_during_a_burst_of_writes() {
+    let pg = loaded("kill");
+    let url = pg.url();
+    let (plot, _site, epci, _) = sample();
+    let token = ecofoncier(&url, &["token", "create", "--epci", &epci]);
+    let auth = format!("Bearer {token}");
+    // Warm the token cache: with the database down the token could not be checked.
+    let server = common::spawn_server(&[("DATABASE_URL", &url)]);
+    let item = format!("/ogc/collections/terrains/items/{plot}");
+    let mut version = 1i64;
+    let mut accepted: Vec<String> = Vec::new();
+    let mut unavailable = 0;
+    let write = |k: usize, version: &mut i64, accepted: &mut Vec<String>| -> u16 {
+        let value = format!("burst-{k}");
+        let body = json!({"properties": {"terr_refcad": value}});
+        let tag = format!("\"{version}\"");
+        let r = send(
+            &server.base,
+            "PATCH",
+            &item,
+            &[("Authorization", &auth), ("If-Match", &tag)],
+            &body,
+        );
+        if r.status == 200 {
+            *version += 1;
+            accepted.push(value);
+        }
+        r.status
+    };
+    for k in 0..10 {
+        assert_eq!(write(k, &mut version, &mut accepted), 200);
+    }
+    pg.kill();
+    for k in 10..20 {
+        let status = write(k, &mut version, &mut accepted);
+        assert!(
+            status == 503 || status == 200,
+            "while PostGIS is down: {status}"
+        );
+        unavailable += (status == 503) as usize;
+        // Reads go on from memory.
+        assert_eq!(
+            request(&server.base, "GET", &item, &[], None)
+                .unwrap()
+                .status,
+            200
+        );
+        assert_eq!(
+            request(&server.base, "GET", "/api/v1/indicators", &[], None)
+                .unwrap()
+                .status,
+            200
+        );
+    }
+    assert!(unavailable > 0, "writes answer 503 while PostGIS is down");
+    pg.restart();
+    // The service recovers without a restart.
+    let started = Instant::now();
+    let mut k = 20;
+    loop {
+        if write(k, &mut version, &mut accepted) == 200 {
+            break;
+        }
+        k += 1;
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "writes never recovered"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    for j in 0..5 {
+        assert_eq!(write(1000 + j, &mut version, &mut accepted), 200);
+    }
+    // Every write that got a 2xx is in the database's history, in order.
+    let history = request(&server.base, "GET", &format!("{item}/history"), &[], None)
+        .unwrap()
+        .json();
+    let stored: Vec<String> = history["historique"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["apres"]["terr_refcad"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(stored, accepted, "each accepted write, once, in order");
+    println!(
+        "{} writes accepted, {unavailable} refused with 503 while PostGIS was down",
+        accepted.len()
+    );
+}
