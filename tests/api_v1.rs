@@ -329,4 +329,82 @@ fn openapi_describes_api_v1() {
     ] {
         assert!(doc["paths"][p].is_object(), "OpenAPI misses {p}");
     }
+    // Editing, histories and exports, with the bearer scheme.
+    let item = &doc["paths"]["/ogc/collections/{collectionId}/items/{featureId}"];
+    for m in ["get", "put", "patch", "delete"] {
+        assert!(item[m].is_object(), "OpenAPI misses {m} on a feature");
+    }
+    assert!(item["patch"]["requestBody"]["content"]["application/merge-patch+json"].is_object());
+    assert!(
+        item["put"]["responses"]["412"].is_object() && item["put"]["responses"]["428"].is_object()
+    );
+    assert!(doc["paths"]["/ogc/collections/{collectionId}/items"]["post"].is_object());
+    assert!(doc["paths"]["/ogc/collections/{collectionId}/items/{featureId}/history"].is_object());
+    assert!(doc["paths"]["/api/v1/exports/{siren}/{layer}"].is_object());
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+}
+
+#[test]
+fn epci_exports_in_geojson_and_cnig_csv_without_confidential_fields() {
+    let m = model();
+    // The EPCI with the most plots.
+    let mut counts = std::collections::HashMap::<&str, usize>::new();
+    for t in m.terrains.features() {
+        if let Some(s) = t.record.site_id.as_deref().and_then(|s| m.sites.by_id(s)) {
+            *counts.entry(s.record.site_epci_siren.as_str()).or_default() += 1;
+        }
+    }
+    let (siren, n) = counts.into_iter().max_by_key(|e| e.1).unwrap();
+    let gj = get(&format!("/api/v1/exports/{siren}/terrains"));
+    assert_eq!(gj.status, 200);
+    assert_eq!(gj.header("Content-Type"), Some("application/geo+json"));
+    let doc = gj.json();
+    let feats = doc["features"].as_array().unwrap();
+    assert_eq!(feats.len(), n, "every plot of the EPCI's sites");
+    assert!(feats
+        .iter()
+        .all(|f| f["properties"].get("terr_acquereur").is_none()));
+    let lon = feats[0]["geometry"]["coordinates"][0][0][0]
+        .as_f64()
+        .unwrap();
+    assert!((1.0..5.0).contains(&lon), "CRS84 longitudes: {lon}");
+
+    let csv = get(&format!("/api/v1/exports/{siren}/terrains?format=csv"));
+    assert_eq!(csv.status, 200);
+    let text = String::from_utf8(csv.body).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), n + 1, "a header and a row per plot");
+    let header: Vec<&str> = lines[0].split(';').collect();
+    assert_eq!(header[0], "terr_id");
+    assert_eq!(*header.last().unwrap(), "terr_geomsurf");
+    assert!(!header.contains(&"terr_acquereur"));
+    // The geometry column is GeoJSON text in Lambert-93 metres, quoted as the standard does.
+    assert!(
+        lines[1].contains(";\"{\"\"type\"\":\"\"Polygon\"\""),
+        "{}",
+        &lines[1][..200]
+    );
+
+    for layer in ["sites", "etablissements"] {
+        assert_eq!(
+            get(&format!("/api/v1/exports/{siren}/{layer}?format=csv")).status,
+            200
+        );
+    }
+    let bad = get(&format!("/api/v1/exports/{siren}/terrains?format=xlsx"));
+    assert_eq!(bad.status, 400);
+    assert_eq!(bad.json()["parameter"], "format");
+    assert_eq!(
+        get(&format!("/api/v1/exports/{siren}/communes")).status,
+        404
+    );
+    assert_eq!(get("/api/v1/exports/000000000/terrains").status, 404);
+    let with_token = common::get_with(
+        &format!("/api/v1/exports/{siren}/terrains"),
+        &[("Authorization", "Bearer efc_1_x")],
+    );
+    assert_eq!(with_token.status, 401, "no tokens in the embedded mode");
 }

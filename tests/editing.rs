@@ -266,6 +266,23 @@ fn editing_with_rights_etags_validation_history_and_a_follower() {
         "the editor sees the buyer"
     );
 
+    // Exports: the buyer column for the EPCI's editor only.
+    let path = format!("/api/v1/exports/{epci}/terrains?format=csv");
+    let header = |auth: Option<&str>| {
+        let h: Vec<(&str, &str)> = auth.map(|a| vec![("Authorization", a)]).unwrap_or_default();
+        let r = request(&a.base, "GET", &path, &h, None).unwrap();
+        assert_eq!(r.status, 200);
+        String::from_utf8(r.body)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert!(header(Some(&auth)).contains("terr_acquereur"));
+    assert!(!header(Some(&auth_other)).contains("terr_acquereur"));
+    assert!(!header(None).contains("terr_acquereur"));
+
     // Create, replace and delete a plot inside the same site (admin token).
     let m = common::model();
     let site_geom = &m.sites.by_id(&site).unwrap().geometry;

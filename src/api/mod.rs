@@ -1,6 +1,7 @@
 //! HTTP routes. `ogc` serves OGC API – Features; every handler reads the shared read model.
 
 pub mod edit;
+pub mod export;
 pub mod geometry_input;
 pub mod ogc;
 pub mod openapi;
@@ -67,6 +68,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health));
     ogc::configure(cfg);
     edit::configure(cfg);
+    export::configure(cfg);
     v1::configure(cfg);
 }
 

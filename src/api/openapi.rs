@@ -299,5 +299,83 @@ pub fn document(model: &ReadModel) -> Value {
             paths.insert(p.to_string(), op);
         }
     }
+    add_editing(&mut doc);
     doc
+}
+
+/// Writes (OGC API – Features Part 4 style), histories and exports; bearer tokens.
+fn add_editing(doc: &mut Value) {
+    let write_errors = |extra: &[(&str, &str)]| {
+        let mut r = json!({
+            "400": problem_response("Invalid feature (the member is named in `field`)"),
+            "401": problem_response("No or unknown bearer token"),
+            "403": problem_response("The token may not write features of this EPCI"),
+            "405": problem_response("Read-only: the embedded dataset, or a layer not edited"),
+            "503": problem_response("PostGIS unavailable: retry later; reads go on")
+        });
+        for (code, text) in extra {
+            r[*code] = problem_response(text);
+        }
+        r
+    };
+    let feature_body = |ctype: &str| json!({ "required": true, "content": { ctype: { "schema": { "$ref": "#/components/schemas/Feature" } } } });
+    let if_match = json!({ "name": "If-Match", "in": "header", "required": true,
+        "description": "The feature's ETag (its version)", "schema": { "type": "string" } });
+    let content_crs = json!({ "name": "Content-Crs", "in": "header", "required": false,
+        "description": "CRS of the body's geometry as <URI>: CRS84 (default) or EPSG:2154",
+        "schema": { "type": "string" } });
+    let ids = [
+        json!({ "$ref": "#/components/parameters/collectionId" }),
+        json!({ "name": "featureId", "in": "path", "required": true, "schema": { "type": "string" } }),
+    ];
+    let secured = json!([{ "bearer": [] }]);
+    let done = |code: &str, text: &str| json!({ code: { "description": text, "headers": { "ETag": { "schema": { "type": "string" } } } } });
+    let merge = |mut a: Value, b: Value| {
+        if let (Some(a), Value::Object(b)) = (a.as_object_mut(), b) {
+            a.extend(b);
+        }
+        a
+    };
+    doc["paths"]["/ogc/collections/{collectionId}/items"]["post"] = json!({
+        "summary": "Create a feature", "operationId": "createFeature", "tags": ["Édition"],
+        "security": secured, "parameters": [ids[0], content_crs],
+        "requestBody": feature_body("application/geo+json"),
+        "responses": merge(done("201", "Created (Location, ETag)"), write_errors(&[("409", "A feature of this id exists")]))
+    });
+    let item = "/ogc/collections/{collectionId}/items/{featureId}";
+    doc["paths"][item]["put"] = json!({
+        "summary": "Replace a feature", "operationId": "replaceFeature", "tags": ["Édition"],
+        "security": secured, "parameters": [ids[0], ids[1], if_match, content_crs],
+        "requestBody": feature_body("application/geo+json"),
+        "responses": merge(done("200", "Replaced"), write_errors(&[("404", "Unknown feature"), ("409", "Overlaps another site"), ("412", "Stale ETag"), ("428", "If-Match missing")]))
+    });
+    doc["paths"][item]["patch"] = json!({
+        "summary": "Update a feature with a JSON Merge Patch", "operationId": "updateFeature", "tags": ["Édition"],
+        "security": secured, "parameters": [ids[0], ids[1], if_match, content_crs],
+        "requestBody": { "required": true, "content": { "application/merge-patch+json": { "schema": { "type": "object",
+            "properties": { "properties": { "type": "object" }, "geometry": { "type": "object" } } } } } },
+        "responses": merge(done("200", "Updated"), write_errors(&[("404", "Unknown feature"), ("409", "Overlaps another site"), ("412", "Stale ETag"), ("428", "If-Match missing")]))
+    });
+    doc["paths"][item]["delete"] = json!({
+        "summary": "Delete a feature", "operationId": "deleteFeature", "tags": ["Édition"],
+        "security": secured, "parameters": [ids[0], ids[1], if_match],
+        "responses": merge(json!({ "204": { "description": "Deleted" } }), write_errors(&[("404", "Unknown feature"), ("412", "Stale ETag"), ("428", "If-Match missing")]))
+    });
+    doc["paths"][format!("{item}/history")] = json!({ "get": {
+        "summary": "The audit history of a feature (who, when, before, after)", "operationId": "getFeatureHistory",
+        "tags": ["Édition"], "parameters": [ids[0], ids[1]],
+        "responses": { "200": json_response("Oldest first; confidential fields for the EPCI's editors and admins only", json!({ "type": "object" })),
+            "404": problem_response("Unknown feature, or the embedded mode") }
+    }});
+    doc["paths"]["/api/v1/exports/{siren}/{layer}"] = json!({ "get": {
+        "summary": "An EPCI's inventory as GeoJSON or the CNIG ;-CSV", "operationId": "getExport", "tags": ["Indicateurs"],
+        "parameters": [pp("siren", "EPCI SIREN"), pp("layer", "sites, terrains or etablissements"),
+            qp("format", "string", "geojson (default, CRS84) or csv (CNIG ;-CSV, geometry as GeoJSON text in Lambert-93)")],
+        "responses": { "200": { "description": "The inventory; confidential fields only for that EPCI's editors and admins",
+                "content": { "application/geo+json": {}, "text/csv": {} } },
+            "400": problem_response("Invalid or unknown parameter"), "401": problem_response("Unknown token"),
+            "404": problem_response("Unknown EPCI or layer") }
+    }});
+    doc["components"]["securitySchemes"] = json!({ "bearer": { "type": "http", "scheme": "bearer",
+        "description": "A token from `ecofoncier token create` (EPCI editor or admin)" } });
 }
