@@ -70,6 +70,12 @@ pub enum Command {
         /// Import the whole embedded dataset (every layer and table of --data).
         #[arg(long)]
         embedded: bool,
+        /// An INSEE home–work flows ;-CSV (CODGEO;LIBGEO;DCLT;L_DCLT;NBFLUX_C22_ACTOCC15P).
+        #[arg(long, value_name = "FILE")]
+        insee_flows: Option<PathBuf>,
+        /// A Cerema land-take ;-CSV (idcom;idcomtxt;…;artYYactZZ;artYYhabZZ;…).
+        #[arg(long, value_name = "FILE")]
+        cerema_land_take: Option<PathBuf>,
         /// Folder of the embedded dataset (defaults to the crate's data/ folder).
         #[arg(long, value_name = "DIR")]
         data: Option<PathBuf>,

@@ -37,14 +37,23 @@ fn main() -> ExitCode {
             database_url,
             embedded,
             data,
+            insee_flows,
+            cerema_land_take,
         } => {
             if embedded {
                 ecofoncier::startup::import_embedded(
                     &database_url,
                     &data.unwrap_or_else(default_data_dir),
                 )
+            } else if let Some(f) = insee_flows {
+                ecofoncier::startup::import_file(&database_url, "insee-flows", &f)
+            } else if let Some(f) = cerema_land_take {
+                ecofoncier::startup::import_file(&database_url, "cerema-land-take", &f)
             } else {
-                Err("nothing to import: say --embedded".to_string())
+                Err(
+                    "nothing to import: say --embedded, --insee-flows FILE or --cerema-land-take FILE"
+                        .to_string(),
+                )
             }
         }
         Command::Generate { seed, data, out } => {

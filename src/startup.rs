@@ -178,3 +178,39 @@ pub fn create_token(
         Ok(())
     })
 }
+
+/// `ecofoncier import --insee-flows FILE | --cerema-land-take FILE`: one file, one
+/// transaction; rejected rows listed with their reason.
+pub fn import_file(database_url: &str, kind: &str, path: &std::path::Path) -> Result<(), String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    // INSEE files may come in Latin-1: names are not used, codes and counts are ASCII.
+    let text = String::from_utf8_lossy(&bytes);
+    actix_web::rt::System::new().block_on(async {
+        let mut client = store::connect(database_url)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut report = match kind {
+            "insee-flows" => {
+                let (rows, rejected) = store::formats::insee_flows(&text)?;
+                let mut r = store::import::import_flows(&mut client, &rows)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                r.rows += rejected.len();
+                r.rejected.splice(0..0, rejected);
+                r
+            }
+            _ => {
+                let (rows, rejected) = store::formats::cerema_land_take(&text)?;
+                let mut r = store::import::import_land_take(&mut client, &rows)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                r.rows += rejected.len();
+                r.rejected.splice(0..0, rejected);
+                r
+            }
+        };
+        report.table = format!("{} ({})", report.table, path.display());
+        println!("{report}");
+        Ok(())
+    })
+}

@@ -221,4 +221,65 @@ fn postgis_round_trip_and_serving_equal_the_embedded_mode() {
         "{} endpoints answer the same on PostGIS and on the embedded data",
         paths.len()
     );
+
+    // Public files: an INSEE flows file and a Cerema land-take file, merged by key.
+    let dir = common::temp_dir("public-files");
+    let f = &embedded.flows[0];
+    let flows = dir.join("flux.csv");
+    std::fs::write(
+        &flows,
+        format!(
+            "CODGEO;LIBGEO;DCLT;L_DCLT;NBFLUX_C22_ACTOCC15P\n{};A;{};B;{}.4\nXX;A;80021;B;1\n",
+            f.commune_residence,
+            f.commune_travail,
+            f.actifs + 5
+        ),
+    )
+    .unwrap();
+    let out = import_lines(&ecofoncier(
+        &url,
+        &["import", "--insee-flows", flows.to_str().unwrap()],
+    ));
+    assert_eq!((out[0].1, out[0].2, out[0].3), (2, 1, 1));
+    let again = import_lines(&ecofoncier(
+        &url,
+        &["import", "--insee-flows", flows.to_str().unwrap()],
+    ));
+    assert_eq!(again[0].2, 0, "the same file again changes nothing");
+    let code = &embedded.land_take[0].code_insee;
+    let land = dir.join("conso.csv");
+    std::fs::write(
+        &land,
+        format!(
+            "idcom;idcomtxt;naf11art12;art11act12;art11hab12;art11mix12;art11rou12;art11fer12;art11inc12\n\
+             {code};X;12345;12000;345;0;0;0;0\n"
+        ),
+    )
+    .unwrap();
+    let out = import_lines(&ecofoncier(
+        &url,
+        &["import", "--cerema-land-take", land.to_str().unwrap()],
+    ));
+    assert_eq!((out[0].1, out[0].2, out[0].3), (1, 1, 0), "{out:?}");
+    let check = block_on(async {
+        let c = store::connect(&url).await.unwrap();
+        let a: i32 = c
+            .query_one(
+                "SELECT actifs FROM navette WHERE commune_residence = $1 AND commune_travail = $2",
+                &[&f.commune_residence, &f.commune_travail],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        let act: f64 = c
+            .query_one(
+                "SELECT activite_m2 FROM consommation_enaf WHERE code_insee = $1 AND annee = 2011",
+                &[code],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        (a, act)
+    });
+    assert_eq!(check, (f.actifs as i32 + 5, 12000.0));
 }

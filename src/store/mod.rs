@@ -7,6 +7,7 @@
 
 pub mod copy;
 pub mod follow;
+pub mod formats;
 pub mod import;
 pub mod migrate;
 pub mod source;
