@@ -192,21 +192,17 @@ pub fn import_file(database_url: &str, kind: &str, path: &std::path::Path) -> Re
         let mut report = match kind {
             "insee-flows" => {
                 let (rows, rejected) = store::formats::insee_flows(&text)?;
-                let mut r = store::import::import_flows(&mut client, &rows)
+                store::import::import_flows(&mut client, &rows)
                     .await
-                    .map_err(|e| e.to_string())?;
-                r.rows += rejected.len();
-                r.rejected.splice(0..0, rejected);
-                r
+                    .map_err(|e| e.to_string())?
+                    .with_unreadable(rejected)
             }
             _ => {
                 let (rows, rejected) = store::formats::cerema_land_take(&text)?;
-                let mut r = store::import::import_land_take(&mut client, &rows)
+                store::import::import_land_take(&mut client, &rows)
                     .await
-                    .map_err(|e| e.to_string())?;
-                r.rows += rejected.len();
-                r.rejected.splice(0..0, rejected);
-                r
+                    .map_err(|e| e.to_string())?
+                    .with_unreadable(rejected)
             }
         };
         report.table = format!("{} ({})", report.table, path.display());

@@ -5,27 +5,12 @@
 
 mod common;
 
-use std::process::Command;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use common::pg::PgCluster;
+use common::pg::{ecofoncier, PgCluster};
 use common::{request, Response};
 use serde_json::{json, Value};
-
-fn ecofoncier(url: &str, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_ecofoncier"))
-        .args(args)
-        .env("DATABASE_URL", url)
-        .output()
-        .expect("ecofoncier runs");
-    assert!(
-        out.status.success(),
-        "ecofoncier {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
 
 /// A migrated cluster holding the embedded dataset.
 fn loaded(name: &str) -> PgCluster {

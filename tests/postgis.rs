@@ -5,26 +5,10 @@
 
 mod common;
 
-use std::process::Command;
-
-use common::pg::PgCluster;
+use common::pg::{ecofoncier, PgCluster};
 use ecofoncier::source::{EmbeddedSource, Source};
 use ecofoncier::store::{self, PostgisSource};
 use geo::Area;
-
-fn ecofoncier(url: &str, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_ecofoncier"))
-        .args(args)
-        .env("DATABASE_URL", url)
-        .output()
-        .expect("ecofoncier runs");
-    assert!(
-        out.status.success(),
-        "ecofoncier {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 /// "table: R rows read, W inserted or changed, X rejected" lines → (table, R, W, X).
 fn import_lines(out: &str) -> Vec<(String, u64, u64, u64)> {

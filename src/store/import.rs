@@ -34,6 +34,15 @@ pub struct TableReport {
     pub rejected: Vec<Rejected>,
 }
 
+impl TableReport {
+    /// Counts the lines a reader rejected before the import, listed first.
+    pub fn with_unreadable(mut self, rejected: Vec<Rejected>) -> TableReport {
+        self.rows += rejected.len();
+        self.rejected.splice(0..0, rejected);
+        self
+    }
+}
+
 impl std::fmt::Display for TableReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(

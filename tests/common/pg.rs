@@ -159,3 +159,19 @@ impl Drop for PgCluster {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// Runs the binary with `DATABASE_URL=url` and `args`; panics with its stderr when it
+/// fails; its stdout, trimmed.
+pub fn ecofoncier(url: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ecofoncier"))
+        .args(args)
+        .env("DATABASE_URL", url)
+        .output()
+        .expect("ecofoncier runs");
+    assert!(
+        out.status.success(),
+        "ecofoncier {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
