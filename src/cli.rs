@@ -76,6 +76,22 @@ pub enum Command {
         /// A Cerema land-take ;-CSV (idcom;idcomtxt;…;artYYactZZ;artYYhabZZ;…).
         #[arg(long, value_name = "FILE")]
         cerema_land_take: Option<PathBuf>,
+        /// A CNIG Sites économiques inventory: the standard's ;-CSV (one table a file),
+        /// GeoJSON, or GeoPackage (its template's tables). One transaction a file; values
+        /// outside the code lists are kept and reported. Repeatable.
+        #[arg(long, value_name = "FILE")]
+        cnig: Vec<PathBuf>,
+        /// IGN ADMIN EXPRESS communes and EPCIs: a GeoPackage (tables commune, epci) or a
+        /// GeoJSON file of layer COMMUNE or EPCI. Repeatable.
+        #[arg(long, value_name = "FILE")]
+        admin_express: Vec<PathBuf>,
+        /// The INSEE communal density grid (CODGEO, DENS 1..7), ;- or ,-separated.
+        #[arg(long, value_name = "FILE")]
+        insee_density: Option<PathBuf>,
+        /// The ANCT lieux de médiation numérique CSV: its tiers-lieux (TIERS_LIEUX) and
+        /// France services (RFS).
+        #[arg(long, value_name = "FILE")]
+        anct_mediation: Option<PathBuf>,
         /// Folder of the embedded dataset (defaults to the crate's data/ folder).
         #[arg(long, value_name = "DIR")]
         data: Option<PathBuf>,

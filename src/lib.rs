@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod cli;
+pub mod cnig;
 pub mod crs;
 pub mod date;
 pub mod format;

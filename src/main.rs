@@ -39,21 +39,41 @@ fn main() -> ExitCode {
             data,
             insee_flows,
             cerema_land_take,
+            cnig,
+            admin_express,
+            insee_density,
+            anct_mediation,
         } => {
+            // Parents first: the territory, then its density, the inventories, the places.
+            let mut jobs: Vec<(&str, std::path::PathBuf)> = Vec::new();
+            if !admin_express.is_empty() {
+                jobs.push(("admin-express", std::path::PathBuf::new()));
+            }
+            jobs.extend(insee_density.map(|f| ("insee-density", f)));
+            jobs.extend(cnig.into_iter().map(|f| ("cnig", f)));
+            jobs.extend(anct_mediation.map(|f| ("anct-mediation", f)));
+            jobs.extend(insee_flows.map(|f| ("insee-flows", f)));
+            jobs.extend(cerema_land_take.map(|f| ("cerema-land-take", f)));
             if embedded {
                 ecofoncier::startup::import_embedded(
                     &database_url,
                     &data.unwrap_or_else(default_data_dir),
                 )
-            } else if let Some(f) = insee_flows {
-                ecofoncier::startup::import_file(&database_url, "insee-flows", &f)
-            } else if let Some(f) = cerema_land_take {
-                ecofoncier::startup::import_file(&database_url, "cerema-land-take", &f)
-            } else {
+            } else if jobs.is_empty() {
                 Err(
-                    "nothing to import: say --embedded, --insee-flows FILE or --cerema-land-take FILE"
+                    "nothing to import: say --embedded, --cnig FILE, --admin-express FILE, \
+                     --insee-density FILE, --anct-mediation FILE, --insee-flows FILE or \
+                     --cerema-land-take FILE"
                         .to_string(),
                 )
+            } else {
+                jobs.into_iter().try_for_each(|(kind, f)| {
+                    if kind == "admin-express" {
+                        ecofoncier::startup::import_admin_express(&database_url, &admin_express)
+                    } else {
+                        ecofoncier::startup::import_file(&database_url, kind, &f)
+                    }
+                })
             }
         }
         Command::Generate { seed, data, out } => {

@@ -179,9 +179,15 @@ pub fn create_token(
     })
 }
 
-/// `ecofoncier import --insee-flows FILE | --cerema-land-take FILE`: one file, one
-/// transaction; rejected rows listed with their reason.
+/// `ecofoncier import --insee-flows | --cerema-land-take | --insee-density |
+/// --anct-mediation | --cnig FILE`: one file, one transaction; rejected rows listed with
+/// their reason.
 pub fn import_file(database_url: &str, kind: &str, path: &std::path::Path) -> Result<(), String> {
+    let inventory = if kind == "cnig" {
+        Some(crate::cnig::read_file(path)?)
+    } else {
+        None
+    };
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     // INSEE files may come in Latin-1: names are not used, codes and counts are ASCII.
     let text = String::from_utf8_lossy(&bytes);
@@ -189,24 +195,72 @@ pub fn import_file(database_url: &str, kind: &str, path: &std::path::Path) -> Re
         let mut client = store::connect(database_url)
             .await
             .map_err(|e| e.to_string())?;
-        let mut report = match kind {
+        let e = |e: store::StoreError| e.to_string();
+        let reports = match kind {
+            "cnig" => {
+                let inv = inventory.expect("read above");
+                store::import::import_inventory(&mut client, &inv)
+                    .await
+                    .map_err(e)?
+            }
             "insee-flows" => {
                 let (rows, rejected) = store::formats::insee_flows(&text)?;
-                store::import::import_flows(&mut client, &rows)
+                let r = store::import::import_flows(&mut client, &rows)
                     .await
-                    .map_err(|e| e.to_string())?
-                    .with_unreadable(rejected)
+                    .map_err(e)?;
+                vec![r.with_unreadable(rejected)]
+            }
+            "insee-density" => {
+                let (rows, rejected) = store::formats::insee_density(&text)?;
+                let r = store::import::import_density(&mut client, &rows)
+                    .await
+                    .map_err(e)?;
+                vec![r.with_unreadable(rejected)]
+            }
+            "anct-mediation" => {
+                let (rows, rejected, skipped) = store::formats::anct_mediation(&text)?;
+                let r = store::import::import_mediation(&mut client, &rows)
+                    .await
+                    .map_err(e)?;
+                println!("{skipped} places neither tiers-lieux nor France services: skipped");
+                vec![r.with_unreadable(rejected)]
             }
             _ => {
                 let (rows, rejected) = store::formats::cerema_land_take(&text)?;
-                store::import::import_land_take(&mut client, &rows)
+                let r = store::import::import_land_take(&mut client, &rows)
                     .await
-                    .map_err(|e| e.to_string())?
-                    .with_unreadable(rejected)
+                    .map_err(e)?;
+                vec![r.with_unreadable(rejected)]
             }
         };
-        report.table = format!("{} ({})", report.table, path.display());
-        println!("{report}");
+        for mut report in reports {
+            report.table = format!("{} ({})", report.table, path.display());
+            println!("{report}");
+        }
+        Ok(())
+    })
+}
+
+/// `ecofoncier import --admin-express FILE…`: communes and EPCIs of any territory, all
+/// files in one transaction.
+pub fn import_admin_express(
+    database_url: &str,
+    files: &[std::path::PathBuf],
+) -> Result<(), String> {
+    let mut territory = store::admin_express::Territory::default();
+    for f in files {
+        store::admin_express::read(f, &mut territory)?;
+    }
+    actix_web::rt::System::new().block_on(async {
+        let mut client = store::connect(database_url)
+            .await
+            .map_err(|e| e.to_string())?;
+        let reports = store::import::import_territory(&mut client, &territory)
+            .await
+            .map_err(|e| e.to_string())?;
+        for report in reports {
+            println!("{report}");
+        }
         Ok(())
     })
 }

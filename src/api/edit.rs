@@ -18,7 +18,7 @@ use super::{v1::read_body, ApiError, ApiResult, AppState, Snapshot};
 use crate::crs::{self, Crs};
 use crate::metrics::Metrics;
 use crate::model::{Etablissement, Feature, LocalCommercial, Record, Site, Terrain, TiersLieu};
-use crate::store::write::{Editable, Op, Principal, WriteError};
+use crate::store::write::{AsOf, Editable, Op, Principal, WriteError};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/ogc/collections/{id}/items", web::post().to(create))
@@ -360,6 +360,143 @@ async fn delete_one<R: Editable>(
 ) -> ApiResult<HttpResponse> {
     run::<R>(req, state, Op::Delete(fid)).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// `GET /ogc/collections/{id}/items/{fid}` with `datetime` (the feature as it was then,
+/// from the audit history) or a bearer token (the confidential fields for the feature's
+/// EPCI editors and admins). `None` when the public serialization answers: a collection
+/// that is not edited and no `datetime`.
+pub async fn item_view(
+    req: &HttpRequest,
+    collection: &str,
+    fid: &str,
+    crs: Crs,
+    datetime: Option<String>,
+    state: &AppState,
+) -> Option<ApiResult<HttpResponse>> {
+    let fid = fid.to_string();
+    let r = match collection {
+        Site::COLLECTION => view::<Site>(req, fid, crs, datetime, state).await,
+        Terrain::COLLECTION => view::<Terrain>(req, fid, crs, datetime, state).await,
+        Etablissement::COLLECTION => view::<Etablissement>(req, fid, crs, datetime, state).await,
+        LocalCommercial::COLLECTION => {
+            view::<LocalCommercial>(req, fid, crs, datetime, state).await
+        }
+        TiersLieu::COLLECTION => view::<TiersLieu>(req, fid, crs, datetime, state).await,
+        other if datetime.is_some() => Err(ApiError::param(
+            "datetime",
+            format!("collection `{other}` is not edited and keeps no history"),
+        )),
+        _ => return None,
+    };
+    Some(r)
+}
+
+async fn view<R: Editable>(
+    req: &HttpRequest,
+    fid: String,
+    crs: Crs,
+    datetime: Option<String>,
+    state: &AppState,
+) -> ApiResult<HttpResponse> {
+    let snap = state.snapshot();
+    let current = R::layer(&snap.model).by_id(&fid);
+    let epci = current.and_then(|f| f.record.epci(&snap.model));
+    let privileged = match (bearer(req), state.store.as_ref()) {
+        (None, _) => false,
+        (Some(_), None) => {
+            return Err(ApiError::Unauthorized(
+                "tokens exist only when the service runs on PostGIS".into(),
+            ))
+        }
+        (Some(t), Some(w)) => w
+            .authenticate(t)
+            .await
+            .map(|p| p.may_edit(epci.as_deref()))
+            .map_err(api_error)?,
+    };
+    let missing = || {
+        ApiError::NotFound(format!(
+            "no feature `{fid}` in collection `{}`",
+            R::COLLECTION
+        ))
+    };
+    // Properties and Lambert-93 geometry, now or then.
+    let (mut props, geometry, version) = match &datetime {
+        None => {
+            let f = current.ok_or_else(missing)?;
+            let Value::Object(m) =
+                serde_json::to_value(&f.record).map_err(|e| ApiError::Internal(e.to_string()))?
+            else {
+                return Err(ApiError::Internal("a record is an object".into()));
+            };
+            (
+                m,
+                f.geometry.clone(),
+                Some(snap.model.version(R::COLLECTION, &fid)),
+            )
+        }
+        Some(at) => {
+            let writer = state.store.as_ref().ok_or_else(|| {
+                ApiError::param(
+                    "datetime",
+                    "the embedded dataset keeps no history (no DATABASE_URL)",
+                )
+            })?;
+            match writer
+                .state_at(R::COLLECTION, R::TABLE, &fid, at)
+                .await
+                .map_err(api_error)?
+            {
+                AsOf::Current => {
+                    let f = current
+                        .ok_or_else(|| ApiError::NotFound(format!("no feature `{fid}` at {at}")))?;
+                    let Value::Object(m) = serde_json::to_value(&f.record)
+                        .map_err(|e| ApiError::Internal(e.to_string()))?
+                    else {
+                        return Err(ApiError::Internal("a record is an object".into()));
+                    };
+                    (m, f.geometry.clone(), None)
+                }
+                AsOf::Was(None) => {
+                    return Err(ApiError::NotFound(format!("no feature `{fid}` at {at}")))
+                }
+                AsOf::Was(Some(Value::Object(mut m))) => {
+                    let g = m
+                        .remove("geometry")
+                        .and_then(|g| serde_json::from_value::<geojson::Geometry>(g).ok())
+                        .and_then(|g| geo::Geometry::<f64>::try_from(&g).ok())
+                        .ok_or_else(|| ApiError::Internal("an audited geometry".into()))?;
+                    (m, g, None)
+                }
+                AsOf::Was(Some(_)) => return Err(ApiError::Internal("an audited state".into())),
+            }
+        }
+    };
+    if !privileged {
+        for k in R::CONFIDENTIAL {
+            props.remove(*k);
+        }
+    }
+    let g =
+        crs::geometry_from_l93(&geometry, crs).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut body = json!({
+        "type": "Feature",
+        "id": fid,
+        "geometry": geojson::Geometry::from(&g),
+        "properties": props,
+    });
+    if let Some(at) = &datetime {
+        body["properties"]["etat_au"] = json!(at);
+    }
+    let mut res = HttpResponse::Ok();
+    res.content_type("application/geo+json")
+        .insert_header(("Content-Crs", format!("<{}>", crs.uri())))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"));
+    if let Some(v) = version {
+        res.insert_header((header::ETAG, etag(v)));
+    }
+    Ok(res.body(body.to_string()))
 }
 
 async fn history(

@@ -1,14 +1,18 @@
 //! An EPCI's inventory for its own tools: `GET /api/v1/exports/{siren}/{layer}` with
-//! `format=geojson` (CRS84, the default) or `format=csv` (the CNIG `;`-CSV: the standard's
-//! columns, the geometry as GeoJSON text in Lambert-93 in `site_geomsurf`, `terr_geomsurf`
-//! or `etab_geompoint`). Layers: `sites`, `terrains`, `etablissements`. Confidential fields
-//! (buyers, prices, contacts) only for that EPCI's editors and admins (bearer token).
+//! `format=geojson` (CRS84, the default), `format=csv` (the CNIG `;`-CSV: exactly the
+//! standard's columns in its order, the geometry as GeoJSON text in Lambert-93 in
+//! `site_geomsurf`, `terr_geomsurf` or `etab_geompoint`) or `format=gpkg` (the standard's
+//! GeoPackage template). Layers: `sites`, `terrains`, `etablissements`, and `inventaire`
+//! (a GeoPackage of all four tables: its poles, sites, plots and establishments).
+//! Confidential fields (buyers, prices, contacts) only for that EPCI's editors and admins
+//! (bearer token).
 
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use serde_json::{json, Map, Value};
 
 use super::query::pairs;
 use super::{ApiError, ApiResult, AppState};
+use crate::cnig::{self, Table};
 use crate::crs::{self, Crs};
 use crate::model::{Etablissement, Feature, Record, Site, Terrain};
 use crate::read_model::{ReadModel, NONE};
@@ -61,79 +65,40 @@ fn props<R: Record>(r: &R, confidential: bool) -> Map<String, Value> {
     m
 }
 
-/// One CSV field of the `;`-CSV: quoted when it holds `;`, `"` or a line break.
-fn csv_field(out: &mut String, v: &Value) {
-    let text = match v {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    if text.contains([';', '"', '\n', '\r']) {
-        out.push('"');
-        out.push_str(&text.replace('"', "\"\""));
-        out.push('"');
-    } else {
-        out.push_str(&text);
-    }
-}
-
 fn write<'a, R: Record + 'a>(
     features: impl Iterator<Item = &'a Feature<R>>,
-    csv: bool,
+    format: &str,
     confidential: bool,
-    geometry_column: &str,
-) -> ApiResult<(String, usize)> {
-    let mut n = 0;
-    if csv {
-        // Optional fields are left out of a record's JSON when empty: the header is the
-        // union of every row's fields, in order of appearance.
-        let rows: Vec<(Map<String, Value>, &Feature<R>)> = features
-            .map(|f| (props(&f.record, confidential), f))
-            .collect();
-        let mut header: Vec<&String> = Vec::new();
-        for (p, _) in &rows {
-            for k in p.keys() {
-                if !header.contains(&k) {
-                    header.push(k);
-                }
+    table: &'static Table,
+) -> ApiResult<Vec<u8>> {
+    match format {
+        "csv" => Ok(cnig::csv::write(
+            table,
+            features.map(|f| (props(&f.record, confidential), &f.geometry)),
+        )
+        .into_bytes()),
+        "gpkg" => {
+            let rows = features
+                .map(|f| (props(&f.record, confidential), &f.geometry))
+                .collect();
+            cnig::gpkg::write(&[(table, rows)]).map_err(ApiError::Internal)
+        }
+        _ => {
+            let mut feats = Vec::new();
+            for f in features {
+                let g = crs::geometry_from_l93(&f.geometry, Crs::Crs84)
+                    .map_err(|e| ApiError::Internal(e.to_string()))?;
+                feats.push(json!({
+                    "type": "Feature",
+                    "id": f.record.id(),
+                    "geometry": geojson::Geometry::from(&g),
+                    "properties": props(&f.record, confidential),
+                }));
             }
+            Ok(json!({"type": "FeatureCollection", "features": feats})
+                .to_string()
+                .into_bytes())
         }
-        let mut out = String::new();
-        for k in &header {
-            out.push_str(k);
-            out.push(';');
-        }
-        out.push_str(geometry_column);
-        out.push('\n');
-        for (p, f) in &rows {
-            for c in &header {
-                csv_field(&mut out, p.get(*c).unwrap_or(&Value::Null));
-                out.push(';');
-            }
-            let g = serde_json::to_value(geojson::Geometry::from(&f.geometry))
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
-            csv_field(&mut out, &Value::String(g.to_string()));
-            out.push('\n');
-            n += 1;
-        }
-        Ok((out, n))
-    } else {
-        let mut feats = Vec::new();
-        for f in features {
-            let g = crs::geometry_from_l93(&f.geometry, Crs::Crs84)
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
-            feats.push(json!({
-                "type": "Feature",
-                "id": f.record.id(),
-                "geometry": geojson::Geometry::from(&g),
-                "properties": props(&f.record, confidential),
-            }));
-            n += 1;
-        }
-        Ok((
-            json!({"type": "FeatureCollection", "features": feats}).to_string(),
-            n,
-        ))
     }
 }
 
@@ -147,8 +112,8 @@ async fn export(
     let mut format = "geojson".to_string();
     for (k, v) in &q {
         match k.as_str() {
-            "format" if v == "geojson" || v == "csv" => format = v.clone(),
-            "format" => return Err(ApiError::param("format", "must be geojson or csv")),
+            "format" if ["geojson", "csv", "gpkg"].contains(&v.as_str()) => format = v.clone(),
+            "format" => return Err(ApiError::param("format", "must be geojson, csv or gpkg")),
             other => return Err(ApiError::param(other, "unknown parameter")),
         }
     }
@@ -159,39 +124,73 @@ async fn export(
         .epci
         .index_of(&siren)
         .ok_or_else(|| ApiError::NotFound(format!("no EPCI `{siren}`")))? as u32;
-    let csv = format == "csv";
-    let (body, _) = match layer.as_str() {
+    if layer == "inventaire" {
+        format = "gpkg".into();
+    }
+    let site_in = |i: usize| m.joins.site_epci[i] == e;
+    let terrain_in = |i: usize| {
+        let s = m.joins.terrain_site[i];
+        s != NONE && site_in(s as usize)
+    };
+    let etab_in = |i: usize| m.joins.etab_epci[i] == e;
+    let body = match layer.as_str() {
         Site::COLLECTION => write(
-            rows(m.sites.features(), |i| m.joins.site_epci[i] == e),
-            csv,
+            rows(m.sites.features(), site_in),
+            &format,
             confidential,
-            "site_geomsurf",
+            &cnig::SITE,
         )?,
         Terrain::COLLECTION => write(
-            rows(m.terrains.features(), |i| {
-                let s = m.joins.terrain_site[i];
-                s != NONE && m.joins.site_epci[s as usize] == e
-            }),
-            csv,
+            rows(m.terrains.features(), terrain_in),
+            &format,
             confidential,
-            "terr_geomsurf",
+            &cnig::TERRAIN,
         )?,
         Etablissement::COLLECTION => write(
-            rows(m.etablissements.features(), |i| m.joins.etab_epci[i] == e),
-            csv,
+            rows(m.etablissements.features(), etab_in),
+            &format,
             confidential,
-            "etab_geompoint",
+            &cnig::ETABLISSEMENT,
         )?,
+        "inventaire" => {
+            // The poles its sites belong to, then its sites, plots and establishments.
+            let poles: std::collections::BTreeSet<&str> = rows(m.sites.features(), site_in)
+                .map(|s| s.record.pole_id.as_str())
+                .collect();
+            let pole_rows = m
+                .poles
+                .features()
+                .iter()
+                .filter(|p| poles.contains(p.record.pole_id.as_str()))
+                .map(|f| (props(&f.record, confidential), &f.geometry))
+                .collect();
+            let site_rows = rows(m.sites.features(), site_in)
+                .map(|f| (props(&f.record, confidential), &f.geometry))
+                .collect();
+            let terrain_rows = rows(m.terrains.features(), terrain_in)
+                .map(|f| (props(&f.record, confidential), &f.geometry))
+                .collect();
+            let etab_rows = rows(m.etablissements.features(), etab_in)
+                .map(|f| (props(&f.record, confidential), &f.geometry))
+                .collect();
+            cnig::gpkg::write(&[
+                (&cnig::POLE, pole_rows),
+                (&cnig::SITE, site_rows),
+                (&cnig::TERRAIN, terrain_rows),
+                (&cnig::ETABLISSEMENT, etab_rows),
+            ])
+            .map_err(ApiError::Internal)?
+        }
         other => {
             return Err(ApiError::NotFound(format!(
-                "no export of `{other}`: sites, terrains or etablissements"
+                "no export of `{other}`: sites, terrains, etablissements or inventaire"
             )))
         }
     };
-    let (ctype, ext) = if csv {
-        ("text/csv; charset=utf-8", "csv")
-    } else {
-        ("application/geo+json", "geojson")
+    let (ctype, ext) = match format.as_str() {
+        "csv" => ("text/csv; charset=utf-8", "csv"),
+        "gpkg" => ("application/geopackage+sqlite3", "gpkg"),
+        _ => ("application/geo+json", "geojson"),
     };
     Ok(HttpResponse::Ok()
         .content_type(ctype)

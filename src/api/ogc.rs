@@ -300,12 +300,19 @@ async fn items(
 async fn item(
     req: HttpRequest,
     path: web::Path<(String, String)>,
-    state: web::Data<AppState>,
+    app: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
-    let state = state.snapshot();
+    let state = app.snapshot();
     let (id, fid) = path.into_inner();
     let (s, index) = find(&state, &id)?;
-    let crs = item_query(&pairs(req.query_string())?)?;
+    let (crs, datetime) = item_query(&pairs(req.query_string())?)?;
+    // An earlier state, or the confidential fields for the feature's own editors: built
+    // from the record rather than served from the public serialization.
+    if datetime.is_some() || req.headers().contains_key(header::AUTHORIZATION) {
+        if let Some(r) = super::edit::item_view(&req, &id, &fid, crs, datetime, &app).await {
+            return r;
+        }
+    }
     let i = s
         .ids
         .binary_search_by(|x| x.as_str().cmp(fid.as_str()))

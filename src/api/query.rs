@@ -177,18 +177,77 @@ pub fn items_query(raw: &[(String, String)], served: &Served) -> ApiResult<Items
 }
 
 /// Parses the query of `/collections/{id}/items/{featureId}`: only `crs` and `f`.
-pub fn item_query(raw: &[(String, String)]) -> ApiResult<Crs> {
+pub fn item_query(raw: &[(String, String)]) -> ApiResult<(Crs, Option<String>)> {
     let mut seen = Vec::new();
     let mut crs = Crs::Crs84;
+    let mut datetime = None;
     for (k, v) in raw {
         once(&mut seen, k)?;
         match k.as_str() {
             "crs" => crs = parse_crs(k, v)?,
             "f" => check_format(v)?,
-            other => return Err(ApiError::param(other, "unknown parameter; use crs or f")),
+            "datetime" => datetime = Some(instant(v)?),
+            other => {
+                return Err(ApiError::param(
+                    other,
+                    "unknown parameter; use crs, datetime or f",
+                ))
+            }
         }
     }
-    Ok(crs)
+    Ok((crs, datetime))
+}
+
+/// An instant for `datetime` on one feature: RFC 3339 (`2026-03-01T12:00:00Z`,
+/// `…+01:00`) or a date (its midnight, UTC).
+pub fn instant(v: &str) -> ApiResult<String> {
+    let bad = || {
+        ApiError::param(
+            "datetime",
+            "must be one instant, RFC 3339 (2026-03-01T12:00:00Z) or a date (2026-03-01)",
+        )
+    };
+    let b = v.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|s| s.iter().all(u8::is_ascii_digit));
+    let date = b.len() >= 10
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10);
+    if !date || crate::date::Date::parse(&v[..10]).is_err() {
+        return Err(bad());
+    }
+    if b.len() == 10 {
+        return Ok(format!("{v}T00:00:00Z"));
+    }
+    let time = b.len() >= 20
+        && (b[10] == b'T' || b[10] == b't')
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19);
+    let rest = &v[19..];
+    let rest = rest
+        .strip_prefix('.')
+        .map(|r| r.trim_start_matches(|c: char| c.is_ascii_digit()))
+        .unwrap_or(rest);
+    let zone = rest == "Z"
+        || rest == "z"
+        || (rest.len() == 6
+            && (rest.starts_with('+') || rest.starts_with('-'))
+            && rest.as_bytes()[3] == b':'
+            && rest[1..3]
+                .bytes()
+                .chain(rest[4..6].bytes())
+                .all(|c| c.is_ascii_digit()));
+    if time && zone {
+        Ok(v.to_string())
+    } else {
+        Err(bad())
+    }
 }
 
 /// Parses a query that takes only `f` (landing page, conformance, collections).

@@ -60,7 +60,7 @@ pub fn generate(geo_dir: &Path, out_dir: &Path, seed: u64) -> Result<Summary, Ge
     let z = zones::generate(seed, &communes, &epci);
     let mut zone_jobs: HashMap<String, u32> = HashMap::new();
     for e in &z.etablissements {
-        *zone_jobs.entry(e.record.comm_insee.clone()).or_default() += e.record.etab_emplois;
+        *zone_jobs.entry(e.record.comm_insee.clone()).or_default() += e.record.emplois();
     }
     let mut zone_area: HashMap<String, f64> = HashMap::new();
     for s in &z.sites {

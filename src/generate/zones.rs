@@ -493,7 +493,7 @@ pub fn generate(seed: u64, communes: &Layer<Commune>, epci: &HashMap<String, Epc
                     nb_etab += etabs.len() as u32;
                     nb_emploi += jobs;
                     if let (Some(first), Some(_)) = (etabs.first(), terr.terr_acquereur.as_ref()) {
-                        terr.terr_cession_date = Some(first.record.etab_implantation_date.clone());
+                        terr.terr_cession_date = Some(first.record.implantation_date().to_string());
                     }
                     etablissements.extend(etabs);
                 }
@@ -585,6 +585,23 @@ pub fn generate(seed: u64, communes: &Layer<Commune>, epci: &HashMap<String, Epc
                 gare_dist: Some(round1(
                     rng.lognormal(if host_urban { 2.5 } else { 8.0 }, 0.7),
                 )),
+                site_quali_territoire: None,
+                site_url: None,
+                site_moa_amngt: None,
+                site_moa_comm: None,
+                site_geompoint: None,
+                site_media: None,
+                site_surf_projet: None,
+                site_voca_touristique: None,
+                site_voca_portuaire: None,
+                site_voca_aeroportuaire: None,
+                gare_fret_nom: None,
+                gare_fret_dist: None,
+                aeroport_nom: None,
+                aeroport_dist: None,
+                port_nom: None,
+                port_dist: None,
+                champs_hors_liste: Vec::new(),
             };
             sites.push(Feature {
                 geometry: Geometry::MultiPolygon(MultiPolygon(vec![site_polygon])),
@@ -725,6 +742,8 @@ fn plot_record(rng: &mut Rng, terr_id: &str, site_id: &str, area_ha: f64, insee:
         terr_cession_date: None,
         terr_vente_montant: None,
         terr_m2_prix: None,
+        terr_url_cartofriches: None,
+        champs_hors_liste: Vec::new(),
     }
 }
 
@@ -924,6 +943,9 @@ fn establishments(
                 SIRET: siret,
                 SIREN: siren,
                 terr_id: terr.terr_id.clone(),
+                ban_id: None,
+                bat_id: None,
+                etab_adresse: None,
                 etab_raison_sociale: format!("Société synthétique {num:06}"),
                 etab_nat_juridique: rng
                     .pick(&[("5710", 0.5), ("5499", 0.35), ("1000", 0.15)])
@@ -938,6 +960,8 @@ fn establishments(
                 etab_identif_date: random_date(rng, Date::jan1(2023), inv).to_string(),
                 etab_actu_date: inv.to_string(),
                 etab_actif: Some(oui_non(true)),
+                etab_fermeture_date: None,
+                etab_description: None,
                 etab_activite_code: code.to_string(),
                 etab_activite_libelle: label.to_string(),
                 etab_effectif_code: band.to_string(),
@@ -945,14 +969,16 @@ fn establishments(
                 etab_effectif_annee: format!("{}-12-31", inv.year - 2),
                 etab_source_info: SYNTHETIC_SOURCE.to_string(),
                 geocodage_qualite: "synthétique".to_string(),
-                etab_emplois: jobs,
-                etab_implantation_date: settled.to_string(),
-                etab_implantation_mode: if renovated {
-                    "réhabilitation"
-                } else {
-                    "construction neuve"
-                }
-                .to_string(),
+                etab_emplois: Some(jobs),
+                etab_implantation_date: Some(settled.to_string()),
+                etab_implantation_mode: Some(
+                    if renovated {
+                        "réhabilitation"
+                    } else {
+                        "construction neuve"
+                    }
+                    .to_string(),
+                ),
                 etab_contact_mail: num
                     .is_multiple_of(4)
                     .then(|| format!("contact{num:06}@entreprise-synthetique.invalid")),

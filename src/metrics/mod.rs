@@ -192,7 +192,7 @@ pub fn zone_counts(model: &ReadModel) -> PerCode<ZoneCounts> {
     {
         if let Some(z) = per.get_mut(e as usize) {
             z.etablissements += 1;
-            z.emplois += f.record.etab_emplois as u64;
+            z.emplois += f.record.emplois() as u64;
         }
     }
     PerCode::full(model.epci.ids(), per)

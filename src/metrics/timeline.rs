@@ -63,18 +63,18 @@ pub fn timeline(model: &ReadModel, siren: &str, last_year: i32) -> Vec<YearRow> 
         if r.epci_siren != siren {
             continue;
         }
-        let Some(y) = year_of(&r.etab_implantation_date) else {
+        let Some(y) = year_of(r.implantation_date()) else {
             continue;
         };
         let f = first_settled.entry(r.terr_id.as_str()).or_insert(y);
         *f = (*f).min(y);
         if let Some(row) = rows.get_mut(&y) {
-            if r.etab_implantation_mode == "réhabilitation" {
+            if r.rehabilitation() {
                 row.implantations_za_rehabilitation += 1;
             } else {
                 row.implantations_za_neuf += 1;
             }
-            row.emplois_crees_za += r.etab_emplois as u64;
+            row.emplois_crees_za += r.emplois() as u64;
         }
     }
     let mut useful = 0.0;

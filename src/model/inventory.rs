@@ -56,7 +56,11 @@ pub struct Site {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site_description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_quali_territoire: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site_evol_urba: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_url: Option<String>,
     pub site_epci_nom: String,
     pub site_epci_siren: String,
     pub site_comm_nom: String,
@@ -64,6 +68,10 @@ pub struct Site {
     pub site_moa_type: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site_moa_nom: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_moa_amngt: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_moa_comm: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site_uf_nbre: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -76,8 +84,16 @@ pub struct Site {
     pub site_nb_etab: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site_nb_emploi: Option<u32>,
+    /// The standard's optional representative point, as the producer wrote it (`lon, lat`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_geompoint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_media: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site_surf_comm_dispo: Option<f64>,
+    /// Hectares.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_surf_projet: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site_voca_industrielle: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -86,6 +102,12 @@ pub struct Site {
     pub site_voca_tertiaire: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site_voca_artisanale: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_voca_touristique: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_voca_portuaire: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_voca_aeroportuaire: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reseau_eau_pluviale: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -116,6 +138,30 @@ pub struct Site {
     /// Kilometres to the nearest station.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gare_dist: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gare_fret_nom: Option<String>,
+    /// Kilometres to the nearest freight station.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gare_fret_dist: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aeroport_nom: Option<String>,
+    /// Kilometres to the nearest airport.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aeroport_dist: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port_nom: Option<String>,
+    /// Kilometres to the nearest port.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port_dist: Option<f64>,
+    /// Fields whose value is outside the standard's code lists, kept as the producer wrote
+    /// them when an inventory file was imported (the schema accepts such a value only for a
+    /// field named here).
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "super::null_as_empty"
+    )]
+    pub champs_hors_liste: Vec<String>,
 }
 
 impl Record for Site {
@@ -151,6 +197,8 @@ pub struct Terrain {
     pub terr_etat_occup: String,
     pub terr_usage: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terr_url_cartofriches: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub terr_cle_en_main: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub terr_activite_fin_date: Option<String>,
@@ -170,6 +218,13 @@ pub struct Terrain {
     /// Confidential (euros per m²).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub terr_m2_prix: Option<f64>,
+    /// Fields whose value is outside the standard's code lists, kept as imported.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "super::null_as_empty"
+    )]
+    pub champs_hors_liste: Vec<String>,
 }
 
 impl Terrain {
@@ -208,15 +263,23 @@ impl Record for Terrain {
 
 /// ETABLISSEMENT: an establishment settled on a unit (Point).
 ///
-/// Besides the standard's fields: `etab_emplois` (jobs, a number where the standard only has
-/// the INSEE size band), `etab_implantation_date` (when it settled on the unit) and
-/// `etab_implantation_mode` (`construction neuve` or `réhabilitation`).
+/// Besides the standard's fields, all optional: `etab_emplois` (jobs, a number where the
+/// standard only has the INSEE size band), `etab_implantation_date` (when it settled on the
+/// unit) and `etab_implantation_mode` (`construction neuve` or `réhabilitation`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[allow(non_snake_case)]
 pub struct Etablissement {
     pub SIRET: String,
     pub SIREN: String,
     pub terr_id: String,
+    /// Address identifier of the Base adresse nationale.
+    #[serde(rename = "ban-id", default, skip_serializing_if = "Option::is_none")]
+    pub ban_id: Option<String>,
+    /// Building identifier (BD TOPO).
+    #[serde(rename = "bat-id", default, skip_serializing_if = "Option::is_none")]
+    pub bat_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etab_adresse: Option<String>,
     pub etab_raison_sociale: String,
     pub etab_nat_juridique: String,
     pub etab_nom: String,
@@ -231,6 +294,10 @@ pub struct Etablissement {
     pub etab_actu_date: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub etab_actif: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etab_fermeture_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etab_description: Option<String>,
     pub etab_activite_code: String,
     pub etab_activite_libelle: String,
     pub etab_effectif_code: String,
@@ -238,15 +305,58 @@ pub struct Etablissement {
     pub etab_effectif_annee: String,
     pub etab_source_info: String,
     pub geocodage_qualite: String,
-    pub etab_emplois: u32,
-    pub etab_implantation_date: String,
-    pub etab_implantation_mode: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etab_emplois: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etab_implantation_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etab_implantation_mode: Option<String>,
     /// Confidential (occupant contact).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub etab_contact_mail: Option<String>,
     /// Confidential (occupant contact).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub etab_contact_tel: Option<String>,
+}
+
+impl Etablissement {
+    /// Jobs: `etab_emplois` when the producer gave it, otherwise the middle of the INSEE
+    /// employee size band `etab_effectif_code` (e.g. `12`, 20 to 49 employees → 35; `53`,
+    /// 10,000 or more → 10,000; unknown or `NN` → 0).
+    pub fn emplois(&self) -> u32 {
+        if let Some(n) = self.etab_emplois {
+            return n;
+        }
+        match self.etab_effectif_code.as_str() {
+            "01" => 2,
+            "02" => 4,
+            "03" => 8,
+            "11" => 15,
+            "12" => 35,
+            "21" => 75,
+            "22" => 150,
+            "31" => 225,
+            "32" => 375,
+            "41" => 750,
+            "42" => 1500,
+            "51" => 3500,
+            "52" => 7500,
+            "53" => 10000,
+            _ => 0,
+        }
+    }
+
+    /// When it settled on its unit: `etab_implantation_date`, else its creation date.
+    pub fn implantation_date(&self) -> &str {
+        self.etab_implantation_date
+            .as_deref()
+            .unwrap_or(&self.etab_creation_date)
+    }
+
+    /// True when it settled by renovating an existing building.
+    pub fn rehabilitation(&self) -> bool {
+        self.etab_implantation_mode.as_deref() == Some("réhabilitation")
+    }
 }
 
 impl Record for Etablissement {
@@ -284,6 +394,8 @@ mod tests {
             terr_cession_date: None,
             terr_vente_montant: None,
             terr_m2_prix: None,
+            terr_url_cartofriches: None,
+            champs_hors_liste: Vec::new(),
         }
     }
 

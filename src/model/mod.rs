@@ -40,6 +40,16 @@ pub struct Feature<R> {
     pub record: R,
 }
 
+/// Deserializes a JSON `null` (a NULL column) as the type's default, like an absent field.
+pub fn null_as_empty<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + serde::Deserialize<'de>,
+{
+    use serde::Deserialize;
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
 /// `oui`/`non` fields of the standard.
 pub fn oui_non(b: bool) -> String {
     if b { "oui" } else { "non" }.to_string()

@@ -61,7 +61,11 @@ pub struct TiersLieu {
     pub epci_siren: String,
     pub tl_services: String,
     pub tl_horaires: String,
-    pub tl_ouverture_annee: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tl_ouverture_annee: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tl_adresse: Option<String>,
+    #[serde(default, deserialize_with = "super::null_as_empty")]
     pub tl_activite: Vec<ActiviteAnnuelle>,
     pub source_producteur: String,
 }

@@ -46,6 +46,17 @@ impl TerritoryClass {
         }
     }
 
+    /// The class of a commune from the INSEE 7-level density grid: urban for levels 1–4,
+    /// rural for 5–7 (the INSEE 3-level grouping); the estimate [`Self::of_commune`] when
+    /// the level is unknown.
+    pub fn of_grid(level: Option<u8>, population: u32, area_km2: f64) -> TerritoryClass {
+        match level {
+            Some(1..=4) => TerritoryClass::Urbain,
+            Some(5..=7) => TerritoryClass::Rural,
+            _ => Self::of_commune(population, area_km2),
+        }
+    }
+
     /// The class of an EPCI: where most of its population lives. Urban when at least half of
     /// its inhabitants in the region live in urban communes, rural otherwise.
     pub fn of_epci(urban_population: u64, population: u64) -> TerritoryClass {
@@ -71,6 +82,9 @@ pub struct Commune {
     pub epci_siren: String,
     pub mairie_x: f64,
     pub mairie_y: f64,
+    /// The INSEE communal density grid level, 1 to 7, when imported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grille_densite: Option<u8>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub epci_nom: String,
     #[serde(default)]

@@ -483,7 +483,7 @@ pub fn derive_territory(data: &mut Dataset) {
         } else {
             0.0
         };
-        r.classe = TerritoryClass::of_commune(r.population, area_km2);
+        r.classe = TerritoryClass::of_grid(r.grille_densite, r.population, area_km2);
         if let Some(n) = epci_names.get(&r.epci_siren) {
             r.epci_nom = n.clone();
         }

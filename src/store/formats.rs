@@ -7,8 +7,15 @@
 //!   `20yy`, `artYYactZZ`, `artYYhabZZ`, `artYYmixZZ`, `artYYrouZZ`, `artYYferZZ`,
 //!   `artYYincZZ` (m² consumed from 1 January 20yy to 1 January 20zz, by destination).
 //!
+//! - INSEE communal density grid (`grille_densite_7_niveaux`): `CODGEO` and `DENS` (1..7),
+//!   `;`- or `,`-separated.
+//! - ANCT lieux de médiation numérique (`id;nom;commune;code_postal;code_insee;adresse;
+//!   latitude;longitude;typologie;services;…`): the places whose `typologie` holds
+//!   `TIERS_LIEUX` (tiers-lieux) or `RFS` (France services); the others are skipped.
+//!
 //! Each reader returns the rows it understood and the rows it rejected, with the reason.
 
+use crate::cnig::csv::records_sep;
 use crate::model::{CommuteFlow, LandTake};
 
 use super::import::Rejected;
@@ -180,6 +187,189 @@ pub fn cerema_land_take(text: &str) -> Result<(Vec<LandTake>, Vec<Rejected>), St
     Ok((rows, rejected))
 }
 
+/// A delimited file: its header and its records (with their first line).
+struct Delimited {
+    header: Vec<String>,
+    rows: Vec<(usize, Vec<String>)>,
+}
+
+impl Delimited {
+    /// Reads `text`, `;`-separated unless the header has more commas than semicolons.
+    fn parse(text: &str) -> Result<Delimited, String> {
+        let first = text.lines().next().ok_or("empty file")?;
+        let sep = if first.matches(',').count() > first.matches(';').count() {
+            ','
+        } else {
+            ';'
+        };
+        let mut rows = records_sep(text, sep).into_iter();
+        let (_, header) = rows.next().ok_or("empty file")?;
+        Ok(Delimited {
+            header: header.into_iter().map(|h| h.trim().to_string()).collect(),
+            rows: rows.collect(),
+        })
+    }
+
+    fn column(&self, name: &str) -> Result<usize, String> {
+        header_index(&self.header, name).ok_or(format!("column {name} missing"))
+    }
+}
+
+/// A commune's density level: (INSEE code, level 1..7).
+pub type DensityRow = (String, u8);
+
+/// Reads an INSEE density grid file.
+pub fn insee_density(text: &str) -> Result<(Vec<DensityRow>, Vec<Rejected>), String> {
+    let d = Delimited::parse(text)?;
+    let (code, dens) = (d.column("CODGEO")?, d.column("DENS")?);
+    let mut rows = Vec::new();
+    let mut rejected = Vec::new();
+    for (line, f) in &d.rows {
+        let get = |k: usize| f.get(k).map(|s| s.trim()).unwrap_or("");
+        let id = format!("line {line}");
+        if get(code).len() != 5 {
+            rejected.push(Rejected {
+                id,
+                reason: format!("CODGEO: `{}` is not an INSEE code", get(code)),
+            });
+            continue;
+        }
+        match get(dens).parse::<u8>() {
+            Ok(v @ 1..=7) => rows.push((get(code).to_string(), v)),
+            _ => rejected.push(Rejected {
+                id,
+                reason: format!("DENS: `{}` is not a level from 1 to 7", get(dens)),
+            }),
+        }
+    }
+    Ok((rows, rejected))
+}
+
+/// A place of the ANCT file that is a tiers-lieu or a France services.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MediationPlace {
+    pub id: String,
+    pub nom: String,
+    pub code_insee: String,
+    pub adresse: Option<String>,
+    pub lon: f64,
+    pub lat: f64,
+    /// `tiers-lieu` or `France services` (a place that is both counts as France services).
+    pub tl_type: &'static str,
+    /// The project's service names ([`crate::model::codes::SERVICES`]) the place offers,
+    /// `|`-separated.
+    pub services: String,
+    pub horaires: String,
+}
+
+/// The project's services an ANCT service label stands for.
+fn services_of(label: &str) -> &'static [&'static str] {
+    let l = label.to_lowercase();
+    if l.contains("démarche") || l.contains("administrati") {
+        &["démarches administratives"]
+    } else if l.contains("numérique") || l.contains("informatique") || l.contains("internet") {
+        &["formation numérique"]
+    } else if l.contains("emploi") || l.contains("insertion") {
+        &["emploi"]
+    } else if l.contains("santé") {
+        &["santé"]
+    } else if l.contains("écrivain") || l.contains("courrier") {
+        &["écrivain public"]
+    } else if l.contains("cowork") {
+        &["coworking"]
+    } else {
+        &[]
+    }
+}
+
+/// Reads an ANCT lieux de médiation numérique file; returns the tiers-lieux and France
+/// services, the rows rejected, and how many other places were skipped.
+pub fn anct_mediation(text: &str) -> Result<(Vec<MediationPlace>, Vec<Rejected>, usize), String> {
+    let d = Delimited::parse(text)?;
+    let col = |n: &str| d.column(n);
+    let (id, nom, insee, lat, lon, typ) = (
+        col("id")?,
+        col("nom")?,
+        col("code_insee")?,
+        col("latitude")?,
+        col("longitude")?,
+        col("typologie")?,
+    );
+    let services = header_index(&d.header, "services");
+    let adresse = header_index(&d.header, "adresse");
+    let horaires = header_index(&d.header, "horaires");
+    let mut out = Vec::new();
+    let mut rejected = Vec::new();
+    let mut skipped = 0;
+    for (line, f) in &d.rows {
+        let get = |k: usize| f.get(k).map(|s| s.trim()).unwrap_or("");
+        let opt = |k: Option<usize>| k.map(get).filter(|s| !s.is_empty());
+        let kinds: Vec<&str> = get(typ).split(['|', ',']).map(str::trim).collect();
+        let tl_type = if kinds.contains(&"RFS") {
+            crate::model::TiersLieu::FRANCE_SERVICES
+        } else if kinds.contains(&"TIERS_LIEUX") {
+            crate::model::TiersLieu::TIERS_LIEU
+        } else {
+            skipped += 1;
+            continue;
+        };
+        let row = format!("line {line} ({})", get(id));
+        let reject = |reason: String| Rejected {
+            id: row.clone(),
+            reason,
+        };
+        if get(id).is_empty() {
+            rejected.push(reject("id: missing".into()));
+            continue;
+        }
+        if get(insee).len() != 5 {
+            rejected.push(reject(format!(
+                "code_insee: `{}` is not an INSEE code",
+                get(insee)
+            )));
+            continue;
+        }
+        let num = |k: usize| get(k).replace(',', ".").parse::<f64>();
+        let (Ok(la), Ok(lo)) = (num(lat), num(lon)) else {
+            rejected.push(reject(format!(
+                "latitude/longitude: `{}`/`{}` are not numbers",
+                get(lat),
+                get(lon)
+            )));
+            continue;
+        };
+        if !(-90.0..=90.0).contains(&la) || !(-180.0..=180.0).contains(&lo) {
+            rejected.push(reject(format!(
+                "latitude/longitude: {la}/{lo} out of range"
+            )));
+            continue;
+        }
+        let mut offered: Vec<&str> = Vec::new();
+        if tl_type == crate::model::TiersLieu::FRANCE_SERVICES {
+            offered.push("démarches administratives");
+        }
+        for s in opt(services).unwrap_or("").split(['|', ',', ';']) {
+            for x in services_of(s) {
+                if !offered.contains(x) {
+                    offered.push(x);
+                }
+            }
+        }
+        out.push(MediationPlace {
+            id: get(id).to_string(),
+            nom: get(nom).to_string(),
+            code_insee: get(insee).to_string(),
+            adresse: opt(adresse).map(str::to_string),
+            lon: lo,
+            lat: la,
+            tl_type,
+            services: offered.join("|"),
+            horaires: opt(horaires).unwrap_or("").to_string(),
+        });
+    }
+    Ok((out, rejected, skipped))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,6 +391,40 @@ mod tests {
         assert_eq!(rejected[0].id, "line 5");
         assert!(rejected[1].reason.starts_with("NBFLUX_C22_ACTOCC15P"));
         assert!(insee_flows("a;b\n").is_err());
+    }
+
+    #[test]
+    fn density_grid_comma_or_semicolon() {
+        let text = "CODGEO,LIBGEO,DENS,LIBDENS\n02001,Abbécourt,4,Ceintures urbaines\n\
+                    02002,\"Achery, le bourg\",6,Rural\n0200,X,3,Y\n02003,X,9,Y\n";
+        let (rows, rejected) = insee_density(text).unwrap();
+        assert_eq!(rows, vec![("02001".into(), 4), ("02002".into(), 6)]);
+        assert_eq!(rejected.len(), 2);
+        assert!(rejected[1].reason.starts_with("DENS"), "{rejected:?}");
+        let (rows, _) = insee_density("CODGEO;DENS\n80021;1\n").unwrap();
+        assert_eq!(rows, vec![("80021".into(), 1)]);
+    }
+
+    #[test]
+    fn mediation_keeps_tiers_lieux_and_france_services() {
+        let text = "id;nom;commune;code_postal;code_insee;adresse;latitude;longitude;typologie;services;horaires\n\
+            a1;La Ruche;Doullens;80600;80253;1 rue X;50.155;2.341;TIERS_LIEUX|FABLAB;Aide aux démarches administratives|Maîtrise des outils numériques du quotidien;Mo-Fr 09:00-17:00\n\
+            a2;France services de Ham;Ham;80400;80410;;49,747;3,073;RFS;;\n\
+            a3;Médiathèque;Albert;80300;80016;;50.0;2.65;BIB;Accès internet;\n\
+            a4;Sans lieu;Albert;80300;80016;;nord;2.65;TIERS_LIEUX;;\n";
+        let (rows, rejected, skipped) = anct_mediation(text).unwrap();
+        assert_eq!(skipped, 1, "the library is neither");
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].tl_type, "tiers-lieu");
+        assert_eq!(
+            rows[0].services,
+            "démarches administratives|formation numérique"
+        );
+        assert_eq!(rows[1].tl_type, "France services");
+        assert_eq!((rows[1].lat, rows[1].lon), (49.747, 3.073));
+        assert_eq!(rows[1].services, "démarches administratives");
+        assert_eq!(rejected.len(), 1);
+        assert!(rejected[0].reason.starts_with("latitude"), "{rejected:?}");
     }
 
     #[test]

@@ -32,6 +32,9 @@ pub struct TableReport {
     /// Rows inserted or changed (0 when the same data is imported again).
     pub written: u64,
     pub rejected: Vec<Rejected>,
+    /// Rows imported with a remark (a value outside a code list kept, a ring closed).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<Rejected>,
 }
 
 impl TableReport {
@@ -56,6 +59,9 @@ impl std::fmt::Display for TableReport {
         for r in &self.rejected {
             write!(f, "\n  rejected {}: {}", r.id, r.reason)?;
         }
+        for r in &self.notes {
+            write!(f, "\n  note {}: {}", r.id, r.reason)?;
+        }
         Ok(())
     }
 }
@@ -72,29 +78,59 @@ const CODE_COLUMNS: &[(&str, &str, &[&str])] = &[
     ("terrain_eco", "terr_usage", codes::TERR_USAGE),
 ];
 
-/// Why a row breaks the rules the schema enforces, if it does.
+/// What an import does with a value outside the standard's code lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodeLists {
+    /// The row is rejected (the project's own data, which must be clean).
+    Enforce,
+    /// The value is kept as the producer wrote it, the field is named in the row's
+    /// `champs_hors_liste` and the import report says so (a producer's inventory file:
+    /// nothing it holds is lost).
+    Keep,
+}
+
+/// Why a row breaks the rules the schema enforces, if it does; with [`CodeLists::Keep`],
+/// the fields whose value is outside its code list are added to `champs_hors_liste` and
+/// listed in the returned remarks instead.
 pub(crate) fn problem(
     table: &str,
-    props: &serde_json::Map<String, serde_json::Value>,
+    props: &mut serde_json::Map<String, serde_json::Value>,
     geometry: Option<&Geometry<f64>>,
-) -> Option<String> {
+    lists: CodeLists,
+) -> Result<Vec<String>, String> {
+    let mut off_list = Vec::new();
+    let mut remarks = Vec::new();
     for &(t, column, list) in CODE_COLUMNS {
         if t != table {
             continue;
         }
         match props.get(column).and_then(|v| v.as_str()) {
             Some(v) if codes::in_list(list, v) => {}
-            Some(v) => return Some(format!("{column}: « {v} » is not in the CNIG code list")),
-            None => return Some(format!("{column}: missing")),
+            Some(v) if lists == CodeLists::Keep => {
+                remarks.push(format!(
+                    "{column}: « {v} » is not in the CNIG code list, kept"
+                ));
+                off_list.push(serde_json::Value::String(column.to_string()));
+            }
+            Some(v) => return Err(format!("{column}: « {v} » is not in the CNIG code list")),
+            None => return Err(format!("{column}: missing")),
         }
+    }
+    if !off_list.is_empty() {
+        props.insert(
+            "champs_hors_liste".into(),
+            serde_json::Value::Array(off_list),
+        );
+    } else if lists == CodeLists::Keep {
+        props.remove("champs_hors_liste");
     }
     if let Some(g) = geometry {
         use geo::BoundingRect;
         if g.bounding_rect().is_none() {
-            return Some("empty geometry".into());
+            return Err("empty geometry".into());
         }
     }
-    None
+    Ok(remarks)
 }
 
 /// Prints `label: done/total` on stderr, over itself.
@@ -148,6 +184,7 @@ async fn merge_rows<'a>(
         ),
     >,
     total: usize,
+    lists: CodeLists,
 ) -> StoreResult<TableReport> {
     let cols: Vec<Column> = columns(tx, table).await?;
     if cols.is_empty() {
@@ -173,11 +210,19 @@ async fn merge_rows<'a>(
     };
     let mut progress = Progress::new(table, total);
     let mut buf = Vec::with_capacity(1 << 20);
-    for (id, props, geometry) in rows {
+    for (id, mut props, geometry) in rows {
         report.rows += 1;
-        if let Some(reason) = problem(table, &props, geometry) {
-            report.rejected.push(Rejected { id, reason });
-            continue;
+        match problem(table, &mut props, geometry, lists) {
+            Err(reason) => {
+                report.rejected.push(Rejected { id, reason });
+                continue;
+            }
+            Ok(remarks) => report
+                .notes
+                .extend(remarks.into_iter().map(|reason| Rejected {
+                    id: id.clone(),
+                    reason,
+                })),
         }
         write_row(&mut buf, table, &id, &cols, &props, geometry)?;
         if buf.len() >= 1 << 20 {
@@ -277,6 +322,18 @@ pub async fn import_features<R: Stored>(
     client: &mut Client,
     features: &[Feature<R>],
 ) -> StoreResult<TableReport> {
+    let tx = client.transaction().await?;
+    let report = merge_features(&tx, features, CodeLists::Enforce).await?;
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// Merges one layer's features in transaction `tx`.
+async fn merge_features<R: Stored>(
+    tx: &Transaction<'_>,
+    features: &[Feature<R>],
+    lists: CodeLists,
+) -> StoreResult<TableReport> {
     let rows = features
         .iter()
         .map(|f| {
@@ -284,10 +341,53 @@ pub async fn import_features<R: Stored>(
             props_of(R::TABLE, &id, &f.record).map(|p| (id, p, Some(&f.geometry)))
         })
         .collect::<StoreResult<Vec<_>>>()?;
+    merge_rows(
+        tx,
+        R::TABLE,
+        &[R::KEY],
+        rows.into_iter(),
+        features.len(),
+        lists,
+    )
+    .await
+}
+
+/// Imports a CNIG inventory read from one file, in one transaction (nothing half-imported):
+/// one report per table present, the rows the reader could not read listed first; values
+/// outside the code lists are kept and reported ([`CodeLists::Keep`]).
+pub async fn import_inventory(
+    client: &mut Client,
+    inv: &crate::cnig::Inventory,
+) -> StoreResult<Vec<TableReport>> {
     let tx = client.transaction().await?;
-    let report = merge_rows(&tx, R::TABLE, &[R::KEY], rows.into_iter(), features.len()).await?;
+    let mut out = vec![
+        merge_features(&tx, &inv.poles, CodeLists::Keep).await?,
+        merge_features(&tx, &inv.sites, CodeLists::Keep).await?,
+        merge_features(&tx, &inv.terrains, CodeLists::Keep).await?,
+        merge_features(&tx, &inv.etablissements, CodeLists::Keep).await?,
+    ];
     tx.commit().await?;
-    Ok(report)
+    for r in &mut out {
+        let table = r.table.clone();
+        let mine = |list: &[(&'static str, Rejected)]| -> Vec<Rejected> {
+            list.iter()
+                .filter(|(t, _)| *t == table)
+                .map(|(_, r)| r.clone())
+                .collect()
+        };
+        *r = std::mem::take(r).with_unreadable(mine(&inv.unreadable));
+        r.notes.splice(0..0, mine(&inv.notes));
+    }
+    out.retain(|r| r.rows > 0);
+    for (t, r) in inv.unreadable.iter().filter(|(t, _)| *t == "?") {
+        out.push(TableReport {
+            table: (*t).into(),
+            rows: 1,
+            rejected: vec![r.clone()],
+            ..Default::default()
+        });
+    }
+    Ok(out)
 }
 
 /// Imports home–work flows in one transaction.
@@ -301,7 +401,15 @@ pub async fn import_flows(client: &mut Client, flows: &[CommuteFlow]) -> StoreRe
         .collect::<StoreResult<Vec<_>>>()?;
     let tx = client.transaction().await?;
     let key = ["commune_residence", "commune_travail"];
-    let report = merge_rows(&tx, "navette", &key, rows.into_iter(), flows.len()).await?;
+    let report = merge_rows(
+        &tx,
+        "navette",
+        &key,
+        rows.into_iter(),
+        flows.len(),
+        CodeLists::Enforce,
+    )
+    .await?;
     tx.commit().await?;
     Ok(report)
 }
@@ -322,9 +430,195 @@ pub async fn import_land_take(client: &mut Client, rows: &[LandTake]) -> StoreRe
         &["code_insee", "annee"],
         rows_json.into_iter(),
         rows.len(),
+        CodeLists::Enforce,
     )
     .await?;
     tx.commit().await?;
+    Ok(report)
+}
+
+/// Imports communes and EPCIs read from ADMIN EXPRESS in one transaction, keeping each
+/// commune's density level already stored, then sums each EPCI's population and members
+/// from the communes stored.
+pub async fn import_territory(
+    client: &mut Client,
+    t: &super::admin_express::Territory,
+) -> StoreResult<Vec<TableReport>> {
+    let tx = client.transaction().await?;
+    let codes: Vec<&str> = t
+        .communes
+        .iter()
+        .map(|c| c.record.code_insee.as_str())
+        .collect();
+    let levels: std::collections::HashMap<String, i16> = tx
+        .query(
+            "SELECT code_insee, grille_densite FROM commune
+             WHERE code_insee = ANY($1) AND grille_densite IS NOT NULL",
+            &[&codes],
+        )
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let mut communes = t.communes.clone();
+    for c in &mut communes {
+        c.record.grille_densite = levels.get(&c.record.code_insee).map(|&l| l as u8);
+    }
+    let mut out = Vec::new();
+    if !communes.is_empty() {
+        out.push(merge_features(&tx, &communes, CodeLists::Enforce).await?);
+    }
+    if !t.epci.is_empty() {
+        // Populations and members from the communes now stored.
+        let sums: std::collections::HashMap<String, (i64, i64)> = tx
+            .query(
+                "SELECT epci_siren, sum(population)::bigint, count(*) FROM commune GROUP BY 1",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|r| (r.get(0), (r.get(1), r.get(2))))
+            .collect();
+        let mut epci = t.epci.clone();
+        for e in &mut epci {
+            let (p, n) = sums.get(&e.record.epci_siren).copied().unwrap_or((0, 0));
+            e.record.population_totale = p as u64;
+            e.record.n_membres_total = n as u32;
+            e.record.n_membres_region = n as u32;
+        }
+        out.push(merge_features(&tx, &epci, CodeLists::Enforce).await?);
+    }
+    tx.execute(
+        "UPDATE epci e SET population_totale = s.p, n_membres_total = s.n,
+             n_membres_region = s.n, version = e.version + 1
+         FROM (SELECT epci_siren, sum(population)::bigint AS p, count(*)::int AS n
+               FROM commune GROUP BY epci_siren) s
+         WHERE s.epci_siren = e.epci_siren
+           AND (e.population_totale, e.n_membres_total, e.n_membres_region)
+               IS DISTINCT FROM (s.p, s.n, s.n)",
+        &[],
+    )
+    .await?;
+    tx.commit().await?;
+    if let Some(first) = out.first_mut() {
+        *first = std::mem::take(first).with_unreadable(t.rejected.clone());
+    } else if !t.rejected.is_empty() {
+        out.push(TableReport::default().with_unreadable(t.rejected.clone()));
+    }
+    Ok(out)
+}
+
+/// Sets communes' INSEE density level (1..7) in one transaction; codes of communes not
+/// stored are counted in `notes` (a national file on a regional database).
+pub async fn import_density(
+    client: &mut Client,
+    rows: &[(String, u8)],
+) -> StoreResult<TableReport> {
+    let tx = client.transaction().await?;
+    let codes: Vec<&str> = rows.iter().map(|(c, _)| c.as_str()).collect();
+    let levels: Vec<i16> = rows.iter().map(|(_, l)| *l as i16).collect();
+    let written = tx
+        .execute(
+            "UPDATE commune c SET grille_densite = s.l, version = c.version + 1
+             FROM unnest($1::text[], $2::int2[]) AS s(code, l)
+             WHERE c.code_insee = s.code AND c.grille_densite IS DISTINCT FROM s.l",
+            &[&codes, &levels],
+        )
+        .await?;
+    let known: i64 = tx
+        .query_one(
+            "SELECT count(*) FROM commune WHERE code_insee = ANY($1)",
+            &[&codes],
+        )
+        .await?
+        .get(0);
+    tx.execute(
+        "INSERT INTO historique (collection, feature_id, action, apres)
+         VALUES ('commune', '*', 'import', $1::text::jsonb)",
+        &[&serde_json::json!({"grille_densite": rows.len(), "ecrites": written}).to_string()],
+    )
+    .await?;
+    tx.commit().await?;
+    let mut report = TableReport {
+        table: "commune.grille_densite".into(),
+        rows: rows.len(),
+        written,
+        ..Default::default()
+    };
+    let unknown = rows.len() as i64 - known;
+    if unknown > 0 {
+        report.notes.push(Rejected {
+            id: format!("{unknown} codes"),
+            reason: "not among the stored communes: skipped".into(),
+        });
+    }
+    Ok(report)
+}
+
+/// Imports the tiers-lieux and France services of the ANCT file in one transaction, each
+/// placed in its commune as stored (name and EPCI); places in communes not stored are
+/// skipped and counted.
+pub async fn import_mediation(
+    client: &mut Client,
+    places: &[super::formats::MediationPlace],
+) -> StoreResult<TableReport> {
+    use crate::model::TiersLieu;
+    let codes: Vec<&str> = places.iter().map(|p| p.code_insee.as_str()).collect();
+    let communes: std::collections::HashMap<String, (String, String)> = client
+        .query(
+            "SELECT code_insee, nom, epci_siren FROM commune WHERE code_insee = ANY($1)",
+            &[&codes],
+        )
+        .await?
+        .iter()
+        .map(|r| (r.get(0), (r.get(1), r.get(2))))
+        .collect();
+    let mut features = Vec::new();
+    let mut outside = 0;
+    let mut bad = Vec::new();
+    for p in places {
+        let Some((nom, epci)) = communes.get(&p.code_insee) else {
+            outside += 1;
+            continue;
+        };
+        let (x, y) = match crate::crs::lonlat_to_l93(p.lon, p.lat) {
+            Ok(xy) => xy,
+            Err(e) => {
+                bad.push(Rejected {
+                    id: p.id.clone(),
+                    reason: format!("latitude/longitude: {e}"),
+                });
+                continue;
+            }
+        };
+        features.push(Feature {
+            geometry: Geometry::Point(geo::Point::new(x, y)),
+            record: TiersLieu {
+                tl_id: p.id.clone(),
+                tl_nom: p.nom.clone(),
+                tl_type: p.tl_type.to_string(),
+                comm_insee: p.code_insee.clone(),
+                comm_nom: nom.clone(),
+                epci_siren: epci.clone(),
+                tl_services: p.services.clone(),
+                tl_horaires: p.horaires.clone(),
+                tl_ouverture_annee: None,
+                tl_adresse: p.adresse.clone(),
+                tl_activite: Vec::new(),
+                source_producteur: "ANCT, lieux de médiation numérique".into(),
+            },
+        });
+    }
+    let tx = client.transaction().await?;
+    let mut report = merge_features(&tx, &features, CodeLists::Enforce).await?;
+    tx.commit().await?;
+    report = report.with_unreadable(bad);
+    if outside > 0 {
+        report.notes.push(Rejected {
+            id: format!("{outside} places"),
+            reason: "in communes not stored: skipped".into(),
+        });
+    }
     Ok(report)
 }
 

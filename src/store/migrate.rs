@@ -7,11 +7,18 @@ use tokio_postgres::Client;
 use super::{StoreError, StoreResult};
 
 /// The migrations, in order: (version, name, SQL).
-pub const MIGRATIONS: &[(i32, &str, &str)] = &[(
-    1,
-    "0001_schema.sql",
-    include_str!("../../migrations/0001_schema.sql"),
-)];
+pub const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (
+        1,
+        "0001_schema.sql",
+        include_str!("../../migrations/0001_schema.sql"),
+    ),
+    (
+        2,
+        "0002_standard_fields.sql",
+        include_str!("../../migrations/0002_standard_fields.sql"),
+    ),
+];
 
 /// FNV-1a, 64 bits, as hex: enough to notice an edited migration.
 pub fn checksum(sql: &str) -> String {

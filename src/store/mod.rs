@@ -5,6 +5,7 @@
 //! model's records as a GeoJSON feature's properties do; geometries travel as (E)WKB through
 //! geozero. Every feature table has a `version` column: the feature's ETag.
 
+pub mod admin_express;
 pub mod copy;
 pub mod follow;
 pub mod formats;
@@ -25,7 +26,7 @@ pub use source::PostgisSource;
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("database: {0}")]
+    #[error("database: {}", db_message(.0))]
     Db(#[from] tokio_postgres::Error),
     #[error("DATABASE_URL: {0}")]
     Config(String),
@@ -39,6 +40,17 @@ pub enum StoreError {
         id: String,
         message: String,
     },
+}
+
+/// The server's own message when there is one (`db error` alone says nothing).
+fn db_message(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(d) => match d.detail() {
+            Some(detail) => format!("{} ({detail})", d.message()),
+            None => d.message().to_string(),
+        },
+        None => e.to_string(),
+    }
 }
 
 impl From<deadpool_postgres::PoolError> for StoreError {

@@ -154,6 +154,15 @@ pub async fn create_token(
     Ok(format!("efc_{id}_{secret}"))
 }
 
+/// A feature at an earlier instant.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AsOf {
+    /// Unchanged since.
+    Current,
+    /// Its audited state then (`None`: it did not exist yet, or had been deleted).
+    Was(Option<Value>),
+}
+
 /// A write to one feature.
 #[derive(Clone, Debug)]
 pub enum Op<R> {
@@ -325,6 +334,19 @@ fn audit_json(props: &Map<String, Value>, g: &Geometry<f64>) -> String {
         serde_json::to_value(geojson::Geometry::from(g)).unwrap_or(Value::Null),
     );
     Value::Object(m).to_string()
+}
+
+/// The fields a row names in `champs_hors_liste`.
+fn off_list(props: &Map<String, Value>) -> Vec<String> {
+    props
+        .get("champs_hors_liste")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// `props` with the geometry as hex EWKB under `geom`, for `jsonb_populate_record`.
@@ -518,7 +540,8 @@ impl Writer {
             }
             Op::Delete(_) => None,
         };
-        if let Some(f) = &new {
+        let mut new = new;
+        if let Some(f) = &mut new {
             let epci = f.record.epci(model);
             if !who.may_edit(epci.as_deref()) {
                 return Err(WriteError::Forbidden(format!(
@@ -527,11 +550,32 @@ impl Writer {
                 )));
             }
             validate(&f.geometry)?;
-            let props = record_props(&f.record)?;
-            if let Some(reason) = super::import::problem(R::TABLE, &props, Some(&f.geometry)) {
+            // Code lists: a value outside its list is refused, unless the stored row already
+            // held that very value off-list (an imported inventory); the server, not the
+            // client, says which fields those are.
+            let mut props = record_props(&f.record)?;
+            let kept: Vec<String> = before
+                .as_ref()
+                .map(|(old, _, _)| {
+                    off_list(old)
+                        .into_iter()
+                        .filter(|c| old.get(c) == props.get(c))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let lists = super::import::CodeLists::Keep;
+            if let Err(reason) =
+                super::import::problem(R::TABLE, &mut props, Some(&f.geometry), lists)
+            {
                 let (field, message) = reason.split_once(": ").unwrap_or(("properties", &reason));
                 return Err(invalid(field, message));
             }
+            if let Some(c) = off_list(&props).into_iter().find(|c| !kept.contains(c)) {
+                let v = props.get(&c).cloned().unwrap_or(Value::Null);
+                return Err(invalid(&c, format!("{v} is not in the CNIG code list")));
+            }
+            f.record = serde_json::from_value(Value::Object(props))
+                .map_err(|e| invalid("properties", e.to_string()))?;
             f.record.check(&f.geometry, model)?;
         }
         // Write, audit, notify.
@@ -613,6 +657,52 @@ impl Writer {
     }
 
     /// The audit rows of one feature, oldest first: (when, action, token id, before, after).
+    /// A feature as it was at instant `at` (RFC 3339): its properties and Lambert-93
+    /// geometry as the audit keeps them (`geometry` a GeoJSON member), `None` when it did
+    /// not exist then, or `Current` when it has not changed since. The state before a bulk
+    /// import that changed rows after `at` is not kept per feature: a conflict.
+    pub async fn state_at(
+        &self,
+        collection: &str,
+        table: &str,
+        id: &str,
+        at: &str,
+    ) -> WriteResult<AsOf> {
+        let client = self.pool.get().await?;
+        let imported = client
+            .query_opt(
+                "SELECT to_char(le AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
+                 FROM historique
+                 WHERE collection = $1 AND feature_id = '*' AND action = 'import'
+                   AND le > $2::text::timestamptz AND (apres->>'ecrites')::bigint > 0
+                 ORDER BY le DESC LIMIT 1",
+                &[&table, &at],
+            )
+            .await?;
+        if let Some(r) = imported {
+            return Err(WriteError::Conflict(format!(
+                "the layer was re-imported on {} (after {at}); its earlier states are not kept \
+                 feature by feature",
+                r.get::<_, String>(0)
+            )));
+        }
+        let row = client
+            .query_opt(
+                "SELECT avant::text FROM historique
+                 WHERE collection = $1 AND feature_id = $2 AND le > $3::text::timestamptz
+                 ORDER BY le, id LIMIT 1",
+                &[&collection, &id, &at],
+            )
+            .await?;
+        Ok(match row {
+            None => AsOf::Current,
+            Some(r) => AsOf::Was(
+                r.get::<_, Option<String>>(0)
+                    .and_then(|s| serde_json::from_str::<Value>(&s).ok()),
+            ),
+        })
+    }
+
     pub async fn history(&self, collection: &str, id: &str) -> WriteResult<Vec<Value>> {
         let client = self.pool.get().await?;
         let rows = client
