@@ -378,9 +378,22 @@ fn epci_exports_in_geojson_and_cnig_csv_without_confidential_fields() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), n + 1, "a header and a row per plot");
     let header: Vec<&str> = lines[0].split(';').collect();
-    assert_eq!(header[0], "terr_id");
-    assert_eq!(*header.last().unwrap(), "terr_geomsurf");
-    assert!(!header.contains(&"terr_acquereur"));
+    assert_eq!(
+        header,
+        ecofoncier::cnig::TERRAIN.csv,
+        "the standard's columns in its order"
+    );
+    // The confidential columns are there, empty.
+    let rows = ecofoncier::cnig::csv::records(&text);
+    for c in [
+        "terr_acquereur",
+        "terr_cession_date",
+        "terr_vente_montant",
+        "terr_m2_prix",
+    ] {
+        let k = header.iter().position(|h| *h == c).unwrap();
+        assert!(rows[1..].iter().all(|(_, f)| f[k].is_empty()), "{c} empty");
+    }
     // The geometry column is GeoJSON text in Lambert-93 metres, quoted as the standard does.
     assert!(
         lines[1].contains(";\"{\"\"type\"\":\"\"Polygon\"\""),

@@ -12,51 +12,75 @@ use crate::crs::{self, Crs};
 /// Splits `text` into records of `;`-separated fields; quoted fields may span lines. Each
 /// record comes with the line it starts on (1-based).
 pub fn records(text: &str) -> Vec<(usize, Vec<String>)> {
-    records_sep(text, ';')
+    Records::new(text, ';').collect()
 }
 
 /// [`records`] with another separator.
 pub fn records_sep(text: &str, sep: char) -> Vec<(usize, Vec<String>)> {
-    let text = text.trim_start_matches('\u{feff}');
-    let mut out = Vec::new();
-    let mut fields = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut line = 1;
-    let mut start = 1;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                cur.push('"');
-                chars.next();
-            }
-            ('"', true) => quoted = false,
-            ('"', false) if cur.is_empty() => quoted = true,
-            (c, false) if c == sep => fields.push(std::mem::take(&mut cur)),
-            ('\r', false) if chars.peek() == Some(&'\n') => {}
-            ('\n', false) => {
-                fields.push(std::mem::take(&mut cur));
-                if !(fields.len() == 1 && fields[0].is_empty()) {
-                    out.push((start, std::mem::take(&mut fields)));
-                }
-                fields.clear();
-                line += 1;
-                start = line;
-            }
-            (c, _) => {
-                if c == '\n' {
-                    line += 1;
-                }
-                cur.push(c);
-            }
+    Records::new(text, sep).collect()
+}
+
+/// The records of a delimited text, one at a time (a country-scale file is not split into
+/// fields all at once).
+pub struct Records<'a> {
+    chars: std::iter::Peekable<std::str::Chars<'a>>,
+    sep: char,
+    line: usize,
+}
+
+impl<'a> Records<'a> {
+    pub fn new(text: &'a str, sep: char) -> Self {
+        Records {
+            chars: text.trim_start_matches('\u{feff}').chars().peekable(),
+            sep,
+            line: 1,
         }
     }
-    if !cur.is_empty() || !fields.is_empty() {
-        fields.push(cur);
-        out.push((start, fields));
+}
+
+impl Iterator for Records<'_> {
+    type Item = (usize, Vec<String>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let start = self.line;
+            let mut fields = Vec::new();
+            let mut cur = String::new();
+            let mut quoted = false;
+            let mut any = false;
+            while let Some(c) = self.chars.next() {
+                any = true;
+                match (c, quoted) {
+                    ('"', true) if self.chars.peek() == Some(&'"') => {
+                        cur.push('"');
+                        self.chars.next();
+                    }
+                    ('"', true) => quoted = false,
+                    ('"', false) if cur.is_empty() => quoted = true,
+                    (c, false) if c == self.sep => fields.push(std::mem::take(&mut cur)),
+                    ('\r', false) if self.chars.peek() == Some(&'\n') => {}
+                    ('\n', false) => {
+                        self.line += 1;
+                        break;
+                    }
+                    (c, _) => {
+                        if c == '\n' {
+                            self.line += 1;
+                        }
+                        cur.push(c);
+                    }
+                }
+            }
+            if !any {
+                return None;
+            }
+            fields.push(cur);
+            if fields.len() == 1 && fields[0].is_empty() {
+                continue; // a blank line
+            }
+            return Some((start, fields));
+        }
     }
-    out
 }
 
 /// Parses a geometry cell: GeoJSON text in Lambert-93, or `lon, lat` in WGS84. Says when a
@@ -103,7 +127,7 @@ fn unclosed_ring(g: &Value) -> bool {
 
 /// Reads one table of the standard from its `;`-CSV.
 pub fn read(text: &str) -> Result<Inventory, String> {
-    let mut rows = records(text).into_iter();
+    let mut rows = Records::new(text, ';');
     let (_, header) = rows.next().ok_or("empty file")?;
     let header: Vec<String> = header.into_iter().map(|h| h.trim().to_string()).collect();
     let table: &Table = TABLES

