@@ -207,7 +207,7 @@ pub fn document(model: &ReadModel) -> Value {
             }},
             "/ogc/collections/{collectionId}/items": { "get": {
                 "summary": "Features of a collection",
-                "description": format!("Paged GeoJSON features. Besides the standard parameters, any property of the collection is an equality filter (`?terr_etat_occup=vacant`). Properties by collection: {}. Confidential CNIG fields (buyers, sale prices and dates, occupant contacts) are never served.", filters.join("; ")),
+                "description": format!("Paged GeoJSON features. Besides the standard parameters, any property of the collection is an equality filter (`?terr_etat_occup=vacant`). Properties by collection: {}. Confidential CNIG fields (buyers, sale prices and dates, occupant contacts) are never served publicly (a feature's page shows them to its EPCI's editors and admins).", filters.join("; ")),
                 "operationId": "getFeatures", "tags": ["OGC API – Features"],
                 "parameters": [
                     { "$ref": "#/components/parameters/collectionId" },
@@ -235,16 +235,20 @@ pub fn document(model: &ReadModel) -> Value {
                     { "$ref": "#/components/parameters/collectionId" },
                     { "name": "featureId", "in": "path", "required": true, "schema": { "type": "string" } },
                     { "$ref": "#/components/parameters/crs" },
+                    { "name": "datetime", "in": "query", "required": false,
+                      "description": "One instant (RFC 3339, or a date meaning its midnight UTC): the feature as it was then, from the audit history (PostGIS mode, edited collections); 409 when the layer was re-imported since",
+                      "schema": { "type": "string" } },
                     { "$ref": "#/components/parameters/f" }
                 ],
                 "responses": {
                     "200": {
-                        "description": "The feature",
+                        "description": "The feature; with a bearer token of its EPCI's editor or an admin, its confidential fields too",
                         "headers": { "Content-Crs": { "schema": { "type": "string" } } },
                         "content": { "application/geo+json": { "schema": { "$ref": "#/components/schemas/Feature" } } }
                     },
                     "400": problem_response("Invalid parameter"),
-                    "404": problem_response("Unknown collection or feature")
+                    "404": problem_response("Unknown collection or feature (or no such feature at `datetime`)"),
+                    "409": problem_response("`datetime` before a re-import of the layer")
                 }
             }},
             "/health": { "get": {
@@ -368,11 +372,11 @@ fn add_editing(doc: &mut Value) {
             "404": problem_response("Unknown feature, or the embedded mode") }
     }});
     doc["paths"]["/api/v1/exports/{siren}/{layer}"] = json!({ "get": {
-        "summary": "An EPCI's inventory as GeoJSON or the CNIG ;-CSV", "operationId": "getExport", "tags": ["Indicateurs"],
-        "parameters": [pp("siren", "EPCI SIREN"), pp("layer", "sites, terrains or etablissements"),
-            qp("format", "string", "geojson (default, CRS84) or csv (CNIG ;-CSV, geometry as GeoJSON text in Lambert-93)")],
+        "summary": "An EPCI's inventory as GeoJSON, the CNIG ;-CSV or the CNIG GeoPackage", "operationId": "getExport", "tags": ["Indicateurs"],
+        "parameters": [pp("siren", "EPCI SIREN"), pp("layer", "sites, terrains, etablissements, or inventaire (a GeoPackage of its poles, sites, plots and establishments)"),
+            qp("format", "string", "geojson (default, CRS84), csv (CNIG ;-CSV: the standard's columns in its order, geometry as GeoJSON text in Lambert-93) or gpkg (the standard's GeoPackage template, EPSG:2154)")],
         "responses": { "200": { "description": "The inventory; confidential fields only for that EPCI's editors and admins",
-                "content": { "application/geo+json": {}, "text/csv": {} } },
+                "content": { "application/geo+json": {}, "text/csv": {}, "application/geopackage+sqlite3": {} } },
             "400": problem_response("Invalid or unknown parameter"), "401": problem_response("Unknown token"),
             "404": problem_response("Unknown EPCI or layer") }
     }});
