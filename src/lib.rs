@@ -19,3 +19,4 @@ pub mod read_model;
 pub mod source;
 pub mod startup;
 pub mod store;
+pub mod tiles;

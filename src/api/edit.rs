@@ -180,10 +180,7 @@ async fn run<R: Editable>(
         .await
         .map_err(api_error)?;
     let metrics = Metrics::compute(&written.model, snap.metrics.year);
-    state.publish(Snapshot {
-        model: Arc::new(written.model),
-        metrics: Arc::new(metrics),
-    });
+    state.publish(Snapshot::new(Arc::new(written.model), Arc::new(metrics)));
     Ok((state.snapshot(), written.version))
 }
 

@@ -7,6 +7,7 @@ pub mod ogc;
 pub mod openapi;
 pub mod problem;
 pub mod query;
+pub mod tiles;
 pub mod v1;
 
 use std::sync::{Arc, RwLock};
@@ -25,6 +26,18 @@ pub use problem::{ApiError, ApiResult};
 pub struct Snapshot {
     pub model: Arc<ReadModel>,
     pub metrics: Arc<Metrics>,
+    /// Vector tiles of this state, built on demand and kept.
+    pub tiles: crate::tiles::Tiles,
+}
+
+impl Snapshot {
+    pub fn new(model: Arc<ReadModel>, metrics: Arc<Metrics>) -> Snapshot {
+        Snapshot {
+            model,
+            metrics,
+            tiles: Default::default(),
+        }
+    }
 }
 
 /// What every handler shares: the current snapshot, documents serialized once, and the
@@ -40,7 +53,7 @@ impl AppState {
     pub fn new(model: Arc<ReadModel>, metrics: Arc<Metrics>) -> AppState {
         let openapi = openapi::document(&model).to_string();
         AppState {
-            current: RwLock::new(Arc::new(Snapshot { model, metrics })),
+            current: RwLock::new(Arc::new(Snapshot::new(model, metrics))),
             openapi,
             store: None,
         }
@@ -69,6 +82,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     ogc::configure(cfg);
     edit::configure(cfg);
     export::configure(cfg);
+    tiles::configure(cfg);
     v1::configure(cfg);
 }
 

@@ -56,10 +56,7 @@ pub async fn follow(url: String, state: web::Data<AppState>) {
 fn publish(state: &AppState, model: ReadModel) {
     let year = state.snapshot().metrics.year;
     let metrics = Metrics::compute(&model, year);
-    state.publish(Snapshot {
-        model: Arc::new(model),
-        metrics: Arc::new(metrics),
-    });
+    state.publish(Snapshot::new(Arc::new(model), Arc::new(metrics)));
 }
 
 async fn reload_all(client: &tokio_postgres::Client, state: &AppState) {

@@ -1,0 +1,285 @@
+//! Vector tiles against the binary on the embedded data: TileJSON, a plot found in the tile
+//! that holds it with its public fields and its geometry where it should be, no
+//! confidential field in any tile, `204` for an empty tile, ETag and `304`, bad requests
+//! named, and GDAL's MVT driver reading a tile.
+
+mod common;
+
+use common::{get, get_with};
+use ecofoncier::crs;
+use geo::Centroid;
+
+/// A decoded layer: name, extent, keys, values (as text), features (id, tags, type, geometry).
+#[derive(Debug, Default)]
+struct Layer {
+    name: String,
+    extent: u64,
+    keys: Vec<String>,
+    values: Vec<String>,
+    features: Vec<(u64, Vec<u64>, u64, Vec<u64>)>,
+}
+
+fn varint(b: &[u8], i: &mut usize) -> u64 {
+    let (mut v, mut shift) = (0u64, 0);
+    loop {
+        let byte = b[*i];
+        *i += 1;
+        v |= ((byte & 0x7f) as u64) << shift;
+        if byte < 0x80 {
+            return v;
+        }
+        shift += 7;
+    }
+}
+
+/// Fields of a protocol-buffers message: (number, varint value or bytes).
+fn fields(b: &[u8]) -> Vec<(u64, Result<u64, &[u8]>)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let k = varint(b, &mut i);
+        match k & 7 {
+            0 => out.push((k >> 3, Ok(varint(b, &mut i)))),
+            1 => {
+                out.push((
+                    k >> 3,
+                    Ok(u64::from_le_bytes(b[i..i + 8].try_into().unwrap())),
+                ));
+                i += 8;
+            }
+            2 => {
+                let n = varint(b, &mut i) as usize;
+                out.push((k >> 3, Err(&b[i..i + n])));
+                i += n;
+            }
+            w => panic!("wire type {w}"),
+        }
+    }
+    out
+}
+
+fn packed(b: &[u8]) -> Vec<u64> {
+    let mut i = 0;
+    let mut out = Vec::new();
+    while i < b.len() {
+        out.push(varint(b, &mut i));
+    }
+    out
+}
+
+fn decode(tile: &[u8]) -> Vec<Layer> {
+    fields(tile)
+        .into_iter()
+        .filter(|(n, _)| *n == 3)
+        .map(|(_, v)| {
+            let mut l = Layer::default();
+            for (n, v) in fields(v.unwrap_err()) {
+                match (n, v) {
+                    (1, Err(s)) => l.name = String::from_utf8(s.to_vec()).unwrap(),
+                    (5, Ok(e)) => l.extent = e,
+                    (3, Err(s)) => l.keys.push(String::from_utf8(s.to_vec()).unwrap()),
+                    (4, Err(s)) => {
+                        let (n, v) = fields(s)[0];
+                        l.values.push(match (n, v) {
+                            (1, Err(t)) => String::from_utf8(t.to_vec()).unwrap(),
+                            (3, Ok(bits)) => f64::from_bits(bits).to_string(),
+                            (5, Ok(u)) => u.to_string(),
+                            (7, Ok(b)) => (b != 0).to_string(),
+                            other => panic!("value {other:?}"),
+                        });
+                    }
+                    (2, Err(f)) => {
+                        let (mut id, mut tags, mut kind, mut geom) = (0, vec![], 0, vec![]);
+                        for (n, v) in fields(f) {
+                            match (n, v) {
+                                (1, Ok(x)) => id = x,
+                                (2, Err(p)) => tags = packed(p),
+                                (3, Ok(x)) => kind = x,
+                                (4, Err(p)) => geom = packed(p),
+                                _ => {}
+                            }
+                        }
+                        l.features.push((id, tags, kind, geom));
+                    }
+                    _ => {}
+                }
+            }
+            l
+        })
+        .collect()
+}
+
+/// The first position of a feature's geometry commands (a MoveTo).
+fn first_position(geom: &[u64]) -> (i64, i64) {
+    let unzig = |v: u64| ((v >> 1) as i64) ^ -((v & 1) as i64);
+    assert_eq!(geom[0] & 7, 1, "starts with MoveTo");
+    (unzig(geom[1]), unzig(geom[2]))
+}
+
+/// XYZ tile of a longitude/latitude at zoom `z`.
+fn tile_of(lon: f64, lat: f64, z: u8) -> (u32, u32) {
+    let n = (1u64 << z) as f64;
+    let x = ((lon + 180.0) / 360.0 * n).floor() as u32;
+    let lat_r = lat.to_radians();
+    let y = ((1.0 - (lat_r.tan() + 1.0 / lat_r.cos()).ln() / std::f64::consts::PI) / 2.0 * n)
+        .floor() as u32;
+    (x, y)
+}
+
+#[test]
+fn plot_tiles_tilejson_errors_and_gdal() {
+    let tj = get("/tiles/terrains").json();
+    assert_eq!(tj["tilejson"], "3.0.0");
+    assert_eq!(tj["minzoom"], 11);
+    assert!(
+        tj["tiles"][0]
+            .as_str()
+            .unwrap()
+            .ends_with("/tiles/terrains/{z}/{x}/{y}"),
+        "{tj}"
+    );
+    assert_eq!(tj["vector_layers"][0]["id"], "terrains");
+    let b = tj["bounds"].as_array().unwrap();
+    assert!(
+        (1.0..3.0).contains(&b[0].as_f64().unwrap())
+            && (50.0..52.0).contains(&b[3].as_f64().unwrap()),
+        "{tj}"
+    );
+
+    // A plot with a buyer (never in a tile) and its tile at z14.
+    let m = common::model();
+    let plot = m
+        .terrains
+        .features()
+        .iter()
+        .find(|t| t.record.terr_acquereur.is_some())
+        .unwrap();
+    let c = plot.geometry.centroid().unwrap();
+    let (lon, lat) = crs::l93_to_lonlat(c.x(), c.y()).unwrap();
+    let (x, y) = tile_of(lon, lat, 14);
+    let path = format!("/tiles/terrains/14/{x}/{y}");
+    let r = get(&path);
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("Content-Type"),
+        Some("application/vnd.mapbox-vector-tile")
+    );
+    let layers = decode(&r.body);
+    assert_eq!(layers.len(), 1);
+    let l = &layers[0];
+    assert_eq!((l.name.as_str(), l.extent), ("terrains", 4096));
+    for k in &l.keys {
+        assert!(
+            ![
+                "terr_acquereur",
+                "terr_cession_date",
+                "terr_vente_montant",
+                "terr_m2_prix"
+            ]
+            .contains(&k.as_str()),
+            "{k}"
+        );
+    }
+    let tag = |f: &(u64, Vec<u64>, u64, Vec<u64>), key: &str| -> Option<String> {
+        f.1.chunks(2)
+            .find(|kv| l.keys[kv[0] as usize] == key)
+            .map(|kv| l.values[kv[1] as usize].clone())
+    };
+    let f = l
+        .features
+        .iter()
+        .find(|f| tag(f, "terr_id").as_deref() == Some(plot.record.terr_id.as_str()))
+        .expect("the plot is in its tile");
+    assert_eq!(f.2, 3, "a polygon");
+    assert_eq!(
+        tag(f, "terr_etat_occup").as_deref(),
+        Some(plot.record.terr_etat_occup.as_str())
+    );
+    // Its first vertex where Web Mercator puts it (exterior rings may be reversed: any
+    // vertex of the ring).
+    let (px, py) = first_position(&f.3);
+    let (min_x, max_y, size) = ecofoncier::tiles::tile_bounds(14, x, y);
+    let near = geo::CoordsIter::coords_iter(&plot.geometry).any(|v| {
+        let (wx, wy) = crs::from_l93(crs::Crs::WebMercator, v.x, v.y).unwrap();
+        let tx = (wx - min_x) / size * 4096.0;
+        let ty = (max_y - wy) / size * 4096.0;
+        (tx - px as f64).abs() <= 1.0 && (ty - py as f64).abs() <= 1.0
+    });
+    assert!(near, "first vertex {px},{py}");
+
+    // ETag and If-None-Match.
+    let etag = r.header("ETag").unwrap().to_string();
+    let again = get_with(&path, &[("If-None-Match", etag.as_str())]);
+    assert_eq!(again.status, 304);
+    assert!(again.body.is_empty());
+
+    // Below the layer's zoom, and over the sea: 204.
+    assert_eq!(get("/tiles/terrains/5/16/10").status, 204);
+    let empty = get("/tiles/terrains/14/0/0");
+    assert_eq!(empty.status, 204);
+    assert!(empty.header("ETag").is_some());
+    // Establishments: no contact in any tile.
+    let (ex, ey) = tile_of(lon, lat, 12);
+    let etabs = get(&format!("/tiles/etablissements/12/{ex}/{ey}"));
+    if etabs.status == 200 {
+        for l in decode(&etabs.body) {
+            assert!(
+                !l.keys.iter().any(|k| k.starts_with("etab_contact")),
+                "{:?}",
+                l.keys
+            );
+        }
+    }
+    // Every layer answers its TileJSON and a regional tile.
+    for id in [
+        "epci",
+        "communes",
+        "sites",
+        "terrains",
+        "etablissements",
+        "locaux-commerciaux",
+        "tiers-lieux",
+    ] {
+        assert_eq!(get(&format!("/tiles/{id}")).status, 200, "{id}");
+        let (x8, y8) = tile_of(lon, lat, 8);
+        let s = get(&format!("/tiles/{id}/8/{x8}/{y8}")).status;
+        assert!(s == 200 || s == 204, "{id}: {s}");
+    }
+    assert_eq!(get("/tiles/epci/8/131/86").status, 200, "the region at z8");
+
+    // Bad requests name the parameter.
+    for (p, name) in [
+        ("/tiles/terrains/23/0/0", "z"),
+        ("/tiles/terrains/3/8/0", "x"),
+        ("/tiles/terrains/3/x/0", "x"),
+        ("/tiles/terrains/-1/0/0", "z"),
+    ] {
+        let r = get(p);
+        assert_eq!(r.status, 400, "{p}");
+        assert_eq!(r.json()["parameter"], name, "{p}");
+    }
+    assert_eq!(get("/tiles/cadastre/1/0/0").status, 404);
+    assert_eq!(get("/tiles/cadastre").status, 404);
+
+    // GDAL's MVT driver reads the tile and finds the plot with its fields.
+    let dir = common::temp_dir("tiles");
+    let file = dir.join("14").join(x.to_string());
+    std::fs::create_dir_all(&file).unwrap();
+    let file = file.join(format!("{y}.pbf"));
+    std::fs::write(&file, &r.body).unwrap();
+    let out = std::process::Command::new("ogrinfo")
+        .args(["-ro", "-al", "-q"])
+        .arg(&file)
+        .output()
+        .expect("ogrinfo runs (gdal-bin)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains(&format!("terr_id (String) = {}", plot.record.terr_id)),
+        "{text}"
+    );
+}
