@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh Debian 12 machine (as root) or a developer's.
 # Installs what the tests need (GDAL's OAPIF client, PROJ's cs2cs, Python with OWSLib,
-# PostgreSQL 15 with PostGIS 3 for the throwaway clusters of the PostGIS tests),
-# then runs formatting, lints and every test.
+# PostgreSQL 15 with PostGIS 3 for the throwaway clusters of the PostGIS tests, chromium and
+# the web map's npm packages for the browser test), then runs formatting, lints and every
+# test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 apt_needed=()
-for pkg in gdal-bin proj-bin python3-venv postgresql-15-postgis-3; do
+for pkg in gdal-bin proj-bin python3-venv postgresql-15-postgis-3 chromium; do
     dpkg -s "$pkg" >/dev/null 2>&1 || apt_needed+=("$pkg")
 done
+# Node and npm: Debian's packages unless a Node is already installed (e.g. NodeSource's).
+command -v npm >/dev/null 2>&1 || apt_needed+=(nodejs npm)
 if ((${#apt_needed[@]})); then
     echo "installing ${apt_needed[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -24,6 +27,11 @@ if ! "$venv/bin/python" -c "import owslib" 2>/dev/null; then
     "$venv/bin/pip" install -q --disable-pip-version-check "owslib==0.35.0"
 fi
 export ECOFONCIER_PYTHON="$PWD/$venv/bin/python"
+
+# playwright-core for the browser test (MapLibre itself is in the committed web/dist).
+if [ ! -d web/node_modules/playwright-core ]; then
+    npm ci --prefix web --no-audit --no-fund --silent
+fi
 
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings

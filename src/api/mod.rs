@@ -9,6 +9,7 @@ pub mod problem;
 pub mod query;
 pub mod tiles;
 pub mod v1;
+pub mod webmap;
 
 use std::sync::{Arc, RwLock};
 
@@ -83,6 +84,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     edit::configure(cfg);
     export::configure(cfg);
     tiles::configure(cfg);
+    webmap::configure(cfg);
     v1::configure(cfg);
 }
 

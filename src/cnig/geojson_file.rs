@@ -96,3 +96,49 @@ pub fn read(text: &str) -> Result<Inventory, String> {
     }
     Ok(inv)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SITE: &str = r#""site_id":"80024_SITE-ECO_00001","pole_id":"P","site_nom":"ZA","site_type":"zone d'activité économique","site_vocadomi":"industrielle","site_etat":"existant et actif","site_surf_brute":"3,5","site_surf_utile":3,"site_identif_date":"2024-01-01","site_actu_date":"2024-01-01","site_epci_nom":"CC","site_epci_siren":"200071223","site_comm_nom":"X","site_comm_insee":"80024","site_moa_type":"epci","site_uf_nbre":"15""#;
+
+    #[test]
+    fn tables_told_by_fields_and_coordinates_by_magnitude() {
+        let text = format!(
+            r#"{{"type":"FeatureCollection","features":[
+            {{"type":"Feature","properties":{{{SITE}}},"geometry":{{"type":"Polygon","coordinates":[[[2.2,49.9],[2.21,49.9],[2.21,49.91],[2.2,49.9]]]}}}},
+            {{"type":"Feature","properties":{{"foo":1}},"geometry":null}},
+            {{"type":"Feature","properties":{{"terr_id":"T","terr_surf_brute":"beaucoup"}},"geometry":null}}
+            ]}}"#
+        );
+        let inv = read(&text).unwrap();
+        assert_eq!(inv.sites.len(), 1);
+        let s = &inv.sites[0];
+        assert_eq!(s.record.site_surf_brute, 3.5, "text read as a number");
+        assert_eq!(s.record.site_uf_nbre, Some(15));
+        let x = geo::CoordsIter::coords_iter(&s.geometry).next().unwrap().x;
+        assert!(
+            (600_000.0..700_000.0).contains(&x),
+            "CRS84 brought to Lambert-93: {x}"
+        );
+        assert_eq!(inv.unreadable.len(), 2);
+        assert_eq!(inv.unreadable[0].0, "?");
+        assert!(
+            inv.unreadable[1].1.reason.starts_with("terr_surf_brute"),
+            "{:?}",
+            inv.unreadable
+        );
+        // Already in Lambert-93: kept as is.
+        let l93 = text.replace(
+            "[[[2.2,49.9],[2.21,49.9],[2.21,49.91],[2.2,49.9]]]",
+            "[[[650000,6980000],[650100,6980000],[650100,6980100],[650000,6980000]]]",
+        );
+        let inv = read(&l93).unwrap();
+        let x = geo::CoordsIter::coords_iter(&inv.sites[0].geometry)
+            .next()
+            .unwrap()
+            .x;
+        assert_eq!(x, 650_000.0);
+    }
+}
