@@ -326,6 +326,10 @@ fn openapi_describes_api_v1() {
         "/api/v1/indicators",
         "/api/v1/indicators/epci/{siren}",
         "/api/v1/compare",
+        "/api/v1/exports/{siren}/{layer}",
+        "/tiles/{layer}",
+        "/tiles/{layer}/{z}/{x}/{y}",
+        "/",
     ] {
         assert!(doc["paths"][p].is_object(), "OpenAPI misses {p}");
     }

@@ -304,7 +304,38 @@ pub fn document(model: &ReadModel) -> Value {
         }
     }
     add_editing(&mut doc);
+    add_tiles(&mut doc);
     doc
+}
+
+/// Vector tiles, TileJSON and the web map.
+fn add_tiles(doc: &mut Value) {
+    let layers: Vec<&str> = crate::tiles::LAYERS.iter().map(|l| l.id).collect();
+    let layer = json!({ "name": "layer", "in": "path", "required": true, "schema": { "type": "string", "enum": layers } });
+    let int = |n: &str, d: &str| json!({ "name": n, "in": "path", "required": true, "description": d, "schema": { "type": "integer", "minimum": 0 } });
+    doc["paths"]["/tiles/{layer}"] = json!({ "get": {
+        "summary": "TileJSON 3.0 of a layer", "operationId": "getTileJson", "tags": ["Tuiles"],
+        "parameters": [layer],
+        "responses": { "200": json_response("TileJSON", json!({ "type": "object" })), "404": problem_response("Unknown layer") }
+    }});
+    doc["paths"]["/tiles/{layer}/{z}/{x}/{y}"] = json!({ "get": {
+        "summary": "A Mapbox Vector Tile (Web Mercator XYZ grid, extent 4096); public fields only",
+        "operationId": "getTile", "tags": ["Tuiles"],
+        "parameters": [layer, int("z", "zoom, 0 to 22"), int("x", "column, below 2^z"), int("y", "row from the north, below 2^z"),
+            { "name": "If-None-Match", "in": "header", "required": false, "schema": { "type": "string" } }],
+        "responses": {
+            "200": { "description": "The tile", "headers": { "ETag": { "schema": { "type": "string" } } },
+                "content": { "application/vnd.mapbox-vector-tile": {} } },
+            "204": { "description": "No feature in this tile (or below the layer's minimum zoom)" },
+            "304": { "description": "Unchanged since the ETag given" },
+            "400": problem_response("z, x or y out of range (named in `parameter`)"),
+            "404": problem_response("Unknown layer")
+        }
+    }});
+    doc["paths"]["/"] = json!({ "get": {
+        "summary": "The web map (French)", "operationId": "getWebMap", "tags": ["Service"],
+        "responses": { "200": { "description": "The single-page application", "content": { "text/html": {} } } }
+    }});
 }
 
 /// Writes (OGC API – Features Part 4 style), histories and exports; bearer tokens.
