@@ -15,11 +15,6 @@ pub fn records(text: &str) -> Vec<(usize, Vec<String>)> {
     Records::new(text, ';').collect()
 }
 
-/// [`records`] with another separator.
-pub fn records_sep(text: &str, sep: char) -> Vec<(usize, Vec<String>)> {
-    Records::new(text, sep).collect()
-}
-
 /// The records of a delimited text, one at a time (a country-scale file is not split into
 /// fields all at once).
 pub struct Records<'a> {

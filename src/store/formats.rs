@@ -15,31 +15,10 @@
 //!
 //! Each reader returns the rows it understood and the rows it rejected, with the reason.
 
-use crate::cnig::csv::records_sep;
+use crate::cnig::csv::Records;
 use crate::model::{CommuteFlow, LandTake};
 
 use super::import::Rejected;
-
-/// Splits a `;`-CSV line, honouring double quotes.
-fn fields(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                cur.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (';', false) => out.push(std::mem::take(&mut cur)),
-            (c, _) => cur.push(c),
-        }
-    }
-    out.push(cur);
-    out
-}
 
 fn header_index(header: &[String], name: &str) -> Option<usize> {
     header
@@ -49,24 +28,17 @@ fn header_index(header: &[String], name: &str) -> Option<usize> {
 
 /// Reads an INSEE flows file.
 pub fn insee_flows(text: &str) -> Result<(Vec<CommuteFlow>, Vec<Rejected>), String> {
-    let mut lines = text.lines();
-    let header = fields(
-        lines
-            .next()
-            .ok_or("empty file")?
-            .trim_start_matches('\u{feff}'),
+    let d = Delimited::parse(text)?;
+    let (from, to, n) = (
+        d.column("CODGEO")?,
+        d.column("DCLT")?,
+        d.column("NBFLUX_C22_ACTOCC15P")?,
     );
-    let col = |n: &str| header_index(&header, n).ok_or(format!("column {n} missing"));
-    let (from, to, n) = (col("CODGEO")?, col("DCLT")?, col("NBFLUX_C22_ACTOCC15P")?);
     let mut rows = Vec::new();
     let mut rejected = Vec::new();
-    for (i, line) in lines.enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let f = fields(line);
+    for (line, f) in d.rows {
         let get = |k: usize| f.get(k).map(|s| s.trim()).unwrap_or("");
-        let id = format!("line {}", i + 2);
+        let id = format!("line {line}");
         let code_ok = |c: &str| c.len() == 5 && c.is_ascii();
         if !code_ok(get(from)) || !code_ok(get(to)) {
             rejected.push(Rejected {
@@ -101,24 +73,18 @@ pub fn insee_flows(text: &str) -> Result<(Vec<CommuteFlow>, Vec<Rejected>), Stri
 
 /// Reads a Cerema land-take file: one row per commune and year found in the header.
 pub fn cerema_land_take(text: &str) -> Result<(Vec<LandTake>, Vec<Rejected>), String> {
-    let mut lines = text.lines();
-    let header = fields(
-        lines
-            .next()
-            .ok_or("empty file")?
-            .trim_start_matches('\u{feff}'),
-    );
-    let idcom = header_index(&header, "idcom").ok_or("column idcom missing")?;
+    let d = Delimited::parse(text)?;
+    let header = &d.header;
+    let idcom = d.column("idcom")?;
     // Years: every `artYYactZZ` column with its five siblings.
     let mut years = Vec::new();
-    for h in &header {
-        let h = h.trim();
+    for h in header {
         if h.len() == 10 && h.starts_with("art") && &h[5..8] == "act" {
             if let (Ok(a), Ok(b)) = (h[3..5].parse::<i32>(), h[8..10].parse::<i32>()) {
                 if b == a + 1 {
                     let cols: Option<Vec<usize>> = ["act", "hab", "mix", "rou", "fer", "inc"]
                         .iter()
-                        .map(|d| header_index(&header, &format!("art{:02}{d}{:02}", a, b)))
+                        .map(|d| header_index(header, &format!("art{:02}{d}{:02}", a, b)))
                         .collect();
                     let cols =
                         cols.ok_or(format!("year 20{a:02}: a destination column is missing"))?;
@@ -132,15 +98,11 @@ pub fn cerema_land_take(text: &str) -> Result<(Vec<LandTake>, Vec<Rejected>), St
     }
     let mut rows = Vec::new();
     let mut rejected = Vec::new();
-    for (i, line) in lines.enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let f = fields(line);
+    for (line, f) in d.rows {
         let code = f.get(idcom).map(|s| s.trim()).unwrap_or("");
         if code.len() != 5 {
             rejected.push(Rejected {
-                id: format!("line {}", i + 2),
+                id: format!("line {line}"),
                 reason: format!("idcom: `{code}` is not an INSEE code"),
             });
             continue;
@@ -178,7 +140,7 @@ pub fn cerema_land_take(text: &str) -> Result<(Vec<LandTake>, Vec<Rejected>), St
         }
         match bad {
             Some(reason) => rejected.push(Rejected {
-                id: format!("line {} ({code})", i + 2),
+                id: format!("line {line} ({code})"),
                 reason,
             }),
             None => rows.extend(parsed),
@@ -187,26 +149,27 @@ pub fn cerema_land_take(text: &str) -> Result<(Vec<LandTake>, Vec<Rejected>), St
     Ok((rows, rejected))
 }
 
-/// A delimited file: its header and its records (with their first line).
-struct Delimited {
+/// A delimited file: its header, then its records one at a time (with their first line),
+/// so that a large file is never split into fields all at once.
+struct Delimited<'a> {
     header: Vec<String>,
-    rows: Vec<(usize, Vec<String>)>,
+    rows: Records<'a>,
 }
 
-impl Delimited {
+impl<'a> Delimited<'a> {
     /// Reads `text`, `;`-separated unless the header has more commas than semicolons.
-    fn parse(text: &str) -> Result<Delimited, String> {
+    fn parse(text: &'a str) -> Result<Delimited<'a>, String> {
         let first = text.lines().next().ok_or("empty file")?;
         let sep = if first.matches(',').count() > first.matches(';').count() {
             ','
         } else {
             ';'
         };
-        let mut rows = records_sep(text, sep).into_iter();
+        let mut rows = Records::new(text, sep);
         let (_, header) = rows.next().ok_or("empty file")?;
         Ok(Delimited {
             header: header.into_iter().map(|h| h.trim().to_string()).collect(),
-            rows: rows.collect(),
+            rows,
         })
     }
 
@@ -224,7 +187,7 @@ pub fn insee_density(text: &str) -> Result<(Vec<DensityRow>, Vec<Rejected>), Str
     let (code, dens) = (d.column("CODGEO")?, d.column("DENS")?);
     let mut rows = Vec::new();
     let mut rejected = Vec::new();
-    for (line, f) in &d.rows {
+    for (line, f) in d.rows {
         let get = |k: usize| f.get(k).map(|s| s.trim()).unwrap_or("");
         let id = format!("line {line}");
         if get(code).len() != 5 {
@@ -301,7 +264,7 @@ pub fn anct_mediation(text: &str) -> Result<(Vec<MediationPlace>, Vec<Rejected>,
     let mut out = Vec::new();
     let mut rejected = Vec::new();
     let mut skipped = 0;
-    for (line, f) in &d.rows {
+    for (line, f) in d.rows {
         let get = |k: usize| f.get(k).map(|s| s.trim()).unwrap_or("");
         let opt = |k: Option<usize>| k.map(get).filter(|s| !s.is_empty());
         let kinds: Vec<&str> = get(typ).split(['|', ',']).map(str::trim).collect();
