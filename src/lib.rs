@@ -20,3 +20,26 @@ pub mod source;
 pub mod startup;
 pub mod store;
 pub mod tiles;
+
+/// The 64-bit FNV-1a hash of `bytes`: stable across builds and platforms, so it can name
+/// content (tile ETags) and check that stored text has not changed (migration checksums).
+/// Not for security.
+pub fn fnv64(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fnv64_reference_values() {
+        // The reference FNV-1a test vectors.
+        assert_eq!(super::fnv64(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(super::fnv64(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(super::fnv64(b"foobar"), 0x8594_4171_f739_67e8);
+    }
+}

@@ -22,12 +22,7 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
 
 /// FNV-1a, 64 bits, as hex: enough to notice an edited migration.
 pub fn checksum(sql: &str) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in sql.bytes() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{h:016x}")
+    format!("{:016x}", crate::fnv64(sql.as_bytes()))
 }
 
 /// What a run did.

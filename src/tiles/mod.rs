@@ -244,7 +244,7 @@ impl Tiles {
             encode(self.projected(slot, m), l.id, z, x, y)
         };
         let tile = Tile {
-            etag: format!("\"{:016x}\"", fnv(&bytes)),
+            etag: format!("\"{:016x}\"", crate::fnv64(&bytes)),
             bytes: bytes::Bytes::from(bytes),
         };
         let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
@@ -253,15 +253,6 @@ impl Tiles {
         }
         Ok(tile)
     }
-}
-
-fn fnv(b: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &x in b {
-        h ^= x as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
 }
 
 /// The tile's bounds in Web Mercator metres: (min x, max y, size).
