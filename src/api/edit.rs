@@ -389,6 +389,14 @@ pub async fn item_view(
     Some(r)
 }
 
+/// A record's fields as a JSON object.
+fn properties<T: serde::Serialize>(record: &T) -> ApiResult<serde_json::Map<String, Value>> {
+    match serde_json::to_value(record).map_err(|e| ApiError::Internal(e.to_string()))? {
+        Value::Object(m) => Ok(m),
+        _ => Err(ApiError::Internal("a record is an object".into())),
+    }
+}
+
 async fn view<R: Editable>(
     req: &HttpRequest,
     fid: String,
@@ -422,13 +430,8 @@ async fn view<R: Editable>(
     let (mut props, geometry, version) = match &datetime {
         None => {
             let f = current.ok_or_else(missing)?;
-            let Value::Object(m) =
-                serde_json::to_value(&f.record).map_err(|e| ApiError::Internal(e.to_string()))?
-            else {
-                return Err(ApiError::Internal("a record is an object".into()));
-            };
             (
-                m,
+                properties(&f.record)?,
                 f.geometry.clone(),
                 Some(snap.model.version(R::COLLECTION, &fid)),
             )
@@ -448,12 +451,7 @@ async fn view<R: Editable>(
                 AsOf::Current => {
                     let f = current
                         .ok_or_else(|| ApiError::NotFound(format!("no feature `{fid}` at {at}")))?;
-                    let Value::Object(m) = serde_json::to_value(&f.record)
-                        .map_err(|e| ApiError::Internal(e.to_string()))?
-                    else {
-                        return Err(ApiError::Internal("a record is an object".into()));
-                    };
-                    (m, f.geometry.clone(), None)
+                    (properties(&f.record)?, f.geometry.clone(), None)
                 }
                 AsOf::Was(None) => {
                     return Err(ApiError::NotFound(format!("no feature `{fid}` at {at}")))
