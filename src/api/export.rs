@@ -65,6 +65,17 @@ fn props<R: Record>(r: &R, confidential: bool) -> Map<String, Value> {
     m
 }
 
+/// The GeoPackage rows of `features`: their properties (without the confidential ones unless
+/// `confidential`) and their geometry.
+fn gpkg_rows<'a, R: Record + 'a>(
+    features: impl Iterator<Item = &'a Feature<R>>,
+    confidential: bool,
+) -> cnig::gpkg::Rows<'a> {
+    features
+        .map(|f| (props(&f.record, confidential), &f.geometry))
+        .collect()
+}
+
 fn write<'a, R: Record + 'a>(
     features: impl Iterator<Item = &'a Feature<R>>,
     format: &str,
@@ -77,12 +88,8 @@ fn write<'a, R: Record + 'a>(
             features.map(|f| (props(&f.record, confidential), &f.geometry)),
         )
         .into_bytes()),
-        "gpkg" => {
-            let rows = features
-                .map(|f| (props(&f.record, confidential), &f.geometry))
-                .collect();
-            cnig::gpkg::write(&[(table, rows)]).map_err(ApiError::Internal)
-        }
+        "gpkg" => cnig::gpkg::write(&[(table, gpkg_rows(features, confidential))])
+            .map_err(ApiError::Internal),
         _ => {
             let mut feats = Vec::new();
             for f in features {
@@ -161,23 +168,21 @@ async fn export(
                 .poles
                 .features()
                 .iter()
-                .filter(|p| poles.contains(p.record.pole_id.as_str()))
-                .map(|f| (props(&f.record, confidential), &f.geometry))
-                .collect();
-            let site_rows = rows(m.sites.features(), site_in)
-                .map(|f| (props(&f.record, confidential), &f.geometry))
-                .collect();
-            let terrain_rows = rows(m.terrains.features(), terrain_in)
-                .map(|f| (props(&f.record, confidential), &f.geometry))
-                .collect();
-            let etab_rows = rows(m.etablissements.features(), etab_in)
-                .map(|f| (props(&f.record, confidential), &f.geometry))
-                .collect();
+                .filter(|p| poles.contains(p.record.pole_id.as_str()));
             cnig::gpkg::write(&[
-                (&cnig::POLE, pole_rows),
-                (&cnig::SITE, site_rows),
-                (&cnig::TERRAIN, terrain_rows),
-                (&cnig::ETABLISSEMENT, etab_rows),
+                (&cnig::POLE, gpkg_rows(pole_rows, confidential)),
+                (
+                    &cnig::SITE,
+                    gpkg_rows(rows(m.sites.features(), site_in), confidential),
+                ),
+                (
+                    &cnig::TERRAIN,
+                    gpkg_rows(rows(m.terrains.features(), terrain_in), confidential),
+                ),
+                (
+                    &cnig::ETABLISSEMENT,
+                    gpkg_rows(rows(m.etablissements.features(), etab_in), confidential),
+                ),
             ])
             .map_err(ApiError::Internal)?
         }
