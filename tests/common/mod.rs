@@ -53,11 +53,13 @@ struct Server {
     _child: ChildGuard,
 }
 
+/// The shell that runs a server: closing its stdin makes it stop the server and exit.
 pub struct ChildGuard(Child);
 
 impl Drop for ChildGuard {
     fn drop(&mut self) {
-        let _ = self.0.kill();
+        // Killing the shell would leave the server running: close its stdin instead.
+        drop(self.0.stdin.take());
         let _ = self.0.wait();
     }
 }
