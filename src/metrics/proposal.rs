@@ -91,9 +91,24 @@ fn ha(m2: f64) -> f64 {
     (m2 / M2_PER_HA * 100.0).round() / 100.0
 }
 
-/// French decimal: `2,3`.
+/// A number written the French way: decimal comma, thousands grouped by a narrow no-break
+/// space (`540 110`, `2,3`).
 pub fn fr(v: f64, decimals: usize) -> String {
-    format!("{v:.decimals$}").replace('.', ",")
+    let s = format!("{v:.decimals$}");
+    let (int, dec) = s.split_once('.').unwrap_or((&s, ""));
+    let (sign, digits) = int.split_at(usize::from(int.starts_with('-')));
+    let mut out = String::from(sign);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push('\u{202f}');
+        }
+        out.push(c);
+    }
+    if !dec.is_empty() {
+        out.push(',');
+        out.push_str(dec);
+    }
+    out
 }
 
 fn polygons(g: &Geometry<f64>) -> MultiPolygon<f64> {
@@ -313,5 +328,17 @@ pub fn check(model: &ReadModel, metrics: &Metrics, p: &Proposal) -> CheckResult 
         terrains_proches,
         navettes,
         constats,
+    }
+}
+
+#[cfg(test)]
+mod fr_tests {
+    #[test]
+    fn french_numbers() {
+        assert_eq!(super::fr(2.345, 1), "2,3");
+        assert_eq!(super::fr(540110.0, 0), "540\u{202f}110");
+        assert_eq!(super::fr(-1234567.891, 2), "-1\u{202f}234\u{202f}567,89");
+        assert_eq!(super::fr(999.0, 0), "999");
+        assert_eq!(super::fr(0.0, 1), "0,0");
     }
 }
