@@ -1,91 +1,119 @@
 //! The web map (French UI) at `/`, built from `web/` into `web/dist` (committed; see
 //! `web/build.sh`) and compiled into the binary: no file is read at run time.
 
+use std::io::Write;
+use std::sync::OnceLock;
+
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
+use flate2::{write::GzEncoder, Compression};
 
 use super::{ApiError, ApiResult};
 
-/// (path under `/web/`, media type, bytes).
-const FILES: &[(&str, &str, &[u8])] = &[
-    (
-        "index.html",
-        "text/html; charset=utf-8",
-        include_bytes!("../../web/dist/index.html"),
-    ),
-    (
-        "app.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../web/dist/app.js"),
-    ),
-    (
-        "app.css",
-        "text/css; charset=utf-8",
-        include_bytes!("../../web/dist/app.css"),
-    ),
-    (
-        "vendor/maplibre-gl.mjs",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../web/dist/vendor/maplibre-gl.mjs"),
-    ),
+/// A file of the web map: its path under `/web/`, media type and bytes.
+macro_rules! files {
+    ($(($name:literal, $ctype:literal)),* $(,)?) => {
+        &[$(($name, $ctype, include_bytes!(concat!("../../web/dist/", $name)) as &[u8])),*]
+    };
+}
+
+const FILES: &[(&str, &str, &[u8])] = files![
+    ("index.html", "text/html; charset=utf-8"),
+    ("app.js", "text/javascript; charset=utf-8"),
+    ("outils.js", "text/javascript; charset=utf-8"),
+    ("fiche.js", "text/javascript; charset=utf-8"),
+    ("reunion.js", "text/javascript; charset=utf-8"),
+    ("projet.js", "text/javascript; charset=utf-8"),
+    ("app.css", "text/css; charset=utf-8"),
+    ("vendor/maplibre-gl.mjs", "text/javascript; charset=utf-8"),
     (
         "vendor/maplibre-gl-worker.mjs",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../web/dist/vendor/maplibre-gl-worker.mjs"),
+        "text/javascript; charset=utf-8"
     ),
-    (
-        "vendor/maplibre-gl.css",
-        "text/css; charset=utf-8",
-        include_bytes!("../../web/dist/vendor/maplibre-gl.css"),
-    ),
-    (
-        "vendor/MAPLIBRE-LICENSE.txt",
-        "text/plain; charset=utf-8",
-        include_bytes!("../../web/dist/vendor/MAPLIBRE-LICENSE.txt"),
-    ),
+    ("vendor/maplibre-gl.css", "text/css; charset=utf-8"),
+    ("vendor/MAPLIBRE-LICENSE.txt", "text/plain; charset=utf-8"),
+    ("vendor/chart.umd.min.js", "text/javascript; charset=utf-8"),
+    ("vendor/CHARTJS-LICENSE.md", "text/plain; charset=utf-8"),
 ];
+
+/// Each file's ETag and gzip encoding, made once on first use (MapLibre's 1.1 MB module
+/// travels as 0.3 MB).
+struct Prepared {
+    etag: String,
+    gzip: Vec<u8>,
+}
+
+fn prepared(i: usize) -> &'static Prepared {
+    static ALL: OnceLock<Vec<OnceLock<Prepared>>> = OnceLock::new();
+    let all = ALL.get_or_init(|| FILES.iter().map(|_| OnceLock::new()).collect());
+    all[i].get_or_init(|| {
+        let bytes = FILES[i].2;
+        let mut gz = GzEncoder::new(Vec::new(), Compression::best());
+        let gzip = gz
+            .write_all(bytes)
+            .and_then(|_| gz.finish())
+            .expect("gzip into memory");
+        Prepared {
+            etag: format!("\"{:016x}\"", crate::fnv64(bytes)),
+            gzip,
+        }
+    })
+}
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(index))
         .route("/web/{file:.*}", web::get().to(file));
 }
 
-/// A file's ETag: the crate version and its length (the files change only with a build).
-fn etag(bytes: &[u8]) -> String {
-    format!("\"{}-{}\"", env!("CARGO_PKG_VERSION"), bytes.len())
-}
-
-fn serve(req: &HttpRequest, ctype: &str, bytes: &'static [u8]) -> HttpResponse {
-    let tag = etag(bytes);
+fn serve(req: &HttpRequest, i: usize) -> HttpResponse {
+    let (_, ctype, bytes) = FILES[i];
+    let p = prepared(i);
+    let gzip = req
+        .headers()
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+    // A variant's ETag names its encoding too.
+    let tag = if gzip {
+        format!("{}-gzip\"", p.etag.trim_end_matches('"'))
+    } else {
+        p.etag.clone()
+    };
     let fresh = req
         .headers()
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v == tag);
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag));
     let mut res = if fresh {
         HttpResponse::NotModified()
     } else {
         HttpResponse::Ok()
     };
     res.insert_header((header::ETAG, tag))
-        .insert_header((header::CACHE_CONTROL, "no-cache"));
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header((header::VARY, "Accept-Encoding"));
     if fresh {
         return res.finish();
     }
-    res.content_type(ctype).body(bytes)
+    res.content_type(ctype);
+    if gzip {
+        res.insert_header((header::CONTENT_ENCODING, "gzip"))
+            .body(p.gzip.clone())
+    } else {
+        res.body(bytes)
+    }
 }
 
 async fn index(req: HttpRequest) -> HttpResponse {
-    let (_, ctype, bytes) = FILES[0];
-    serve(&req, ctype, bytes)
+    serve(&req, 0)
 }
 
 async fn file(req: HttpRequest, path: web::Path<String>) -> ApiResult<HttpResponse> {
     let name = path.into_inner();
-    let (_, ctype, bytes) = FILES
+    let i = FILES
         .iter()
-        .find(|(n, _, _)| *n == name)
+        .position(|(n, _, _)| *n == name)
         .ok_or_else(|| ApiError::NotFound(format!("no file `{name}` in the web map")))?;
-    Ok(serve(&req, ctype, bytes))
+    Ok(serve(&req, i))
 }
 
 #[cfg(test)]
@@ -94,10 +122,15 @@ mod tests {
     #[test]
     fn dist_matches_the_sources() {
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/web");
-        for f in ["index.html", "app.js", "app.css"] {
+        for f in std::fs::read_dir(format!("{root}/src")).unwrap() {
+            let f = f.unwrap().file_name().into_string().unwrap();
             let src = std::fs::read(format!("{root}/src/{f}")).unwrap();
             let dist = std::fs::read(format!("{root}/dist/{f}")).unwrap();
             assert!(src == dist, "web/dist/{f} is stale: run web/build.sh");
+            assert!(
+                super::FILES.iter().any(|(n, _, _)| *n == f),
+                "web/src/{f} is not served: add it to FILES"
+            );
         }
     }
 }
