@@ -1,7 +1,12 @@
 //! The web map in Debian's chromium (playwright-core from `web/node_modules`, installed by
-//! `scripts/test.sh`): no console error, every layer renders and toggles, popups in French,
-//! the vacant-plot search, the keyboard on the tabs, a small screen. Screenshots are kept in
-//! `target/browser-artifacts/`; the time to the map's first `idle` is printed.
+//! `scripts/test.sh`), driven by `web/test/map.mjs`: no console error; every layer renders
+//! and toggles; popups in French; the vacant-plot search; the EPCI sheet (its figures, the
+//! ZAN gauge, the land-take chart); the meeting view for three EPCIs (table, medians,
+//! charts, CSV, print layout); a drawn zone gets the sobriety check, and one outside the
+//! region a clear refusal; the jobs slider of a site; labels, names and text contrast in
+//! every view; the keyboard; a phone-sized screen. Screenshots and the meeting's PDF are kept
+//! in `target/browser-artifacts/`; the paint times are printed (the figures of record come
+//! from `bench/first_paint.sh` on the release binary).
 
 mod common;
 
@@ -32,5 +37,18 @@ fn web_map_in_chromium() {
     println!("browser findings: {findings}");
     assert_eq!(findings["console_errors"], serde_json::json!([]));
     assert!(findings["search_results"].as_u64().unwrap() > 0);
-    assert!(artifacts.join("4-search.png").exists());
+    assert_eq!(findings["meeting_columns"], 6, "3 EPCIs, 2 medians");
+    assert!(findings["proposal_findings"].as_u64().unwrap() > 0);
+    assert!(findings["first_meaningful_paint_ms"].as_f64().unwrap() > 0.0);
+    for f in [
+        "4-search.png",
+        "5-fiche.png",
+        "6-reunion.png",
+        "7-reunion-impression.png",
+        "reunion.pdf",
+        "8-projet.png",
+        "9-emplois.png",
+    ] {
+        assert!(artifacts.join(f).exists(), "{f}");
+    }
 }

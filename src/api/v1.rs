@@ -754,6 +754,10 @@ async fn compare(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<Http
     if p.get("format") == Some("csv") {
         return Ok(HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")
+            .insert_header((
+                "Content-Disposition",
+                "attachment; filename=\"comparaison-epci.csv\"",
+            ))
             .body(indicators::to_csv(&rows)));
     }
     if let Some(f) = p.get("format").filter(|f| *f != "json") {

@@ -1,8 +1,10 @@
 // ecofoncier web map: the service's own vector tiles drawn with MapLibre GL JS, no
 // external tiles or fonts. An optional raster base map: `?fond=https://…/{z}/{x}/{y}.png`.
 import * as maplibregl from '/web/vendor/maplibre-gl.mjs';
-
-const ORIGIN = window.location.origin;
+import { ETATS, afficherFiche } from './fiche.js';
+import { ORIGIN, api, echapper, graphiques, listeEpci } from './outils.js';
+import { outilsProjet } from './projet.js';
+import { ajouterReunion, ouvrirReunion } from './reunion.js';
 
 // French labels of the fields shown in popups (CNIG names).
 const LIBELLES = {
@@ -21,42 +23,40 @@ const LIBELLES = {
   tl_id: 'Identifiant', tl_nom: 'Nom', tl_type: 'Type de lieu', tl_services: 'Services',
 };
 
-const ETATS = [
-  ['occupé', '#495057', 'Occupé'], ['vacant', '#e03131', 'Vacant'],
-  ['inoccupé', '#f08c00', 'Inoccupé (jamais occupé)'], ['friche', '#9c36b5', 'Friche'],
-  ['occupation transitoire', '#1c7ed6', 'Occupation transitoire'],
-];
+// The region's bounds (CRS84) and the tiles' attribution, as in each layer's TileJSON.
+const REGION = [1.41, 48.82, 4.29, 51.09];
+const ATTRIBUTION = 'IGN ADMIN EXPRESS, INSEE ; couches économiques synthétiques (ecofoncier)';
 
-// Layers: id (= tile layer), MapLibre layers, legend.
+// Layers: id (= tile layer), zoom from which the service has tiles, MapLibre layers, legend.
 const COUCHES = [
-  { id: 'epci', titre: 'Intercommunalités', visible: true,
+  { id: 'epci', zmin: 0, titre: 'Intercommunalités', visible: true,
     calques: [
       { type: 'fill', paint: { 'fill-color': ['match', ['get', 'classe'], 'rural', '#a9d18e', '#b4a7d6'], 'fill-opacity': 0.35 } },
       { type: 'line', paint: { 'line-color': '#5c5f66', 'line-width': 1.2 } },
     ],
     legende: [['#a9d18e', 'Rurale'], ['#b4a7d6', 'Urbaine']] },
-  { id: 'communes', titre: 'Communes', visible: true,
+  { id: 'communes', zmin: 6, titre: 'Communes', visible: true,
     calques: [{ type: 'line', minzoom: 9, paint: { 'line-color': '#868e96', 'line-width': 0.5 } }],
     legende: [] },
-  { id: 'sites', titre: "Zones d'activités (taux de vacance)", visible: true,
+  { id: 'sites', zmin: 7, titre: "Zones d'activités (taux de vacance)", visible: true,
     calques: [
       { type: 'fill', paint: { 'fill-color': ['interpolate', ['linear'], ['coalesce', ['get', 'site_taux_vacance'], 0], 0, '#2f9e44', 10, '#f59f00', 25, '#c92a2a'], 'fill-opacity': 0.55 } },
       { type: 'line', paint: { 'line-color': '#343a40', 'line-width': 0.8 } },
     ],
     legende: [['#2f9e44', 'Vacance 0 %'], ['#f59f00', '10 %'], ['#c92a2a', '25 % et plus']] },
-  { id: 'terrains', titre: 'Terrains (unités foncières)', visible: true,
+  { id: 'terrains', zmin: 11, titre: 'Terrains (unités foncières)', visible: true,
     calques: [
       { type: 'fill', paint: { 'fill-color': ['match', ['get', 'terr_etat_occup'], ...ETATS.flatMap(([v, c]) => [v, c]), '#adb5bd'], 'fill-opacity': 0.75 } },
       { type: 'line', paint: { 'line-color': '#212529', 'line-width': 0.4 } },
     ],
     legende: ETATS.map(([, c, l]) => [c, l]) },
-  { id: 'etablissements', titre: 'Établissements', visible: true,
+  { id: 'etablissements', zmin: 11, titre: 'Établissements', visible: true,
     calques: [{ type: 'circle', paint: { 'circle-radius': 3, 'circle-color': '#212529', 'circle-stroke-color': '#fff', 'circle-stroke-width': 1 } }],
     legende: [['#212529', 'Établissement']] },
-  { id: 'locaux-commerciaux', titre: 'Commerces de centre-bourg', visible: true,
+  { id: 'locaux-commerciaux', zmin: 10, titre: 'Commerces de centre-bourg', visible: true,
     calques: [{ type: 'circle', paint: { 'circle-radius': 4, 'circle-color': ['match', ['get', 'local_etat'], 'vacant', '#e03131', '#1971c2'], 'circle-stroke-color': '#fff', 'circle-stroke-width': 1 } }],
     legende: [['#1971c2', 'Local occupé'], ['#e03131', 'Local vacant']] },
-  { id: 'tiers-lieux', titre: 'Tiers-lieux et France services', visible: true,
+  { id: 'tiers-lieux', zmin: 6, titre: 'Tiers-lieux et France services', visible: true,
     calques: [{ type: 'circle', paint: { 'circle-radius': 6, 'circle-color': ['match', ['get', 'tl_type'], 'France services', '#0b7285', '#e8590c'], 'circle-stroke-color': '#fff', 'circle-stroke-width': 1.5 } }],
     legende: [['#e8590c', 'Tiers-lieu'], ['#0b7285', 'France services']] },
 ];
@@ -70,7 +70,10 @@ function style() {
     layers.push({ id: 'fond-raster', type: 'raster', source: 'fond' });
   }
   for (const c of COUCHES) {
-    sources[c.id] = { type: 'vector', url: `${ORIGIN}/tiles/${c.id}` };
+    // The tile URL inline rather than through TileJSON (`/tiles/{layer}`): the first
+    // tiles are requested in the first frame, without waiting for another round trip.
+    sources[c.id] = { type: 'vector', tiles: [`${ORIGIN}/tiles/${c.id}/{z}/{x}/{y}`],
+      minzoom: c.zmin, maxzoom: 22, bounds: REGION, attribution: ATTRIBUTION };
     c.calques.forEach((k, i) => {
       layers.push({ id: `${c.id}-${i}`, source: c.id, 'source-layer': c.id, ...k,
         layout: { visibility: c.visible ? 'visible' : 'none' } });
@@ -81,7 +84,7 @@ function style() {
 
 const map = new maplibregl.Map({
   container: 'carte', style: style(), center: [2.75, 49.95], zoom: 7.3,
-  attributionControl: { compact: false },
+  attributionControl: { compact: false }, fadeDuration: 0,
 });
 map.addControl(new maplibregl.NavigationControl(), 'top-right');
 map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-right');
@@ -90,7 +93,7 @@ function couche(id) { return COUCHES.find((c) => c.id === id); }
 function calques(id) { return couche(id).calques.map((_, i) => `${id}-${i}`); }
 
 // Layer list with toggles and legend.
-const liste = document.getElementById('liste-couches');
+const listeCouches = document.getElementById('liste-couches');
 for (const c of COUCHES) {
   const li = document.createElement('li');
   const id = `bascule-${c.id}`;
@@ -107,33 +110,104 @@ for (const c of COUCHES) {
   li.querySelector('input').addEventListener('change', (ev) => {
     for (const l of calques(c.id)) map.setLayoutProperty(l, 'visibility', ev.target.checked ? 'visible' : 'none');
   });
-  liste.appendChild(li);
+  listeCouches.appendChild(li);
 }
 
-// Tabs (arrow keys move between them).
+// Tabs (arrow keys, Home and End move between them).
 const onglets = [...document.querySelectorAll('[role=tab]')];
-function choisir(t) {
+function choisir(t, focus = true) {
   for (const o of onglets) {
     const actif = o === t;
     o.setAttribute('aria-selected', String(actif));
     o.tabIndex = actif ? 0 : -1;
     document.getElementById(o.getAttribute('aria-controls')).hidden = !actif;
   }
-  t.focus();
+  if (t.id === 'onglet-fiche' || t.id === 'onglet-recherche') remplirChoixEpci();
+  if (focus) t.focus();
 }
 onglets.forEach((t, i) => {
   t.addEventListener('click', () => choisir(t));
   t.addEventListener('keydown', (e) => {
-    if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') {
-      choisir(onglets[(i + (e.key === 'ArrowRight' ? 1 : onglets.length - 1)) % onglets.length]);
-    }
+    const n = onglets.length;
+    const j = { ArrowRight: i + 1, ArrowLeft: i + n - 1, Home: 0, End: n - 1 }[e.key];
+    if (j !== undefined) { e.preventDefault(); choisir(onglets[j % n]); }
   });
 });
+const onglet = (id) => choisir(document.getElementById(id), false);
 
-// Popups.
-function echapper(s) {
-  return String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
+// The EPCI lists of the search and of the sheet, filled when first needed.
+let choixRemplis;
+function remplirChoixEpci() {
+  choixRemplis ??= listeEpci().then((rows) => {
+    for (const select of document.querySelectorAll('select.choix-epci')) {
+      for (const r of rows) {
+        const o = document.createElement('option');
+        o.value = r.epci_siren;
+        o.textContent = r.epci_nom;
+        select.appendChild(o);
+      }
+    }
+  }).catch(() => { choixRemplis = undefined; });
+  return choixRemplis;
 }
+
+// Views: the map, or the meeting.
+function vue(nom) {
+  const reunion = nom === 'reunion';
+  document.getElementById('vue-carte').hidden = reunion;
+  document.getElementById('vue-reunion').hidden = !reunion;
+  document.getElementById('nav-carte').setAttribute('aria-current', reunion ? 'false' : 'page');
+  document.getElementById('nav-reunion').setAttribute('aria-current', reunion ? 'page' : 'false');
+  if (!reunion) {
+    map.resize();
+    if (location.hash.startsWith('#reunion')) history.replaceState(null, '', location.pathname + location.search);
+  }
+}
+document.getElementById('nav-carte').addEventListener('click', () => vue('carte'));
+document.getElementById('nav-reunion').addEventListener('click', () => { vue('reunion'); ouvrirReunion(); });
+
+// Map actions shared by the sheet, the search and the planning tools.
+function emprise(geometry) {
+  const b = new maplibregl.LngLatBounds();
+  const ajouter = (c) => (typeof c[0] === 'number' ? b.extend(c) : c.forEach(ajouter));
+  ajouter(geometry.coordinates);
+  return b;
+}
+async function centrerEpci(siren) {
+  vue('carte');
+  const f = await api(`/ogc/collections/epci/items/${encodeURIComponent(siren)}`);
+  map.fitBounds(emprise(f.geometry), { padding: 30, duration: 0 });
+}
+// One popup at a time.
+let popupOuvert;
+function ouvrirPopup(lngLat, html) {
+  popupOuvert?.remove();
+  popupOuvert = new maplibregl.Popup({ maxWidth: '22rem' }).setLngLat(lngLat).setHTML(html).addTo(map);
+  return popupOuvert;
+}
+function popupTerrain(f) {
+  const e = emprise(f.geometry);
+  map.fitBounds(e, { padding: 60, maxZoom: 16, duration: 0 });
+  ouvrirPopup(e.getCenter(), `<strong>Terrain</strong>${tableau(f.properties)}`);
+}
+async function zoomTerrain(id) {
+  popupTerrain(await api(`/ogc/collections/terrains/items/${encodeURIComponent(id)}`));
+}
+const actionsFiche = {
+  centrer: centrerEpci,
+  reunion: (siren) => { ajouterReunion(siren); vue('reunion'); ouvrirReunion(); },
+};
+async function ouvrirFiche(siren) {
+  vue('carte');
+  onglet('onglet-fiche');
+  await remplirChoixEpci();
+  await afficherFiche(siren, actionsFiche);
+}
+document.getElementById('f-epci').addEventListener('change', (e) => afficherFiche(e.target.value, actionsFiche));
+
+const projet = outilsProjet(map, { zoomTerrain });
+
+// Popups, with the sheet of an EPCI and the jobs scenario of a site.
 function tableau(props) {
   const lignes = Object.entries(props)
     .filter(([k]) => k in LIBELLES)
@@ -142,50 +216,39 @@ function tableau(props) {
 }
 const interactifs = ['tiers-lieux-0', 'locaux-commerciaux-0', 'etablissements-0', 'terrains-0', 'sites-0', 'epci-0'];
 map.on('click', (e) => {
+  if (projet.clic(e)) return;
   const f = map.queryRenderedFeatures(e.point, { layers: interactifs.filter((l) => map.getLayer(l) && map.getLayoutProperty(l, 'visibility') !== 'none') })[0];
   if (!f) return;
-  new maplibregl.Popup({ maxWidth: '22rem' }).setLngLat(e.lngLat)
-    .setHTML(`<strong>${echapper(couche(f.source).titre)}</strong>${tableau(f.properties)}`).addTo(map);
+  let bouton = '';
+  if (f.source === 'epci') bouton = '<button type="button" class="popup-action">Ouvrir la fiche</button>';
+  if (f.source === 'sites') bouton = "<button type=\"button\" class=\"popup-action\">Scénario d'emplois</button>";
+  const popup = ouvrirPopup(e.lngLat, `<strong>${echapper(couche(f.source).titre)}</strong>${tableau(f.properties)}${bouton}`);
+  popup.getElement().querySelector('.popup-action')?.addEventListener('click', () => {
+    popup.remove();
+    if (f.source === 'epci') ouvrirFiche(f.properties.epci_siren);
+    if (f.source === 'sites') { onglet('onglet-projet'); projet.choisirSite(f.properties.site_id); }
+  });
 });
 for (const l of interactifs) {
-  map.on('mouseenter', l, () => { map.getCanvas().style.cursor = 'pointer'; });
-  map.on('mouseleave', l, () => { map.getCanvas().style.cursor = ''; });
+  map.on('mouseenter', l, () => { if (map.getCanvas().style.cursor !== 'crosshair') map.getCanvas().style.cursor = 'pointer'; });
+  map.on('mouseleave', l, () => { if (map.getCanvas().style.cursor !== 'crosshair') map.getCanvas().style.cursor = ''; });
 }
 
 // Vacant-plot search.
-fetch(`${ORIGIN}/api/v1/indicators`).then((r) => r.json()).then((d) => {
-  const select = document.getElementById('r-epci');
-  const rows = Array.isArray(d) ? d : [];
-  rows.sort((a, b) => String(a.epci_nom).localeCompare(String(b.epci_nom), 'fr'));
-  for (const r of rows) {
-    if (!r.epci_siren) continue;
-    const o = document.createElement('option');
-    o.value = r.epci_siren;
-    o.textContent = r.epci_nom;
-    select.appendChild(o);
-  }
-}).catch(() => {});
-
-function emprise(geometry) {
-  const b = new maplibregl.LngLatBounds();
-  const ajouter = (c) => (typeof c[0] === 'number' ? b.extend(c) : c.forEach(ajouter));
-  ajouter(geometry.coordinates);
-  return b;
-}
-
 document.getElementById('form-recherche').addEventListener('submit', async (ev) => {
   ev.preventDefault();
   const q = new URLSearchParams();
   for (const [k, v] of new FormData(ev.target)) if (v !== '') q.set(k, v);
   q.set('limit', '50');
   const etat = document.getElementById('r-etat');
-  const liste = document.getElementById('r-resultats');
-  liste.innerHTML = '';
+  const resultats = document.getElementById('r-resultats');
+  resultats.innerHTML = '';
   etat.textContent = 'Recherche…';
-  const r = await fetch(`${ORIGIN}/api/v1/terrains/search?${q}`);
-  const d = await r.json();
-  if (!r.ok) {
-    etat.textContent = `Erreur : ${d.detail || r.status}`;
+  let d;
+  try {
+    d = await api(`/api/v1/terrains/search?${q}`);
+  } catch (e) {
+    etat.textContent = `Erreur : ${e.message}`;
     return;
   }
   etat.textContent = `${d.numberMatched} terrain(s) trouvé(s)${d.numberMatched > d.numberReturned ? `, ${d.numberReturned} affichés` : ''}.`;
@@ -194,19 +257,34 @@ document.getElementById('form-recherche').addEventListener('submit', async (ev) 
     const b = document.createElement('button');
     b.type = 'button';
     b.textContent = `${f.properties.terr_id} — ${f.properties.terr_surf_brute} ha, ${f.properties.terr_stade_comm}`;
-    b.addEventListener('click', () => {
-      const e = emprise(f.geometry);
-      map.fitBounds(e, { padding: 60, maxZoom: 16, duration: 0 });
-      new maplibregl.Popup({ maxWidth: '22rem' }).setLngLat(e.getCenter())
-        .setHTML(`<strong>Terrain</strong>${tableau(f.properties)}`).addTo(map);
-    });
+    b.addEventListener('click', () => popupTerrain(f));
     li.appendChild(b);
-    liste.appendChild(li);
+    resultats.appendChild(li);
   }
 });
 
+// The address opens a view: `#reunion=SIREN,…` or `#fiche=SIREN`.
+function adresse() {
+  const h = decodeURIComponent(location.hash);
+  if (h.startsWith('#reunion')) {
+    vue('reunion');
+    ouvrirReunion(h.startsWith('#reunion=') ? h.slice('#reunion='.length).split(',') : undefined);
+  } else if (h.startsWith('#fiche=')) {
+    ouvrirFiche(h.slice('#fiche='.length));
+  }
+}
+window.addEventListener('hashchange', adresse);
+adresse();
+
 // For the browser tests and the console: the map, and when it first drew (ms since the
 // page started loading).
-window.ecofoncier = { map, couches: COUCHES.map((c) => c.id), calques, temps: {} };
+window.ecofoncier = { map, couches: COUCHES.map((c) => c.id), calques, graphiques, temps: {} };
 map.once('load', () => { window.ecofoncier.temps.chargement = performance.now(); });
+// First meaningful paint: the first frame that shows the whole region (every EPCI tile in
+// view drawn).
+map.on('render', function region() {
+  if (!map.isSourceLoaded('epci')) return;
+  window.ecofoncier.temps.region = performance.now();
+  map.off('render', region);
+});
 map.once('idle', () => { window.ecofoncier.temps.premier_idle = performance.now(); });
