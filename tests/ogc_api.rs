@@ -61,6 +61,9 @@ fn service_desc_is_openapi_30_with_every_path() {
         "/ogc/collections/{collectionId}/items",
         "/ogc/collections/{collectionId}/items/{featureId}",
         "/health",
+        "/",
+        "/apercu.png",
+        "/tiles/{layer}/{z}/{x}/{y}",
     ] {
         assert!(doc["paths"][p].is_object(), "path {p} missing");
     }

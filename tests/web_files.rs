@@ -1,5 +1,6 @@
 //! The web map's files as the binary serves them: every file of `web/dist`, gzip when the
-//! client accepts it (the same bytes once inflated), ETags and 304, 404 for an unknown file.
+//! client accepts it (the same bytes once inflated), ETags and 304, 404 for an unknown file;
+//! the page with the region's overview image put in.
 
 mod common;
 
@@ -57,11 +58,46 @@ fn web_files_gzip_etag_and_404() {
         .unwrap()
         .len();
     assert!((m.body.len() as u64) * 3 < raw, "{} of {raw}", m.body.len());
-    // The page is the index.
-    assert_eq!(
-        common::get("/").body,
-        std::fs::read(dist.join("index.html")).unwrap()
+    // The page is the index with the overview of the region put in: an image of the EPCIs
+    // at the first view's scale, placed by its Web Mercator bounds.
+    let index = std::fs::read_to_string(dist.join("index.html")).unwrap();
+    let (before, after) = index.split_once("<!--apercu-->").unwrap();
+    let page = String::from_utf8(common::get("/").body).unwrap();
+    assert!(page.starts_with(before) && page.ends_with(after));
+    let img = &page[before.len()..page.len() - after.len()];
+    assert!(img.starts_with("<img id=\"apercu\""), "{img}");
+    let attr = |name: &str| -> String {
+        img.split(&format!("{name}=\""))
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let m: Vec<f64> = attr("data-mercator")
+        .split(',')
+        .map(|v| v.parse().unwrap())
+        .collect();
+    // Hauts-de-France: about 1.4° to 4.3° E.
+    let deg = |x: f64| (x / 6_378_137.0).to_degrees();
+    assert!(
+        (1.3..1.5).contains(&deg(m[0])) && (4.2..4.4).contains(&deg(m[2])),
+        "{m:?}"
     );
+    assert!(attr("alt").contains("intercommunalités"));
+    let png = common::get(&attr("src"));
+    assert_eq!(png.status, 200);
+    assert_eq!(png.header("content-type"), Some("image/png"));
+    assert_eq!(&png.body[..8], b"\x89PNG\r\n\x1a\n");
+    let w = u32::from_be_bytes(png.body[16..20].try_into().unwrap());
+    assert_eq!(w.to_string(), attr("width"));
+    assert!(png.body.len() < 100_000, "{} bytes", png.body.len());
+    let again = common::get_with(
+        "/apercu.png",
+        &[("If-None-Match", png.header("etag").unwrap())],
+    );
+    assert_eq!(again.status, 304);
     let missing = common::get("/web/nope.js");
     assert_eq!(missing.status, 404);
     assert!(missing.json()["detail"]

@@ -29,6 +29,8 @@ pub struct Snapshot {
     pub metrics: Arc<Metrics>,
     /// Vector tiles of this state, built on demand and kept.
     pub tiles: crate::tiles::Tiles,
+    /// The web map's page with this state's overview inlined, made on first request.
+    pub page: std::sync::OnceLock<webmap::Prepared>,
 }
 
 impl Snapshot {
@@ -37,6 +39,7 @@ impl Snapshot {
             model,
             metrics,
             tiles: Default::default(),
+            page: Default::default(),
         }
     }
 }

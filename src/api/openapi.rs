@@ -334,7 +334,16 @@ fn add_tiles(doc: &mut Value) {
     }});
     doc["paths"]["/"] = json!({ "get": {
         "summary": "The web map (French)", "operationId": "getWebMap", "tags": ["Service"],
+        "description": "EPCI sheet, meeting view (`#reunion=SIREN,…`), vacant-plot search, proposed zone and jobs scenario. The page carries the region's overview image (`/apercu.png`), shown until the map has drawn the region.",
         "responses": { "200": { "description": "The single-page application", "content": { "text/html": {} } } }
+    }});
+    doc["paths"]["/apercu.png"] = json!({ "get": {
+        "summary": "Overview image of the region's EPCIs (rural and urban) at the web map's first view (Web Mercator, zoom 7.3)",
+        "operationId": "getOverview", "tags": ["Service"],
+        "responses": {
+            "200": { "description": "PNG; the page gives its Web Mercator bounds", "content": { "image/png": {} } },
+            "304": { "description": "Unchanged since the ETag given" }
+        }
     }});
 }
 

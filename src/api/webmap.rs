@@ -35,38 +35,45 @@ const FILES: &[(&str, &str, &[u8])] = files![
     ("vendor/CHARTJS-LICENSE.md", "text/plain; charset=utf-8"),
 ];
 
-/// Each file's ETag and gzip encoding, made once on first use (MapLibre's 1.1 MB module
-/// travels as 0.3 MB).
-struct Prepared {
+/// A file's bytes, ETag and gzip encoding, made once (MapLibre's 1.1 MB module travels as
+/// 0.3 MB).
+pub struct Prepared {
+    bytes: bytes::Bytes,
     etag: String,
-    gzip: Vec<u8>,
+    gzip: bytes::Bytes,
 }
+
+impl Prepared {
+    fn new(bytes: bytes::Bytes) -> Prepared {
+        let mut gz = GzEncoder::new(Vec::new(), Compression::best());
+        let gzip = gz
+            .write_all(&bytes)
+            .and_then(|_| gz.finish())
+            .expect("gzip into memory");
+        Prepared {
+            etag: format!("\"{:016x}\"", crate::fnv64(&bytes)),
+            bytes,
+            gzip: gzip.into(),
+        }
+    }
+}
+
+/// Where the page takes the overview of the region.
+const OVERVIEW_MARK: &str = "<!--apercu-->";
 
 fn prepared(i: usize) -> &'static Prepared {
     static ALL: OnceLock<Vec<OnceLock<Prepared>>> = OnceLock::new();
     let all = ALL.get_or_init(|| FILES.iter().map(|_| OnceLock::new()).collect());
-    all[i].get_or_init(|| {
-        let bytes = FILES[i].2;
-        let mut gz = GzEncoder::new(Vec::new(), Compression::best());
-        let gzip = gz
-            .write_all(bytes)
-            .and_then(|_| gz.finish())
-            .expect("gzip into memory");
-        Prepared {
-            etag: format!("\"{:016x}\"", crate::fnv64(bytes)),
-            gzip,
-        }
-    })
+    all[i].get_or_init(|| Prepared::new(bytes::Bytes::from_static(FILES[i].2)))
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(index))
+        .route("/apercu.png", web::get().to(overview))
         .route("/web/{file:.*}", web::get().to(file));
 }
 
-fn serve(req: &HttpRequest, i: usize) -> HttpResponse {
-    let (_, ctype, bytes) = FILES[i];
-    let p = prepared(i);
+fn serve(req: &HttpRequest, ctype: &str, p: &Prepared) -> HttpResponse {
     let gzip = req
         .headers()
         .get(header::ACCEPT_ENCODING)
@@ -99,12 +106,61 @@ fn serve(req: &HttpRequest, i: usize) -> HttpResponse {
         res.insert_header((header::CONTENT_ENCODING, "gzip"))
             .body(p.gzip.clone())
     } else {
-        res.body(bytes)
+        res.body(p.bytes.clone())
     }
 }
 
-async fn index(req: HttpRequest) -> HttpResponse {
-    serve(&req, 0)
+/// The page, with the current snapshot's overview of the region inlined (the region shows at
+/// the first paint, before the map's WebGL starts).
+async fn index(req: HttpRequest, state: web::Data<super::AppState>) -> HttpResponse {
+    let snap = state.snapshot();
+    let page = snap.page.get_or_init(|| {
+        let html = std::str::from_utf8(FILES[0].2).unwrap_or_default();
+        let img = match snap.tiles.overview(&snap.model) {
+            Some(o) => format!(
+                "<img id=\"apercu\" src=\"/apercu.png?v={:016x}\" width=\"{}\" height=\"{}\" \
+                 data-mercator=\"{:.1},{:.1},{:.1},{:.1}\" elementtiming=\"apercu\" \
+                 alt=\"Aperçu des intercommunalités de la région : rurales en vert, urbaines en violet\">",
+                crate::fnv64(&o.png),
+                o.width,
+                o.height,
+                o.bounds[0],
+                o.bounds[1],
+                o.bounds[2],
+                o.bounds[3]
+            ),
+            None => String::new(),
+        };
+        Prepared::new(html.replacen(OVERVIEW_MARK, &img, 1).into())
+    });
+    serve(&req, FILES[0].1, page)
+}
+
+/// The overview image of the region ([`crate::tiles::overview`]) of the current snapshot.
+async fn overview(req: HttpRequest, state: web::Data<super::AppState>) -> ApiResult<HttpResponse> {
+    let snap = state.snapshot();
+    let o = snap
+        .tiles
+        .overview(&snap.model)
+        .ok_or_else(|| ApiError::NotFound("no EPCI to draw".into()))?;
+    let tag = format!("\"{:016x}\"", crate::fnv64(&o.png));
+    let fresh = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag));
+    let mut res = if fresh {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    res.insert_header((header::ETAG, tag))
+        .insert_header((header::CACHE_CONTROL, "no-cache"));
+    Ok(if fresh {
+        res.finish()
+    } else {
+        res.content_type("image/png").body(o.png.clone())
+    })
 }
 
 async fn file(req: HttpRequest, path: web::Path<String>) -> ApiResult<HttpResponse> {
@@ -113,7 +169,7 @@ async fn file(req: HttpRequest, path: web::Path<String>) -> ApiResult<HttpRespon
         .iter()
         .position(|(n, _, _)| *n == name)
         .ok_or_else(|| ApiError::NotFound(format!("no file `{name}` in the web map")))?;
-    Ok(serve(&req, i))
+    Ok(serve(&req, FILES[i].1, prepared(i)))
 }
 
 #[cfg(test)]

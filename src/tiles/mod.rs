@@ -9,6 +9,7 @@
 //! are never in a tile: each layer lists the few public fields it carries.
 
 pub mod mvt;
+pub mod overview;
 
 use std::collections::HashMap;
 use std::sync::{OnceLock, RwLock};
@@ -142,6 +143,7 @@ struct Projected {
 #[derive(Default)]
 pub struct Tiles {
     projected: [OnceLock<Projected>; 7],
+    overview: OnceLock<Option<overview::Overview>>,
     cache: RwLock<HashMap<(u8, u8, u32, u32), Tile>>,
 }
 
@@ -204,6 +206,20 @@ pub enum TileError {
 }
 
 impl Tiles {
+    /// The PNG overview of the EPCIs ([`overview::render`]), made once per snapshot.
+    pub fn overview(&self, m: &ReadModel) -> Option<&overview::Overview> {
+        self.overview
+            .get_or_init(|| {
+                let p = self.projected(0, m);
+                overview::render(&p.geometries, |i| {
+                    p.props[i]
+                        .iter()
+                        .any(|(k, v)| *k == "classe" && *v == Value::String("rural".into()))
+                })
+            })
+            .as_ref()
+    }
+
     fn projected(&self, slot: usize, m: &ReadModel) -> &Projected {
         self.projected[slot].get_or_init(|| {
             let fields = LAYERS[slot].fields;

@@ -82,10 +82,19 @@ function style() {
   return { version: 8, sources, layers };
 }
 
-const map = new maplibregl.Map({
-  container: 'carte', style: style(), center: [2.75, 49.95], zoom: 7.3,
-  attributionControl: { compact: false }, fadeDuration: 0,
-});
+// The first view: the region, as the page's overview (`#apercu`) shows it until the map has
+// drawn it.
+const carte = document.getElementById('carte');
+let map;
+try {
+  map = new maplibregl.Map({
+    container: 'carte', style: style(), center: carte.dataset.centre.split(',').map(Number),
+    zoom: Number(carte.dataset.zoom), attributionControl: { compact: false }, fadeDuration: 0,
+  });
+} catch (e) {
+  carte.insertAdjacentHTML('beforeend', '<p class="sans-webgl" role="alert">Ce navigateur ne peut pas afficher la carte interactive (WebGL indisponible) : seul l\'aperçu des intercommunalités est montré.</p>');
+  throw e;
+}
 map.addControl(new maplibregl.NavigationControl(), 'top-right');
 map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-right');
 
@@ -280,11 +289,15 @@ adresse();
 // page started loading).
 window.ecofoncier = { map, couches: COUCHES.map((c) => c.id), calques, graphiques, temps: {} };
 map.once('load', () => { window.ecofoncier.temps.chargement = performance.now(); });
+// Moved before the region is drawn: the overview would no longer match.
+map.once('movestart', () => document.getElementById('apercu')?.remove());
 // First meaningful paint: the first frame that shows the whole region (every EPCI tile in
 // view drawn).
 map.on('render', function region() {
   if (!map.isSourceLoaded('epci')) return;
   window.ecofoncier.temps.region = performance.now();
+  window.ecofoncier.temps.apercu = window.apercuPeint;
+  document.getElementById('apercu')?.remove();
   map.off('render', region);
 });
 map.once('idle', () => { window.ecofoncier.temps.premier_idle = performance.now(); });
