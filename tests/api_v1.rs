@@ -165,6 +165,22 @@ fn proposal_check_answers_in_french() {
         [x - 200.0, y - 200.0], [x + 200.0, y - 200.0], [x + 200.0, y + 200.0], [x - 200.0, y + 200.0], [x - 200.0, y - 200.0]]]}});
     let d2 = post("/api/v1/proposals/check", l93.to_string().as_bytes()).json();
     assert_eq!(d2["surface_ha"], 16.0);
+    // A vocation keeps the plots of the sites that welcome it, and only those.
+    let m = model();
+    let mut fewer = false;
+    for v in ["commerciale", "industrielle", "tertiaire"] {
+        let body = json!({"geometry": square(2.35, 49.87, 400.0), "vocation": v});
+        let dv = post("/api/v1/proposals/check", body.to_string().as_bytes()).json();
+        let n = dv["terrains_disponibles"].as_u64().unwrap();
+        assert!(n <= d["terrains_disponibles"].as_u64().unwrap(), "{v}");
+        fewer |= n < d["terrains_disponibles"].as_u64().unwrap();
+        for t in dv["terrains_proches"].as_array().unwrap() {
+            let site = m.sites.by_id(t["site_id"].as_str().unwrap()).unwrap();
+            assert!(site.record.welcomes(v), "{v}: {}", t["terr_id"]);
+        }
+        assert!(dv["constats"][1].as_str().unwrap().contains(v));
+    }
+    assert!(fewer, "some vocation narrows the available plots");
 }
 
 #[test]

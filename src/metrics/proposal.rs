@@ -128,8 +128,9 @@ fn polygons(g: &Geometry<f64>) -> MultiPolygon<f64> {
 ///   area in the EPCI / remaining;
 /// - overlap: intersection with existing sites;
 /// - available land: plots `vacant`, `inoccupé` or `friche`, or `en vente` (with or without
-///   constraints), useful, whose distance to the proposal is at most `radius_km`; ratio =
-///   their hectares / the proposal's;
+///   constraints), useful, whose distance to the proposal is at most `radius_km` and, when
+///   the proposal names a vocation, whose site welcomes it ([`crate::model::Site::welcomes`]);
+///   ratio = their hectares / the proposal's;
 /// - commuting: the new-jobs scenario at the proposal's centroid (30 km, 30 % take-up).
 pub fn check(model: &ReadModel, metrics: &Metrics, p: &Proposal) -> CheckResult {
     let total_m2 = p.area.unsigned_area();
@@ -219,6 +220,14 @@ pub fn check(model: &ReadModel, metrics: &Metrics, p: &Proposal) -> CheckResult 
             {
                 continue;
             }
+            if let Some(v) = &p.vocation {
+                let site = model.joins.terrain_site[i];
+                if site == crate::read_model::NONE
+                    || !model.sites.get(site as usize).record.welcomes(v)
+                {
+                    continue;
+                }
+            }
             let d = Euclidean.distance(&t.geometry, &Geometry::MultiPolygon(p.area.clone()));
             if d <= r {
                 nearby.push((d, i));
@@ -269,9 +278,14 @@ pub fn check(model: &ReadModel, metrics: &Metrics, p: &Proposal) -> CheckResult 
 
     let mut constats = Vec::new();
     constats.push(format!("La zone proposée couvre {} ha.", fr(total_ha, 1)));
+    let sites_of = p
+        .vocation
+        .as_ref()
+        .map(|v| format!(", dans des sites qui accueillent la vocation « {v} »"))
+        .unwrap_or_default();
     if ratio >= 1.0 {
         constats.push(format!(
-            "{} fois la surface demandée est déjà disponible à moins de {} km ({} ha sur {} terrains vacants, inoccupés, en friche ou en vente).",
+            "{} fois la surface demandée est déjà disponible à moins de {} km ({} ha sur {} terrains vacants, inoccupés, en friche ou en vente{sites_of}).",
             fr(ratio, 1),
             fr(p.radius_km, 0),
             fr(avail_ha, 1),
@@ -279,7 +293,7 @@ pub fn check(model: &ReadModel, metrics: &Metrics, p: &Proposal) -> CheckResult 
         ));
     } else {
         constats.push(format!(
-            "Seuls {} ha sont disponibles à moins de {} km, soit {} % de la surface demandée.",
+            "Seuls {} ha sont disponibles à moins de {} km{sites_of}, soit {} % de la surface demandée.",
             fr(avail_ha, 1),
             fr(p.radius_km, 0),
             fr(ratio * 100.0, 0)

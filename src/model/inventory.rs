@@ -164,6 +164,27 @@ pub struct Site {
     pub champs_hors_liste: Vec<String>,
 }
 
+impl Site {
+    /// Whether a firm of `vocation` (a [`codes::SITE_VOCADOMI`] value) may settle on the site:
+    /// its dominant vocation is that one or `mixte`, or the site declares that vocation
+    /// among its others (`site_voca_*` = `oui`).
+    pub fn welcomes(&self, vocation: &str) -> bool {
+        let flag = match vocation {
+            "industrielle" => &self.site_voca_industrielle,
+            "commerciale" => &self.site_voca_commerciale,
+            "tertiaire" => &self.site_voca_tertiaire,
+            "artisanale" => &self.site_voca_artisanale,
+            "touristique" => &self.site_voca_touristique,
+            "portuaire" => &self.site_voca_portuaire,
+            "aéroportuaire, aéronautique" => &self.site_voca_aeroportuaire,
+            _ => &None,
+        };
+        self.site_vocadomi == vocation
+            || self.site_vocadomi == "mixte"
+            || flag.as_deref() == Some("oui")
+    }
+}
+
 impl Record for Site {
     const COLLECTION: &'static str = "sites";
     const FILE: &'static str = "sites.geojson";

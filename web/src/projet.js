@@ -79,8 +79,11 @@ export function outilsProjet(map, { zoomTerrain }) {
     if (sommets.length < 3) return;
     arreterDessin();
     const emplois = $('p-emplois').value;
-    const corps = { type: 'Feature', geometry: { type: 'Polygon', coordinates: [[...sommets, sommets[0]]] },
-      properties: emplois === '' ? {} : { emplois: Number(emplois) } };
+    const vocation = $('p-vocation').value;
+    const properties = {};
+    if (emplois !== '') properties.emplois = Number(emplois);
+    if (vocation !== '') properties.vocation = vocation;
+    const corps = { type: 'Feature', geometry: { type: 'Polygon', coordinates: [[...sommets, sommets[0]]] }, properties };
     $('p-etat').textContent = 'Vérification…';
     let d;
     try {

@@ -56,6 +56,7 @@ check(await page.evaluate(() => document.activeElement.className) === 'evitement
 await page.keyboard.press('Enter');
 check(await page.evaluate(() => document.activeElement.id) === 'panneau', 'the skip link leads to the panel');
 check(await page.locator('html').getAttribute('lang') === 'fr', 'the page is in French');
+check(await page.getAttribute('.maplibregl-ctrl-zoom-in', 'title') === 'Zoom avant', 'map controls in French');
 check(times.apercu > 0, 'the overview of the region was painted');
 check(await page.locator('#apercu').count() === 0, 'the overview goes once the map has drawn the region');
 check((await page.textContent('header')).includes('synthétiques'), 'synthetic data labelled');
@@ -216,6 +217,7 @@ const draw = async () => {
 await draw();
 check(await page.locator('.maplibregl-popup').count() === 0, 'no popup while drawing');
 await page.fill('#p-emplois', '80');
+await page.selectOption('#p-vocation', 'industrielle');
 const [checked] = await Promise.all([
   page.waitForResponse((r) => r.url().endsWith('/api/v1/proposals/check')),
   page.click('#p-terminer'),
@@ -224,6 +226,7 @@ check(checked.status() === 200, 'the drawn zone is accepted');
 await page.waitForSelector('#p-resultat .constats li');
 const verdict = await page.textContent('#p-resultat');
 check(verdict.includes('Surface proposée') && verdict.includes('Enveloppe ZAN restante'), 'the check shows the surface and the ZAN budget');
+check(verdict.includes('« industrielle »'), 'the check counts the plots of sites welcoming the vocation');
 findings.proposal_findings = await page.locator('#p-resultat .constats li').count();
 await page.screenshot({ path: `${out}/8-projet.png` });
 // Outside the region: a clear refusal, nothing drawn is lost.
@@ -234,6 +237,25 @@ await page.click('#p-terminer');
 await page.waitForFunction(() => document.getElementById('p-etat').textContent.startsWith('Zone refusée'));
 check((await page.textContent('#p-etat')).includes('geometry') || (await page.textContent('#p-etat')).includes('region'), 'the refusal names the problem');
 check(await page.evaluate(async () => (await window.ecofoncier.map.getSource('projet').getData()).features.length) > 0, 'the drawn zone stays on the map');
+await page.click('#p-effacer');
+// From the keyboard only: arrows move the map, « Ajouter le centre » places each vertex.
+await page.evaluate((c) => window.ecofoncier.map.jumpTo({ center: c, zoom: 13 }), ring[0]);
+await idle();
+await page.focus('#p-dessiner');
+await page.keyboard.press('Enter');
+for (const keys of [[], ['ArrowRight', 'ArrowRight', 'ArrowRight'], ['ArrowDown', 'ArrowDown', 'ArrowDown']]) {
+  if (keys.length) {
+    await page.focus('#carte canvas');
+    for (const k of keys) await page.keyboard.press(k);
+    await idle();
+  }
+  await page.focus('#p-centre');
+  await page.keyboard.press('Enter');
+}
+await page.focus('#p-terminer');
+await page.keyboard.press('Enter');
+await page.waitForFunction(() => document.getElementById('p-etat').textContent === 'Zone vérifiée.');
+check((await page.textContent('#p-resultat')).includes('Surface proposée'), 'a zone drawn from the keyboard is checked');
 await page.click('#p-effacer');
 
 // The jobs slider on a site, opened from the site's popup.
@@ -319,6 +341,8 @@ const scroll = await page.evaluate(() => document.documentElement.scrollWidth);
 check(scroll <= 390, `nothing wider than a phone (${scroll}px)`);
 await page.click('#nav-reunion');
 await page.screenshot({ path: `${out}/11-mobile-reunion.png` });
+const right = await page.evaluate(() => Math.max(...['#m-choix', '#m-resultat', '#m-actions'].map((s) => document.querySelector(s).getBoundingClientRect().right)));
+check(right <= 390, `the meeting view fits a phone (${right}px)`);
 
 findings.console_errors = errors;
 check(errors.length === 0, `no console errors: ${errors.join(' | ')}`);
