@@ -82,6 +82,14 @@ function style() {
   return { version: 8, sources, layers };
 }
 
+// MapLibre's own labels, in French.
+const LOCALE = {
+  'AttributionControl.ToggleAttribution': 'Afficher ou masquer les sources',
+  'Map.Title': 'Carte', 'Popup.Close': 'Fermer',
+  'NavigationControl.ResetBearing': 'Faire glisser pour tourner la carte, cliquer pour revenir au nord',
+  'NavigationControl.ZoomIn': 'Zoom avant', 'NavigationControl.ZoomOut': 'Zoom arrière',
+};
+
 // The first view: the region, as the page's overview (`#apercu`) shows it until the map has
 // drawn it.
 const carte = document.getElementById('carte');
@@ -90,6 +98,7 @@ try {
   map = new maplibregl.Map({
     container: 'carte', style: style(), center: carte.dataset.centre.split(',').map(Number),
     zoom: Number(carte.dataset.zoom), attributionControl: { compact: false }, fadeDuration: 0,
+    locale: LOCALE,
   });
 } catch (e) {
   carte.insertAdjacentHTML('beforeend', '<p class="sans-webgl" role="alert">Ce navigateur ne peut pas afficher la carte interactive (WebGL indisponible) : seul l\'aperçu des intercommunalités est montré.</p>');
