@@ -108,6 +108,14 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
     }))
 }
 
+/// Whether the request's `If-None-Match` names `etag` (or `*`): the client's copy is current.
+pub fn not_modified(req: &actix_web::HttpRequest, etag: &str) -> bool {
+    req.headers()
+        .get(actix_web::http::header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|e| e.trim() == etag || e.trim() == "*"))
+}
+
 /// Every unknown path: a 404 problem document.
 pub async fn not_found(req: actix_web::HttpRequest) -> ApiResult<HttpResponse> {
     Err(ApiError::NotFound(format!("no route for `{}`", req.path())))

@@ -79,11 +79,7 @@ async fn tile(
                 ApiError::param(name, m)
             }
         })?;
-    let fresh = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|e| e.trim() == t.etag || e.trim() == "*"));
+    let fresh = super::not_modified(&req, &t.etag);
     let mut res = if fresh {
         HttpResponse::NotModified()
     } else if t.bytes.is_empty() {

@@ -85,11 +85,7 @@ fn serve(req: &HttpRequest, ctype: &str, p: &Prepared) -> HttpResponse {
     } else {
         p.etag.clone()
     };
-    let fresh = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag));
+    let fresh = super::not_modified(req, &tag);
     let mut res = if fresh {
         HttpResponse::NotModified()
     } else {
@@ -144,11 +140,7 @@ async fn overview(req: HttpRequest, state: web::Data<super::AppState>) -> ApiRes
         .overview(&snap.model)
         .ok_or_else(|| ApiError::NotFound("no EPCI to draw".into()))?;
     let tag = format!("\"{:016x}\"", crate::fnv64(&o.png));
-    let fresh = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag));
+    let fresh = super::not_modified(&req, &tag);
     let mut res = if fresh {
         HttpResponse::NotModified()
     } else {
