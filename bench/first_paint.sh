@@ -8,17 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-7}"
-cargo build --release --quiet
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-dir=$(mktemp -d)
-./target/release/ecofoncier serve --bind "127.0.0.1:$port" --workers 2 >"$dir/log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
-base="http://127.0.0.1:$port"
-for _ in $(seq 1 300); do
-    curl -sf "$base/health" >/dev/null && break
-    sleep 0.1
-done
+SERVE_ARGS="--workers 2" source bench/serve.sh
 # One load first: the server then has its tiles and page cached, as in service.
 curl -sf "$base/" >/dev/null
 node web/test/paint.mjs "$base" 1 >/dev/null

@@ -7,26 +7,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-20}"
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-cargo build --release --quiet
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-log=$(mktemp)
-./target/release/ecofoncier serve --bind "127.0.0.1:$port" >"$log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -f "$log"' EXIT
-for _ in $(seq 1 300); do
-    curl -sf "http://127.0.0.1:$port/health" >/dev/null && break
-    sleep 0.1
-done
+source bench/serve.sh
 # Lille–Roubaix business parks: about 1,000 plots (1,067 with the committed data).
 bbox="3.03,50.62,3.13,50.69"
 url="http://127.0.0.1:$port/ogc/collections/terrains/items?bbox=$bbox&limit=10000"
 returned=$(curl -s "$url" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["numberReturned"])')
 bytes=$(curl -s "$url" | wc -c)
 echo "== startup"
-grep -E "loaded" "$log"
+grep -E "loaded" "$dir/log"
 echo "== request: $url"
 echo "features returned: $returned, body: $bytes bytes"
 echo "== wrk -t2 -c16 -d${duration}s --latency"
 wrk -t2 -c16 -d"${duration}s" --latency "$url" | grep -E "Requests/sec|Latency|50%|75%|90%|99%|requests in|Socket errors|Non-2xx" || true
 echo "== memory"
-grep -E "VmHWM|VmRSS" "/proc/$pid/status"
+grep -E "VmHWM|VmRSS" "/proc/$server_pid/status"

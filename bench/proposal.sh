@@ -7,16 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-20}"
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-cargo build --release --quiet
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-dir=$(mktemp -d)
-./target/release/ecofoncier serve --bind "127.0.0.1:$port" >"$dir/log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
-for _ in $(seq 1 300); do
-    curl -sf "http://127.0.0.1:$port/health" >/dev/null && break
-    sleep 0.1
-done
+source bench/serve.sh
 body='{"emplois":120,"geometry":{"type":"Polygon","coordinates":[[[2.3472,49.8682],[2.3528,49.8682],[2.3528,49.8718],[2.3472,49.8718],[2.3472,49.8682]]]}}'
 cat >"$dir/post.lua" <<LUA
 wrk.method = "POST"
