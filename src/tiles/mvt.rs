@@ -26,10 +26,52 @@ pub enum TileGeometry {
 pub struct LayerBuilder {
     name: String,
     extent: u32,
-    keys: Vec<String>,
-    values: Vec<Value>,
+    keys: Interned,
+    values: Interned,
     features: Vec<u8>,
     count: usize,
+}
+
+/// A layer's table of keys or values: each distinct entry once, in order of first use,
+/// found again by hashing (a regional tile holds thousands of distinct names).
+#[derive(Default)]
+struct Interned {
+    list: Vec<Vec<u8>>,
+    index: std::collections::HashMap<Vec<u8>, u32>,
+}
+
+impl Interned {
+    /// The index of `item`, added when new.
+    fn id(&mut self, item: &[u8]) -> u32 {
+        if let Some(&i) = self.index.get(item) {
+            return i;
+        }
+        let i = self.list.len() as u32;
+        self.list.push(item.to_vec());
+        self.index.insert(item.to_vec(), i);
+        i
+    }
+}
+
+/// The `Tile.Value` message of `v`.
+fn value_message(v: &Value) -> Vec<u8> {
+    let mut m = Vec::new();
+    match v {
+        Value::String(s) => bytes_field(&mut m, 1, s.as_bytes()),
+        Value::Double(d) => {
+            key(&mut m, 3, 1);
+            m.extend_from_slice(&d.to_le_bytes());
+        }
+        Value::Uint(u) => {
+            key(&mut m, 5, 0);
+            varint(&mut m, *u);
+        }
+        Value::Bool(b) => {
+            key(&mut m, 7, 0);
+            varint(&mut m, *b as u64);
+        }
+    }
+    m
 }
 
 fn varint(out: &mut Vec<u8>, mut v: u64) {
@@ -133,30 +175,10 @@ impl LayerBuilder {
         LayerBuilder {
             name: name.to_string(),
             extent,
-            keys: Vec::new(),
-            values: Vec::new(),
+            keys: Interned::default(),
+            values: Interned::default(),
             features: Vec::new(),
             count: 0,
-        }
-    }
-
-    fn index_of_key(&mut self, k: &str) -> u32 {
-        match self.keys.iter().position(|x| x == k) {
-            Some(i) => i as u32,
-            None => {
-                self.keys.push(k.to_string());
-                (self.keys.len() - 1) as u32
-            }
-        }
-    }
-
-    fn index_of_value(&mut self, v: &Value) -> u32 {
-        match self.values.iter().position(|x| x == v) {
-            Some(i) => i as u32,
-            None => {
-                self.values.push(v.clone());
-                (self.values.len() - 1) as u32
-            }
         }
     }
 
@@ -167,8 +189,8 @@ impl LayerBuilder {
         };
         let mut tags = Vec::with_capacity(props.len() * 2);
         for (k, v) in props {
-            tags.push(self.index_of_key(k));
-            tags.push(self.index_of_value(v));
+            tags.push(self.keys.id(k.as_bytes()));
+            tags.push(self.values.id(&value_message(v)));
         }
         let mut f = Vec::with_capacity(16 + cmds.len() * 2);
         if let Some(id) = id {
@@ -203,27 +225,11 @@ impl LayerBuilder {
         varint(&mut l, 2);
         bytes_field(&mut l, 1, self.name.as_bytes());
         l.extend_from_slice(&self.features);
-        for k in &self.keys {
-            bytes_field(&mut l, 3, k.as_bytes());
+        for k in &self.keys.list {
+            bytes_field(&mut l, 3, k);
         }
-        for v in &self.values {
-            let mut m = Vec::new();
-            match v {
-                Value::String(s) => bytes_field(&mut m, 1, s.as_bytes()),
-                Value::Double(d) => {
-                    key(&mut m, 3, 1);
-                    m.extend_from_slice(&d.to_le_bytes());
-                }
-                Value::Uint(u) => {
-                    key(&mut m, 5, 0);
-                    varint(&mut m, *u);
-                }
-                Value::Bool(b) => {
-                    key(&mut m, 7, 0);
-                    varint(&mut m, *b as u64);
-                }
-            }
-            bytes_field(&mut l, 4, &m);
+        for m in &self.values.list {
+            bytes_field(&mut l, 4, m);
         }
         key(&mut l, 5, 0);
         varint(&mut l, self.extent as u64);
