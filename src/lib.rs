@@ -33,6 +33,11 @@ pub fn fnv64(bytes: &[u8]) -> u64 {
     h
 }
 
+/// A strong HTTP ETag naming `bytes`: their [`fnv64`] in hex, quoted.
+pub fn etag_of(bytes: &[u8]) -> String {
+    format!("\"{:016x}\"", fnv64(bytes))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

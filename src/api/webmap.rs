@@ -51,7 +51,7 @@ impl Prepared {
             .and_then(|_| gz.finish())
             .expect("gzip into memory");
         Prepared {
-            etag: format!("\"{:016x}\"", crate::fnv64(&bytes)),
+            etag: crate::etag_of(&bytes),
             bytes,
             gzip: gzip.into(),
         }
@@ -114,10 +114,10 @@ async fn index(req: HttpRequest, state: web::Data<super::AppState>) -> HttpRespo
         let html = std::str::from_utf8(FILES[0].2).unwrap_or_default();
         let img = match snap.tiles.overview(&snap.model) {
             Some(o) => format!(
-                "<img id=\"apercu\" src=\"/apercu.png?v={:016x}\" width=\"{}\" height=\"{}\" \
+                "<img id=\"apercu\" src=\"/apercu.png?v={}\" width=\"{}\" height=\"{}\" \
                  data-mercator=\"{:.1},{:.1},{:.1},{:.1}\" elementtiming=\"apercu\" \
                  alt=\"Aperçu des intercommunalités de la région : rurales en vert, urbaines en violet\">",
-                crate::fnv64(&o.png),
+                o.etag.trim_matches('"'),
                 o.width,
                 o.height,
                 o.bounds[0],
@@ -139,14 +139,13 @@ async fn overview(req: HttpRequest, state: web::Data<super::AppState>) -> ApiRes
         .tiles
         .overview(&snap.model)
         .ok_or_else(|| ApiError::NotFound("no EPCI to draw".into()))?;
-    let tag = format!("\"{:016x}\"", crate::fnv64(&o.png));
-    let fresh = super::not_modified(&req, &tag);
+    let fresh = super::not_modified(&req, &o.etag);
     let mut res = if fresh {
         HttpResponse::NotModified()
     } else {
         HttpResponse::Ok()
     };
-    res.insert_header((header::ETAG, tag))
+    res.insert_header((header::ETAG, o.etag.clone()))
         .insert_header((header::CACHE_CONTROL, "no-cache"));
     Ok(if fresh {
         res.finish()

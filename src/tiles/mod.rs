@@ -260,7 +260,7 @@ impl Tiles {
             encode(self.projected(slot, m), l.id, z, x, y)
         };
         let tile = Tile {
-            etag: format!("\"{:016x}\"", crate::fnv64(&bytes)),
+            etag: crate::etag_of(&bytes),
             bytes: bytes::Bytes::from(bytes),
         };
         let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());

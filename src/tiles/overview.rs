@@ -31,6 +31,8 @@ const OUTLINE: [f64; 3] = [92.0, 95.0, 102.0];
 #[derive(Clone, Debug)]
 pub struct Overview {
     pub png: bytes::Bytes,
+    /// The image's ETag (FNV-1a of its bytes), also its version in the page's URL.
+    pub etag: String,
     /// Web Mercator bounds of the image: min x, min y, max x, max y (metres).
     pub bounds: [f64; 4],
     pub width: usize,
@@ -133,8 +135,10 @@ pub fn render(geometries: &[Geometry<f64>], rural: impl Fn(usize) -> bool) -> Op
             }
         }
     }
+    let png = png_rgba(width, height, &rgba);
     Some(Overview {
-        png: png_rgba(width, height, &rgba).into(),
+        etag: crate::etag_of(&png),
+        png: png.into(),
         bounds,
         width,
         height,
