@@ -33,8 +33,8 @@ fn sample() -> (String, String, String, String) {
         .iter()
         .find(|t| t.record.terr_acquereur.is_some() && t.record.site_id.is_some())
         .expect("a plot with a buyer");
-    let site = plot.record.site_id.clone().unwrap();
-    let epci = m.sites.by_id(&site).unwrap().record.site_epci_siren.clone();
+    let site = plot.record.site_id.unwrap();
+    let epci = m.sites.by_id(&site).unwrap().record.site_epci_siren;
     let other = m
         .epci
         .features()
@@ -42,9 +42,13 @@ fn sample() -> (String, String, String, String) {
         .find(|e| e.record.epci_siren != epci)
         .unwrap()
         .record
-        .epci_siren
-        .clone();
-    (plot.record.terr_id.clone(), site, epci, other)
+        .epci_siren;
+    (
+        plot.record.terr_id.to_string(),
+        site.to_string(),
+        epci.to_string(),
+        other.to_string(),
+    )
 }
 
 fn send(base: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &Value) -> Response {
@@ -231,6 +235,7 @@ fn editing_with_rights_etags_validation_history_and_a_follower() {
             .unwrap()
             .record
             .terr_stade_comm
+            .as_str()
     );
     assert_eq!(rows[0]["apres"]["terr_stade_comm"], "en vente");
     assert!(

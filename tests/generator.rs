@@ -171,7 +171,7 @@ fn plots_tile_their_site_and_establishments_sit_on_occupied_plots() {
             e.record.SIRET
         );
         assert!(ecofoncier::generate::zones::luhn_ok(&e.record.SIRET));
-        assert!(e.record.SIRET.starts_with(&e.record.SIREN));
+        assert!(e.record.SIRET.starts_with(e.record.SIREN.as_str()));
     }
 }
 

@@ -250,7 +250,7 @@ fn postgis_round_trip_and_serving_equal_the_embedded_mode() {
         let a: i32 = c
             .query_one(
                 "SELECT actifs FROM navette WHERE commune_residence = $1 AND commune_travail = $2",
-                &[&f.commune_residence, &f.commune_travail],
+                &[&f.commune_residence.as_str(), &f.commune_travail.as_str()],
             )
             .await
             .unwrap()
@@ -258,7 +258,7 @@ fn postgis_round_trip_and_serving_equal_the_embedded_mode() {
         let act: f64 = c
             .query_one(
                 "SELECT activite_m2 FROM consommation_enaf WHERE code_insee = $1 AND annee = 2011",
-                &[code],
+                &[&code.as_str()],
             )
             .await
             .unwrap()

@@ -40,7 +40,7 @@ fn rule_agrees_with_insee_density_grid() {
     let mut epci_pop: HashMap<&str, (u64, u64)> = HashMap::new();
     for c in model().communes.features() {
         let r = &c.record;
-        let Some(&dens) = grid.get(&r.code_insee) else {
+        let Some(&dens) = grid.get(r.code_insee.as_str()) else {
             continue;
         };
         let official_urban = dens <= 4;

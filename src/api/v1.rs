@@ -166,22 +166,16 @@ fn level(
     level: &str,
     code: &str,
     allowed: &[Level],
-) -> ApiResult<(Level, String)> {
+) -> ApiResult<(Level, crate::model::Str)> {
     let m = &state.model;
     let (lv, name) = match level {
-        "commune" => (
-            Level::Commune,
-            m.communes.by_id(code).map(|c| c.record.nom.clone()),
-        ),
-        "epci" => (
-            Level::Epci,
-            m.epci.by_id(code).map(|e| e.record.epci_nom.clone()),
-        ),
+        "commune" => (Level::Commune, m.communes.by_id(code).map(|c| c.record.nom)),
+        "epci" => (Level::Epci, m.epci.by_id(code).map(|e| e.record.epci_nom)),
         "region" => (
             Level::Region,
             REGION_CODES
                 .contains(&code)
-                .then(|| "Hauts-de-France".to_string()),
+                .then(|| "Hauts-de-France".into()),
         ),
         other => {
             return Err(ApiError::param(
@@ -363,7 +357,7 @@ async fn search_plots(req: HttpRequest, state: web::Data<AppState>) -> ApiResult
             "site": h.site.map(|s| SiteSummary::of(&m.sites.get(s).record)),
         });
         out.extend_from_slice(br#"{"type":"Feature","id":"#);
-        out.extend_from_slice(Value::String(r.terr_id.clone()).to_string().as_bytes());
+        out.extend_from_slice(Value::String(r.terr_id.to_string()).to_string().as_bytes());
         out.extend_from_slice(br#","geometry":"#);
         write_geometry(&mut out, &geom, Precision::DEGREES);
         out.extend_from_slice(br#","properties":"#);

@@ -61,7 +61,7 @@ fn rural_median(pairs: &[Vec<Pair>], workers: &[f64], rural: &[bool], beta: f64)
 /// Generates the flows; returns them and the calibrated β (km).
 pub fn generate(
     communes: &Layer<Commune>,
-    zone_jobs: &HashMap<String, u32>,
+    zone_jobs: &HashMap<crate::model::Str, u32>,
 ) -> (Vec<CommuteFlow>, f64) {
     let cs: Vec<&Commune> = communes.features().iter().map(|f| &f.record).collect();
     let workers: Vec<f64> = cs
@@ -180,12 +180,12 @@ fn keep_largest(
             .zip(ints)
             .filter(|(_, n)| *n > 0)
             .map(|(&k, n)| CommuteFlow {
-                commune_residence: cs[i].code_insee.clone(),
-                commune_travail: cs[ps[k].to as usize].code_insee.clone(),
+                commune_residence: cs[i].code_insee,
+                commune_travail: cs[ps[k].to as usize].code_insee,
                 actifs: n,
             })
             .collect();
-        rows.sort_by(|a, b| a.commune_travail.cmp(&b.commune_travail));
+        rows.sort_by_key(|a| a.commune_travail);
         flows.extend(rows);
     }
     (flows, hist_median(&hist))

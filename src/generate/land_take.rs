@@ -28,7 +28,7 @@ const OTHER_SHARES: [f64; 5] = [0.72, 0.05, 0.16, 0.01, 0.06];
 pub fn generate(
     seed: u64,
     communes: &Layer<Commune>,
-    zone_area_ha: &HashMap<String, f64>,
+    zone_area_ha: &HashMap<crate::model::Str, f64>,
 ) -> Vec<LandTake> {
     let mut rng = Rng::fork(seed, "land-take");
     let years = (FIRST_YEAR..=LAST_YEAR).collect::<Vec<_>>();
@@ -43,7 +43,7 @@ pub fn generate(
             let trend = 1.0 - 0.025 * (y - 2017) as f64;
             if rng.chance(zero_year) {
                 rows.push(LandTake {
-                    code_insee: r.code_insee.clone(),
+                    code_insee: r.code_insee,
                     annee: y,
                     ..Default::default()
                 });
@@ -60,7 +60,7 @@ pub fn generate(
                 *o = base * s * rng.lognormal(1.0, 0.5);
             }
             rows.push(LandTake {
-                code_insee: r.code_insee.clone(),
+                code_insee: r.code_insee,
                 annee: y,
                 activite_m2: act,
                 habitat_m2: other[0],

@@ -14,7 +14,7 @@ pub mod zones;
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::model::{Epci, SYNTHETIC_SOURCE};
+use crate::model::{Epci, Str, SYNTHETIC_SOURCE};
 use crate::read_model::{derive_territory, Layer, ReadModelError};
 use crate::source::embedded::{read_layer, write_flows, write_land_take, write_layer};
 use crate::source::{Dataset, SourceError};
@@ -50,23 +50,21 @@ pub fn generate(geo_dir: &Path, out_dir: &Path, seed: u64) -> Result<Summary, Ge
         ..Default::default()
     };
     derive_territory(&mut data);
-    let epci: HashMap<String, Epci> = data
+    let epci: HashMap<Str, Epci> = data
         .epci
         .iter()
-        .map(|e| (e.record.epci_siren.clone(), e.record.clone()))
+        .map(|e| (e.record.epci_siren, e.record.clone()))
         .collect();
     let communes = Layer::new(data.communes)?;
 
     let z = zones::generate(seed, &communes, &epci);
-    let mut zone_jobs: HashMap<String, u32> = HashMap::new();
+    let mut zone_jobs: HashMap<Str, u32> = HashMap::new();
     for e in &z.etablissements {
-        *zone_jobs.entry(e.record.comm_insee.clone()).or_default() += e.record.emplois();
+        *zone_jobs.entry(e.record.comm_insee).or_default() += e.record.emplois();
     }
-    let mut zone_area: HashMap<String, f64> = HashMap::new();
+    let mut zone_area: HashMap<Str, f64> = HashMap::new();
     for s in &z.sites {
-        *zone_area
-            .entry(s.record.site_comm_insee.clone())
-            .or_default() += s.record.site_surf_brute;
+        *zone_area.entry(s.record.site_comm_insee).or_default() += s.record.site_surf_brute;
     }
     let locaux = services::premises(seed, &communes);
     let tiers_lieux = services::tiers_lieux(seed, &communes);

@@ -8,7 +8,7 @@
 use geo::{Geometry, Point};
 
 use crate::model::services::ActiviteAnnuelle;
-use crate::model::{codes, Commune, Feature, LocalCommercial, TiersLieu, SYNTHETIC_SOURCE};
+use crate::model::{codes, Commune, Feature, LocalCommercial, Str, TiersLieu, SYNTHETIC_SOURCE};
 use crate::read_model::Layer;
 
 use super::rng::Rng;
@@ -71,19 +71,22 @@ pub fn premises(seed: u64, communes: &Layer<Commune>) -> Vec<Feature<LocalCommer
             out.push(Feature {
                 geometry: Geometry::Point(near_town_hall(&mut rng, r, sigma)),
                 record: LocalCommercial {
-                    local_id: format!("{}_LOCAL_{:04}", r.code_insee, i + 1),
-                    comm_insee: r.code_insee.clone(),
-                    comm_nom: r.nom.clone(),
-                    epci_siren: r.epci_siren.clone(),
+                    local_id: format!("{}_LOCAL_{:04}", r.code_insee, i + 1).into(),
+                    comm_insee: r.code_insee,
+                    comm_nom: r.nom,
+                    epci_siren: r.epci_siren,
                     local_surface_m2: rng.lognormal(90.0, 0.5).round(),
-                    local_etat: if vacant { codes::VACANT } else { codes::OCCUPE }.to_string(),
-                    local_enseigne: (!vacant)
-                        .then(|| format!("Commerce synthétique {}-{:03}", r.code_insee, i + 1)),
-                    local_activite_code: (!vacant).then(|| code.to_string()),
-                    local_activite_libelle: (!vacant).then(|| label.to_string()),
+                    local_etat: if vacant { codes::VACANT } else { codes::OCCUPE }
+                        .to_string()
+                        .into(),
+                    local_enseigne: (!vacant).then(|| {
+                        format!("Commerce synthétique {}-{:03}", r.code_insee, i + 1).into()
+                    }),
+                    local_activite_code: (!vacant).then(|| code.into()),
+                    local_activite_libelle: (!vacant).then(|| label.into()),
                     local_installation_annee: (!vacant).then_some(settled),
                     local_vacant_depuis: vacant.then(|| rng.int(2014, 2026) as i32),
-                    source_producteur: SYNTHETIC_SOURCE.to_string(),
+                    source_producteur: SYNTHETIC_SOURCE.into(),
                 },
             });
         }
@@ -203,18 +206,18 @@ pub fn tiers_lieux(seed: u64, communes: &Layer<Commune>) -> Vec<Feature<TiersLie
             out.push(Feature {
                 geometry: Geometry::Point(near_town_hall(&mut rng, c, 120.0)),
                 record: TiersLieu {
-                    tl_id: format!("{}_{prefix}_01", c.code_insee),
-                    tl_nom: nom,
-                    tl_type: kind.to_string(),
-                    comm_insee: c.code_insee.clone(),
-                    comm_nom: c.nom.clone(),
-                    epci_siren: c.epci_siren.clone(),
-                    tl_services: services(&mut rng, france_services),
-                    tl_horaires: rng.choose(HOURS).to_string(),
+                    tl_id: format!("{}_{prefix}_01", c.code_insee).into(),
+                    tl_nom: nom.into(),
+                    tl_type: kind.into(),
+                    comm_insee: c.code_insee,
+                    comm_nom: c.nom,
+                    epci_siren: c.epci_siren,
+                    tl_services: services(&mut rng, france_services).into(),
+                    tl_horaires: Str::new(rng.choose::<&str>(HOURS)),
                     tl_ouverture_annee: Some(opened),
                     tl_adresse: None,
                     tl_activite: activite,
-                    source_producteur: SYNTHETIC_SOURCE.to_string(),
+                    source_producteur: SYNTHETIC_SOURCE.into(),
                 },
             });
         }

@@ -14,8 +14,8 @@ use rstar::{RTree, RTreeObject, AABB};
 
 use crate::date::Date;
 use crate::model::{
-    codes, oui_non, Commune, Epci, Etablissement, Feature, Pole, Site, Terrain, TerritoryClass,
-    SYNTHETIC_SOURCE,
+    codes, oui_non, Commune, Epci, Etablissement, Feature, Pole, Site, Str, Terrain,
+    TerritoryClass, SYNTHETIC_SOURCE,
 };
 use crate::read_model::layer::envelope_of;
 use crate::read_model::Layer;
@@ -262,7 +262,7 @@ struct PlotDraft {
 }
 
 /// Generates sites, plots, establishments and pôles.
-pub fn generate(seed: u64, communes: &Layer<Commune>, epci: &HashMap<String, Epci>) -> Zones {
+pub fn generate(seed: u64, communes: &Layer<Commune>, epci: &HashMap<Str, Epci>) -> Zones {
     let mut rng = Rng::fork(seed, "zones");
     let inv = inventory_date();
 
@@ -293,8 +293,8 @@ pub fn generate(seed: u64, communes: &Layer<Commune>, epci: &HashMap<String, Epc
     let mut sites = Vec::new();
     let mut terrains = Vec::new();
     let mut etablissements = Vec::new();
-    let mut site_counter: HashMap<String, u32> = HashMap::new();
-    let mut terr_counter: HashMap<String, u32> = HashMap::new();
+    let mut site_counter: HashMap<Str, u32> = HashMap::new();
+    let mut terr_counter: HashMap<Str, u32> = HashMap::new();
     let mut siren_seq: u64 = 0;
 
     for (ci, c) in communes.features().iter().enumerate() {
@@ -352,7 +352,7 @@ pub fn generate(seed: u64, communes: &Layer<Commune>, epci: &HashMap<String, Epc
                 polygon: outline.clone(),
             });
 
-            let n = site_counter.entry(host.code_insee.clone()).or_default();
+            let n = site_counter.entry(host.code_insee).or_default();
             *n += 1;
             let site_id = format!("{}_SITE-ECO_{:05}", host.code_insee, n);
             let host_urban = host.classe == TerritoryClass::Urbain;
@@ -429,7 +429,7 @@ pub fn generate(seed: u64, communes: &Layer<Commune>, epci: &HashMap<String, Epc
             let mut for_sale = 0.0;
             let last = plots.len().saturating_sub(1);
             for (pi, plot) in plots.iter_mut().enumerate() {
-                let t = terr_counter.entry(host.code_insee.clone()).or_default();
+                let t = terr_counter.entry(host.code_insee).or_default();
                 *t += 1;
                 let terr_id = format!("{}_TERRAIN-ECO_{:05}", host.code_insee, t);
                 let road = has_road && pi == last;
@@ -446,11 +446,12 @@ pub fn generate(seed: u64, communes: &Layer<Commune>, epci: &HashMap<String, Epc
                             ("espace vert", 0.2),
                             ("bassin d'orage", 0.1),
                         ])
-                        .to_string();
+                        .to_string()
+                        .into();
                     terr.terr_maitrise_fonc = "structure intercommunale".into();
                     // Identified with the rest of the inventory (the dates are required).
-                    terr.terr_identif_date = inv.to_string();
-                    terr.terr_actu_date = inv.to_string();
+                    terr.terr_identif_date = inv.into();
+                    terr.terr_actu_date = inv.into();
                 } else {
                     let idle = (0.13 * idle_bias).min(0.6);
                     let choices: &[(&str, f64)] = if young {
@@ -496,7 +497,7 @@ pub fn generate(seed: u64, communes: &Layer<Commune>, epci: &HashMap<String, Epc
                     nb_etab += etabs.len() as u32;
                     nb_emploi += jobs;
                     if let (Some(first), Some(_)) = (etabs.first(), terr.terr_acquereur.as_ref()) {
-                        terr.terr_cession_date = Some(first.record.implantation_date().to_string());
+                        terr.terr_cession_date = Some(first.record.implantation_date().into());
                     }
                     etablissements.extend(etabs);
                 }
@@ -514,26 +515,29 @@ pub fn generate(seed: u64, communes: &Layer<Commune>, epci: &HashMap<String, Epc
             let rail = voc == "industrielle" || voc.starts_with("entrepôts");
             let net = |rng: &mut Rng, p: f64| Some(oui_non(rng.chance(p)));
             let site = Site {
-                site_id: site_id.clone(),
-                pole_id: String::new(),
+                site_id: site_id.into(),
+                pole_id: String::new().into(),
                 site_nom: format!(
                     "{} {} – {}",
                     vocation_prefix(&voc),
                     rng.choose(PLACE_WORDS),
                     host.nom
-                ),
+                )
+                .into(),
                 site_type: if rng.chance(0.05) {
                     "site économique historique hors ZAE".into()
                 } else {
                     "zone d'activité économique".into()
                 },
-                site_vocadomi: voc.clone(),
-                site_etat: etat.clone(),
+                site_vocadomi: Str::new(&voc),
+                site_etat: etat.into(),
                 site_surf_brute: round2(area_ha_of(&frame)),
                 site_surf_utile: round2(surf_utile),
-                site_creation_date: Some(creation.to_string()),
-                site_identif_date: random_date(&mut rng, Date::jan1(2023), inv).to_string(),
-                site_actu_date: inv.to_string(),
+                site_creation_date: Some(creation.into()),
+                site_identif_date: random_date(&mut rng, Date::jan1(2023), inv)
+                    .to_string()
+                    .into(),
+                site_actu_date: inv.into(),
                 source_producteur: Some(SYNTHETIC_SOURCE.into()),
                 site_description: Some(
                     "Site synthétique généré par ecofoncier (aucune réalité).".into(),
@@ -546,10 +550,10 @@ pub fn generate(seed: u64, communes: &Layer<Commune>, epci: &HashMap<String, Epc
                     }
                     .into(),
                 ),
-                site_epci_nom: host_epci.epci_nom.clone(),
-                site_epci_siren: host_epci.epci_siren.clone(),
-                site_comm_nom: host.nom.clone(),
-                site_comm_insee: host.code_insee.clone(),
+                site_epci_nom: host_epci.epci_nom,
+                site_epci_siren: host_epci.epci_siren,
+                site_comm_nom: host.nom,
+                site_comm_insee: host.code_insee,
                 site_moa_type: rng
                     .pick(&[
                         ("epci", 0.6),
@@ -557,8 +561,9 @@ pub fn generate(seed: u64, communes: &Layer<Commune>, epci: &HashMap<String, Epc
                         ("SEM", 0.1),
                         ("privé", 0.1),
                     ])
-                    .to_string(),
-                site_moa_nom: Some(host_epci.epci_nom.clone()),
+                    .to_string()
+                    .into(),
+                site_moa_nom: Some(host_epci.epci_nom),
                 site_uf_nbre: Some(uf_total),
                 site_uf_vacant_nbre: Some(uf_vacant_legal),
                 site_taux_vacance: Some(taux),
@@ -579,12 +584,12 @@ pub fn generate(seed: u64, communes: &Layer<Commune>, epci: &HashMap<String, Epc
                 reseau_fret_ferroviaire: net(&mut rng, if rail { 0.2 } else { 0.03 }),
                 reseau_fluvial: net(&mut rng, if rail { 0.06 } else { 0.01 }),
                 desserte_tc: net(&mut rng, if host_urban { 0.6 } else { 0.15 }),
-                desserte_route_nom: Some(format!("D{}", rng.int(1, 1_999))),
-                autoroute_nom: Some(format!("A{}", rng.choose(&[1, 2, 16, 25, 26, 28, 29]))),
+                desserte_route_nom: Some(format!("D{}", rng.int(1, 1_999)).into()),
+                autoroute_nom: Some(format!("A{}", rng.choose(&[1, 2, 16, 25, 26, 28, 29])).into()),
                 autoroute_echang_dist: Some(round1(
                     rng.lognormal(if host_urban { 5.0 } else { 14.0 }, 0.7),
                 )),
-                gare_nom: Some(host.nom.clone()),
+                gare_nom: Some(host.nom),
                 gare_dist: Some(round1(
                     rng.lognormal(if host_urban { 2.5 } else { 8.0 }, 0.7),
                 )),
@@ -725,18 +730,18 @@ fn plot_record(rng: &mut Rng, terr_id: &str, site_id: &str, area_ha: f64, insee:
         letters[rng.int(0, 25) as usize] as char
     );
     Terrain {
-        terr_id: terr_id.to_string(),
-        site_id: Some(site_id.to_string()),
-        terr_refcad: Some(format!("{insee}000{section}{:04}", rng.int(1, 2_999))),
+        terr_id: terr_id.into(),
+        site_id: Some(site_id.into()),
+        terr_refcad: Some(format!("{insee}000{section}{:04}", rng.int(1, 2_999)).into()),
         terr_surf_brute: round2(area_ha),
         terr_utile: Some(oui_non(true)),
-        terr_identif_date: String::new(),
-        terr_actu_date: String::new(),
-        terr_maitrise_fonc: String::new(),
-        terr_stade_amngt: String::new(),
-        terr_stade_comm: String::new(),
-        terr_etat_occup: String::new(),
-        terr_usage: String::new(),
+        terr_identif_date: String::new().into(),
+        terr_actu_date: String::new().into(),
+        terr_maitrise_fonc: String::new().into(),
+        terr_stade_amngt: String::new().into(),
+        terr_stade_comm: String::new().into(),
+        terr_etat_occup: String::new().into(),
+        terr_usage: String::new().into(),
         terr_cle_en_main: None,
         terr_activite_fin_date: None,
         terr_inoccupe_date: None,
@@ -759,15 +764,16 @@ fn fill_status(
     young: bool,
     inv: Date,
 ) {
-    t.terr_etat_occup = status.to_string();
-    t.terr_identif_date = random_date(rng, Date::jan1(2023), inv).to_string();
-    t.terr_actu_date = inv.to_string();
+    t.terr_etat_occup = status.into();
+    t.terr_identif_date = random_date(rng, Date::jan1(2023), inv).into();
+    t.terr_actu_date = inv.into();
     let since_creation = Date::from_days(creation.to_days() + 365);
     match status {
         codes::OCCUPE => {
             t.terr_stade_comm = rng
                 .pick(&[(codes::VENDU, 0.9), ("non commercialisé", 0.1)])
-                .to_string();
+                .to_string()
+                .into();
             t.terr_stade_amngt = "viabilisé et aménagé".into();
             t.terr_usage = rng
                 .pick(&[
@@ -775,7 +781,8 @@ fn fill_status(
                     ("dépôt, stockage", 0.14),
                     ("parkings", 0.06),
                 ])
-                .to_string();
+                .to_string()
+                .into();
             t.terr_maitrise_fonc = rng
                 .pick(&[
                     ("investisseur", 0.55),
@@ -783,10 +790,12 @@ fn fill_status(
                     ("aménageur", 0.2),
                     ("structure intercommunale", 0.1),
                 ])
-                .to_string();
+                .to_string()
+                .into();
             if t.terr_stade_comm == codes::VENDU {
                 let price = rng.range(12.0, 55.0).round();
-                t.terr_acquereur = Some(format!("SCI synthétique {:06}", rng.int(1, 999_999)));
+                t.terr_acquereur =
+                    Some(format!("SCI synthétique {:06}", rng.int(1, 999_999)).into());
                 t.terr_m2_prix = Some(price);
                 t.terr_vente_montant = Some((price * t.terr_surf_brute * 10_000.0).round());
             }
@@ -797,15 +806,16 @@ fn fill_status(
                 Date::jan1(2015).max(since_creation),
                 Date::new(2026, 6, 30).unwrap_or(inv),
             );
-            t.terr_activite_fin_date = Some(end.to_string());
-            t.terr_inoccupe_date = Some(end.to_string());
+            t.terr_activite_fin_date = Some(end.into());
+            t.terr_inoccupe_date = Some(end.into());
             t.terr_stade_comm = rng
                 .pick(&[
                     (codes::EN_VENTE, 0.6),
                     (codes::EN_VENTE_CONTRAINTES, 0.1),
                     ("non commercialisé", 0.3),
                 ])
-                .to_string();
+                .to_string()
+                .into();
             t.terr_stade_amngt = "viabilisé et aménagé".into();
             t.terr_usage = "bâti productif".into();
             t.terr_maitrise_fonc = rng
@@ -814,43 +824,50 @@ fn fill_status(
                     ("personne physique", 0.2),
                     ("structure intercommunale", 0.2),
                 ])
-                .to_string();
+                .to_string()
+                .into();
         }
         codes::FRICHE => {
             let end = random_date(rng, Date::jan1(2000).max(since_creation), Date::jan1(2023));
-            t.terr_activite_fin_date = Some(end.to_string());
-            t.terr_inoccupe_date = Some(end.to_string());
+            t.terr_activite_fin_date = Some(end.into());
+            t.terr_inoccupe_date = Some(end.into());
             t.terr_stade_comm = rng
                 .pick(&[
                     ("non commercialisable", 0.5),
                     (codes::EN_VENTE_CONTRAINTES, 0.5),
                 ])
-                .to_string();
+                .to_string()
+                .into();
             t.terr_stade_amngt = "viabilisé et aménagé".into();
             t.terr_usage = rng
                 .pick(&[("bâti productif", 0.7), ("dépôt, stockage", 0.3)])
-                .to_string();
+                .to_string()
+                .into();
             t.terr_maitrise_fonc = rng
                 .pick(&[("EPF", 0.3), ("investisseur", 0.5), ("commune", 0.2)])
-                .to_string();
+                .to_string()
+                .into();
         }
         codes::OCCUPATION_TRANSITOIRE => {
             let end = random_date(rng, Date::jan1(2016).max(since_creation), Date::jan1(2025));
-            t.terr_activite_fin_date = Some(end.to_string());
+            t.terr_activite_fin_date = Some(end.into());
             t.terr_stade_comm = rng
                 .pick(&[("non commercialisé", 0.6), (codes::EN_VENTE, 0.4)])
-                .to_string();
+                .to_string()
+                .into();
             t.terr_stade_amngt = "viabilisé et aménagé".into();
             t.terr_usage = rng
                 .pick(&[("dépôt, stockage", 0.6), ("parkings", 0.4)])
-                .to_string();
+                .to_string()
+                .into();
             t.terr_maitrise_fonc = rng
                 .pick(&[("structure intercommunale", 0.5), ("investisseur", 0.5)])
-                .to_string();
+                .to_string()
+                .into();
         }
         _ => {
             // Never built nor occupied since the zone opened.
-            t.terr_inoccupe_date = Some(creation.to_string());
+            t.terr_inoccupe_date = Some(creation.into());
             t.terr_stade_comm = rng
                 .pick(&[
                     (codes::EN_VENTE, 0.55),
@@ -858,13 +875,15 @@ fn fill_status(
                     ("réservé par une délibération de l'EPCI", 0.05),
                     ("non commercialisé", 0.3),
                 ])
-                .to_string();
+                .to_string()
+                .into();
             t.terr_stade_amngt = if young {
                 rng.pick(&[
                     ("non aménagé, non viabilisé", 0.5),
                     ("viabilisation en cours", 0.5),
                 ])
                 .to_string()
+                .into()
             } else {
                 rng.pick(&[
                     ("viabilisé non aménagé", 0.7),
@@ -872,6 +891,7 @@ fn fill_status(
                     ("non aménagé, non viabilisé", 0.2),
                 ])
                 .to_string()
+                .into()
             };
             t.terr_usage = "espace agricole".into();
             t.terr_maitrise_fonc = rng
@@ -880,7 +900,8 @@ fn fill_status(
                     ("commune", 0.2),
                     ("SEM/SPLA", 0.1),
                 ])
-                .to_string();
+                .to_string()
+                .into();
             if t.terr_stade_comm == codes::EN_VENTE {
                 t.terr_cle_en_main = Some(oui_non(rng.chance(0.1)));
             }
@@ -943,48 +964,50 @@ fn establishments(
         out.push(Feature {
             geometry: Geometry::Point(Point::new(x, y)),
             record: Etablissement {
-                SIRET: siret,
-                SIREN: siren,
-                terr_id: terr.terr_id.clone(),
+                SIRET: siret.into(),
+                SIREN: siren.into(),
+                terr_id: terr.terr_id,
                 ban_id: None,
                 bat_id: None,
                 etab_adresse: None,
-                etab_raison_sociale: format!("Société synthétique {num:06}"),
+                etab_raison_sociale: format!("Société synthétique {num:06}").into(),
                 etab_nat_juridique: rng
                     .pick(&[("5710", 0.5), ("5499", 0.35), ("1000", 0.15)])
-                    .to_string(),
-                etab_nom: format!("Établissement synthétique {num:06}"),
-                epci_nom: host_epci.epci_nom.clone(),
-                epci_siren: host_epci.epci_siren.clone(),
-                comm_nom: host.nom.clone(),
-                comm_insee: host.code_insee.clone(),
+                    .to_string()
+                    .into(),
+                etab_nom: format!("Établissement synthétique {num:06}").into(),
+                epci_nom: host_epci.epci_nom,
+                epci_siren: host_epci.epci_siren,
+                comm_nom: host.nom,
+                comm_insee: host.code_insee,
                 etab_siege: Some(oui_non(rng.chance(0.6))),
-                etab_creation_date: founded.to_string(),
-                etab_identif_date: random_date(rng, Date::jan1(2023), inv).to_string(),
-                etab_actu_date: inv.to_string(),
+                etab_creation_date: founded.into(),
+                etab_identif_date: random_date(rng, Date::jan1(2023), inv).into(),
+                etab_actu_date: inv.into(),
                 etab_actif: Some(oui_non(true)),
                 etab_fermeture_date: None,
                 etab_description: None,
-                etab_activite_code: code.to_string(),
-                etab_activite_libelle: label.to_string(),
-                etab_effectif_code: band.to_string(),
-                etab_effectif_libelle: band_label.to_string(),
-                etab_effectif_annee: format!("{}-12-31", inv.year - 2),
-                etab_source_info: SYNTHETIC_SOURCE.to_string(),
-                geocodage_qualite: "synthétique".to_string(),
+                etab_activite_code: code.into(),
+                etab_activite_libelle: label.into(),
+                etab_effectif_code: band.into(),
+                etab_effectif_libelle: band_label.into(),
+                etab_effectif_annee: format!("{}-12-31", inv.year - 2).into(),
+                etab_source_info: SYNTHETIC_SOURCE.into(),
+                geocodage_qualite: "synthétique".into(),
                 etab_emplois: Some(jobs),
-                etab_implantation_date: Some(settled.to_string()),
+                etab_implantation_date: Some(settled.into()),
                 etab_implantation_mode: Some(
                     if renovated {
                         "réhabilitation"
                     } else {
                         "construction neuve"
                     }
-                    .to_string(),
+                    .to_string()
+                    .into(),
                 ),
                 etab_contact_mail: num
                     .is_multiple_of(4)
-                    .then(|| format!("contact{num:06}@entreprise-synthetique.invalid")),
+                    .then(|| format!("contact{num:06}@entreprise-synthetique.invalid").into()),
                 etab_contact_tel: num.is_multiple_of(4).then(|| {
                     format!(
                         "03 99 {:02} {:02} {:02}",
@@ -992,6 +1015,7 @@ fn establishments(
                         num / 100 % 100,
                         num % 100
                     )
+                    .into()
                 }),
             },
         });
@@ -1003,18 +1027,18 @@ fn establishments(
 fn poles(
     sites: &mut [Feature<Site>],
     communes: &Layer<Commune>,
-    epci: &HashMap<String, Epci>,
+    epci: &HashMap<Str, Epci>,
     inv: Date,
 ) -> Vec<Feature<Pole>> {
     use geo::Centroid;
-    let mut acc: std::collections::BTreeMap<String, (f64, f64, f64, u32, u32, u32)> =
+    let mut acc: std::collections::BTreeMap<Str, (f64, f64, f64, u32, u32, u32)> =
         Default::default();
     for s in sites.iter() {
         let r = &s.record;
         let Some(c) = s.geometry.centroid() else {
             continue;
         };
-        let e = acc.entry(r.site_epci_siren.clone()).or_default();
+        let e = acc.entry(r.site_epci_siren).or_default();
         e.0 += c.x() * r.site_surf_brute;
         e.1 += c.y() * r.site_surf_brute;
         e.2 += r.site_surf_brute;
@@ -1041,18 +1065,15 @@ fn poles(
             .map(|e| e.0)
             .unwrap_or("00000");
         let pole_id = format!("{insee}_POLE-ECO_00001");
-        let nom = epci
-            .get(&siren)
-            .map(|e| e.epci_nom.clone())
-            .unwrap_or_default();
+        let nom = epci.get(&siren).map(|e| e.epci_nom).unwrap_or_default();
         out.push(Feature {
             geometry: Geometry::Point(Point::new(sx / area, sy / area)),
             record: Pole {
-                pole_id: pole_id.clone(),
-                pole_nom: format!("Pôle économique – {nom}"),
+                pole_id: Str::new(&pole_id),
+                pole_nom: format!("Pôle économique – {nom}").into(),
                 pole_vocadomi: "mixte".into(),
-                pole_identif_date: inv.to_string(),
-                pole_actu_date: Some(inv.to_string()),
+                pole_identif_date: inv.into(),
+                pole_actu_date: Some(inv.into()),
                 pole_nb_site: Some(n),
                 pole_nb_etab: Some(etab),
                 pole_nb_emploi: Some(jobs),
@@ -1065,7 +1086,7 @@ fn poles(
     }
     for s in sites.iter_mut() {
         if let Some(id) = ids.get(&s.record.site_epci_siren) {
-            s.record.pole_id = id.clone();
+            s.record.pole_id = id.into();
         }
     }
     out

@@ -226,8 +226,8 @@ pub struct Scenario {
 /// What a commune's residents gain.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CommuneGain {
-    pub code_insee: String,
-    pub nom: String,
+    pub code_insee: crate::model::Str,
+    pub nom: crate::model::Str,
     pub actifs: u32,
     pub km_jour_economises: f64,
 }
@@ -292,8 +292,8 @@ pub fn scenario(model: &ReadModel, table: &CommuteTable, s: &Scenario) -> Scenar
         if taken > 0.0 {
             km_day += saved;
             gains.push(CommuneGain {
-                code_insee: c.code_insee.clone(),
-                nom: c.nom.clone(),
+                code_insee: c.code_insee,
+                nom: c.nom,
                 actifs: taken.round() as u32,
                 km_jour_economises: saved.round(),
             });

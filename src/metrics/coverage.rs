@@ -193,9 +193,9 @@ pub fn coverage(model: &ReadModel, radius_km: f64, service: Option<&str>) -> Cov
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Suggestion {
     pub rang: usize,
-    pub code_insee: String,
-    pub nom: String,
-    pub epci_siren: String,
+    pub code_insee: crate::model::Str,
+    pub nom: crate::model::Str,
+    pub epci_siren: crate::model::Str,
     /// Population newly covered by this site, given the ones before it.
     pub population_gagnee: u64,
     /// Regional coverage after adding it, %.
@@ -264,9 +264,9 @@ pub fn suggest(
         let c = &model.communes.get(i).record;
         out.push(Suggestion {
             rang,
-            code_insee: c.code_insee.clone(),
-            nom: c.nom.clone(),
-            epci_siren: c.epci_siren.clone(),
+            code_insee: c.code_insee,
+            nom: c.nom,
+            epci_siren: c.epci_siren,
             population_gagnee: gain,
             taux_couverture_apres_pct: (1000.0 * now as f64 / total as f64).round() / 10.0,
         });

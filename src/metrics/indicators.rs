@@ -11,9 +11,9 @@ use super::Metrics;
 /// One EPCI's indicators (the columns of the comparison table and of its CSV export).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct EpciIndicators {
-    pub epci_siren: String,
-    pub epci_nom: String,
-    pub epci_type: String,
+    pub epci_siren: crate::model::Str,
+    pub epci_nom: crate::model::Str,
+    pub epci_type: crate::model::Str,
     pub classe: String,
     pub population: u64,
     pub surface_ha: f64,
@@ -106,9 +106,9 @@ pub fn build(model: &ReadModel, m: &Metrics) -> Vec<EpciIndicators> {
                     }
                 });
             EpciIndicators {
-                epci_siren: r.epci_siren.clone(),
-                epci_nom: r.epci_nom.clone(),
-                epci_type: r.epci_type.clone(),
+                epci_siren: r.epci_siren,
+                epci_nom: r.epci_nom,
+                epci_type: r.epci_type,
                 classe: r.classe.as_str().to_string(),
                 population: r.population_region,
                 surface_ha: r.surface_ha,
@@ -185,7 +185,7 @@ pub fn similar(
     rows: &[EpciIndicators],
     siren: &str,
     n: usize,
-) -> Vec<(String, String, u64, f64)> {
+) -> Vec<(crate::model::Str, crate::model::Str, u64, f64)> {
     use geo::Centroid;
     let Some(me) = rows.iter().find(|r| r.epci_siren == siren) else {
         return Vec::new();
@@ -208,14 +208,7 @@ pub fn similar(
     others
         .into_iter()
         .take(n)
-        .map(|(_, d, r)| {
-            (
-                r.epci_siren.clone(),
-                r.epci_nom.clone(),
-                r.population,
-                r1(d),
-            )
-        })
+        .map(|(_, d, r)| (r.epci_siren, r.epci_nom, r.population, r1(d)))
         .collect()
 }
 

@@ -201,11 +201,11 @@ pub use crate::read_model::rings::contains_point;
 /// A plot whose `site_id` and geometry disagree.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Mismatch {
-    pub terr_id: String,
+    pub terr_id: crate::model::Str,
     /// The site the attribute names (absent or unknown ids included).
-    pub site_id_attribut: Option<String>,
+    pub site_id_attribut: Option<crate::model::Str>,
     /// The site whose outline contains the plot's centroid, if any.
-    pub site_id_geometrie: Option<String>,
+    pub site_id_geometrie: Option<crate::model::Str>,
 }
 
 /// The site a plot belongs to: its `site_id` when it names a known site, else the site
@@ -235,9 +235,9 @@ pub fn assign_site(
         .find(|&i| sites.get(i).geometry.contains(&c));
     // Only an attribute can disagree: a plot without `site_id` is simply placed.
     let mismatch = (plot.record.site_id.is_some() && by_attr != by_geom).then(|| Mismatch {
-        terr_id: plot.record.terr_id.clone(),
-        site_id_attribut: plot.record.site_id.clone(),
-        site_id_geometrie: by_geom.map(|i| sites.get(i).record.site_id.clone()),
+        terr_id: plot.record.terr_id,
+        site_id_attribut: plot.record.site_id,
+        site_id_geometrie: by_geom.map(|i| sites.get(i).record.site_id),
     });
     (by_attr.or(by_geom), mismatch)
 }

@@ -32,8 +32,8 @@ pub struct Proposal {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Share {
-    pub code: String,
-    pub nom: String,
+    pub code: crate::model::Str,
+    pub nom: crate::model::Str,
     pub surface_ha: f64,
     /// Share of the proposal's area, %.
     pub part_pct: f64,
@@ -41,8 +41,8 @@ pub struct Share {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct EpciShare {
-    pub epci_siren: String,
-    pub epci_nom: String,
+    pub epci_siren: crate::model::Str,
+    pub epci_nom: crate::model::Str,
     pub surface_ha: f64,
     pub part_pct: f64,
     /// Remaining ZAN allowance of the EPCI, ha.
@@ -53,18 +53,18 @@ pub struct EpciShare {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Overlap {
-    pub site_id: String,
-    pub site_nom: String,
+    pub site_id: crate::model::Str,
+    pub site_nom: crate::model::Str,
     pub surface_ha: f64,
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct NearbyPlot {
-    pub terr_id: String,
-    pub site_id: Option<String>,
+    pub terr_id: crate::model::Str,
+    pub site_id: Option<crate::model::Str>,
     pub terr_surf_brute: f64,
-    pub terr_etat_occup: String,
-    pub terr_stade_comm: String,
+    pub terr_etat_occup: crate::model::Str,
+    pub terr_stade_comm: crate::model::Str,
     pub distance_km: f64,
 }
 
@@ -140,7 +140,7 @@ pub fn check(model: &ReadModel, metrics: &Metrics, p: &Proposal) -> CheckResult 
         .map(|r| AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]));
 
     let mut communes = Vec::new();
-    let mut by_epci: BTreeMap<String, f64> = BTreeMap::new();
+    let mut by_epci: BTreeMap<crate::model::Str, f64> = BTreeMap::new();
     let mut overlaps = Vec::new();
     let mut overlap_m2 = 0.0;
     if let Some(env) = env {
@@ -151,12 +151,12 @@ pub fn check(model: &ReadModel, metrics: &Metrics, p: &Proposal) -> CheckResult 
             let inter = p.area.intersection(&polygons(&c.geometry)).unsigned_area();
             if inter > 0.0 {
                 communes.push(Share {
-                    code: c.record.code_insee.clone(),
-                    nom: c.record.nom.clone(),
+                    code: c.record.code_insee,
+                    nom: c.record.nom,
                     surface_ha: ha(inter),
                     part_pct: (1000.0 * inter / total_m2).round() / 10.0,
                 });
-                *by_epci.entry(c.record.epci_siren.clone()).or_default() += inter;
+                *by_epci.entry(c.record.epci_siren).or_default() += inter;
             }
         }
         let mut sites: Vec<usize> = model.sites.in_envelope(&env).collect();
@@ -167,8 +167,8 @@ pub fn check(model: &ReadModel, metrics: &Metrics, p: &Proposal) -> CheckResult 
             if inter > 0.0 {
                 overlap_m2 += inter;
                 overlaps.push(Overlap {
-                    site_id: s.record.site_id.clone(),
-                    site_nom: s.record.site_nom.clone(),
+                    site_id: s.record.site_id,
+                    site_nom: s.record.site_nom,
                     surface_ha: ha(inter),
                 });
             }
@@ -180,7 +180,7 @@ pub fn check(model: &ReadModel, metrics: &Metrics, p: &Proposal) -> CheckResult 
             let name = model
                 .epci
                 .by_id(&siren)
-                .map(|e| e.record.epci_nom.clone())
+                .map(|e| e.record.epci_nom)
                 .unwrap_or_default();
             let reste = metrics
                 .zan_epci
@@ -251,11 +251,11 @@ pub fn check(model: &ReadModel, metrics: &Metrics, p: &Proposal) -> CheckResult 
         .map(|&(d, i)| {
             let t = &model.terrains.get(i).record;
             NearbyPlot {
-                terr_id: t.terr_id.clone(),
-                site_id: t.site_id.clone(),
+                terr_id: t.terr_id,
+                site_id: t.site_id,
                 terr_surf_brute: t.terr_surf_brute,
-                terr_etat_occup: t.terr_etat_occup.clone(),
-                terr_stade_comm: t.terr_stade_comm.clone(),
+                terr_etat_occup: t.terr_etat_occup,
+                terr_stade_comm: t.terr_stade_comm,
                 distance_km: (d / 100.0).round() / 10.0,
             }
         })

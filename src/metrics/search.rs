@@ -66,10 +66,10 @@ fn plot_matches(t: &Terrain, site: Option<&Site>, c: &Criteria) -> bool {
     {
         return false;
     }
-    if !c.stade_comm.is_empty() && !c.stade_comm.contains(&t.terr_stade_comm) {
+    if !c.stade_comm.is_empty() && !c.stade_comm.iter().any(|s| *s == t.terr_stade_comm) {
         return false;
     }
-    if !c.stade_amngt.is_empty() && !c.stade_amngt.contains(&t.terr_stade_amngt) {
+    if !c.stade_amngt.is_empty() && !c.stade_amngt.iter().any(|s| *s == t.terr_stade_amngt) {
         return false;
     }
     let Some(site) = site else {
@@ -78,7 +78,7 @@ fn plot_matches(t: &Terrain, site: Option<&Site>, c: &Criteria) -> bool {
     if c.epci.as_ref().is_some_and(|e| &site.site_epci_siren != e) {
         return false;
     }
-    if !c.vocation.is_empty() && !c.vocation.contains(&site.site_vocadomi) {
+    if !c.vocation.is_empty() && !c.vocation.iter().any(|v| *v == site.site_vocadomi) {
         return false;
     }
     c.reseau.iter().all(|n| site_has(site, n))

@@ -2,18 +2,18 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{codes, Record};
+use super::{codes, Record, Str};
 use crate::date::Date;
 
 /// POLE-ECO: a group of sites with one identity (point geometry).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Pole {
-    pub pole_id: String,
-    pub pole_nom: String,
-    pub pole_vocadomi: String,
-    pub pole_identif_date: String,
+    pub pole_id: Str,
+    pub pole_nom: Str,
+    pub pole_vocadomi: Str,
+    pub pole_identif_date: Str,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pole_actu_date: Option<String>,
+    pub pole_actu_date: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pole_nb_site: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -23,9 +23,9 @@ pub struct Pole {
     /// Hectares.
     pub pole_surface: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pole_rayonnement: Option<String>,
+    pub pole_rayonnement: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source_producteur: Option<String>,
+    pub source_producteur: Option<Str>,
 }
 
 impl Record for Pole {
@@ -39,39 +39,39 @@ impl Record for Pole {
 /// SITE-ECO: an economic site, usually a ZAE (MultiPolygon). Surfaces in hectares.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Site {
-    pub site_id: String,
-    pub pole_id: String,
-    pub site_nom: String,
-    pub site_type: String,
-    pub site_vocadomi: String,
-    pub site_etat: String,
+    pub site_id: Str,
+    pub pole_id: Str,
+    pub site_nom: Str,
+    pub site_type: Str,
+    pub site_vocadomi: Str,
+    pub site_etat: Str,
     pub site_surf_brute: f64,
     pub site_surf_utile: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub site_creation_date: Option<String>,
-    pub site_identif_date: String,
-    pub site_actu_date: String,
+    pub site_creation_date: Option<Str>,
+    pub site_identif_date: Str,
+    pub site_actu_date: Str,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source_producteur: Option<String>,
+    pub source_producteur: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub site_description: Option<String>,
+    pub site_description: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub site_quali_territoire: Option<String>,
+    pub site_quali_territoire: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub site_evol_urba: Option<String>,
+    pub site_evol_urba: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub site_url: Option<String>,
-    pub site_epci_nom: String,
-    pub site_epci_siren: String,
-    pub site_comm_nom: String,
-    pub site_comm_insee: String,
-    pub site_moa_type: String,
+    pub site_url: Option<Str>,
+    pub site_epci_nom: Str,
+    pub site_epci_siren: Str,
+    pub site_comm_nom: Str,
+    pub site_comm_insee: Str,
+    pub site_moa_type: Str,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub site_moa_nom: Option<String>,
+    pub site_moa_nom: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub site_moa_amngt: Option<String>,
+    pub site_moa_amngt: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub site_moa_comm: Option<String>,
+    pub site_moa_comm: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site_uf_nbre: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -86,70 +86,70 @@ pub struct Site {
     pub site_nb_emploi: Option<u32>,
     /// The standard's optional representative point, as the producer wrote it (`lon, lat`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub site_geompoint: Option<String>,
+    pub site_geompoint: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub site_media: Option<String>,
+    pub site_media: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site_surf_comm_dispo: Option<f64>,
     /// Hectares.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site_surf_projet: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub site_voca_industrielle: Option<String>,
+    pub site_voca_industrielle: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub site_voca_commerciale: Option<String>,
+    pub site_voca_commerciale: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub site_voca_tertiaire: Option<String>,
+    pub site_voca_tertiaire: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub site_voca_artisanale: Option<String>,
+    pub site_voca_artisanale: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub site_voca_touristique: Option<String>,
+    pub site_voca_touristique: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub site_voca_portuaire: Option<String>,
+    pub site_voca_portuaire: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub site_voca_aeroportuaire: Option<String>,
+    pub site_voca_aeroportuaire: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reseau_eau_pluviale: Option<String>,
+    pub reseau_eau_pluviale: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reseau_eau_potable: Option<String>,
+    pub reseau_eau_potable: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reseau_assainissement: Option<String>,
+    pub reseau_assainissement: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reseau_gaz: Option<String>,
+    pub reseau_gaz: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reseau_electrique: Option<String>,
+    pub reseau_electrique: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reseau_fibre_optique: Option<String>,
+    pub reseau_fibre_optique: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reseau_fret_ferroviaire: Option<String>,
+    pub reseau_fret_ferroviaire: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reseau_fluvial: Option<String>,
+    pub reseau_fluvial: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub desserte_tc: Option<String>,
+    pub desserte_tc: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub desserte_route_nom: Option<String>,
+    pub desserte_route_nom: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub autoroute_nom: Option<String>,
+    pub autoroute_nom: Option<Str>,
     /// Kilometres to the nearest motorway junction.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub autoroute_echang_dist: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gare_nom: Option<String>,
+    pub gare_nom: Option<Str>,
     /// Kilometres to the nearest station.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gare_dist: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gare_fret_nom: Option<String>,
+    pub gare_fret_nom: Option<Str>,
     /// Kilometres to the nearest freight station.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gare_fret_dist: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aeroport_nom: Option<String>,
+    pub aeroport_nom: Option<Str>,
     /// Kilometres to the nearest airport.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aeroport_dist: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub port_nom: Option<String>,
+    pub port_nom: Option<Str>,
     /// Kilometres to the nearest port.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port_dist: Option<f64>,
@@ -161,7 +161,7 @@ pub struct Site {
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "super::null_as_empty"
     )]
-    pub champs_hors_liste: Vec<String>,
+    pub champs_hors_liste: Vec<Str>,
 }
 
 impl Site {
@@ -201,38 +201,38 @@ impl Record for Site {
 /// unit has been wholly unoccupied (absent while anything occupies it, even transitionally).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Terrain {
-    pub terr_id: String,
+    pub terr_id: Str,
     /// The site the unit belongs to; when absent the site is found by containment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub site_id: Option<String>,
+    pub site_id: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub terr_refcad: Option<String>,
+    pub terr_refcad: Option<Str>,
     pub terr_surf_brute: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub terr_utile: Option<String>,
-    pub terr_identif_date: String,
-    pub terr_actu_date: String,
-    pub terr_maitrise_fonc: String,
-    pub terr_stade_amngt: String,
-    pub terr_stade_comm: String,
-    pub terr_etat_occup: String,
-    pub terr_usage: String,
+    pub terr_utile: Option<Str>,
+    pub terr_identif_date: Str,
+    pub terr_actu_date: Str,
+    pub terr_maitrise_fonc: Str,
+    pub terr_stade_amngt: Str,
+    pub terr_stade_comm: Str,
+    pub terr_etat_occup: Str,
+    pub terr_usage: Str,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub terr_url_cartofriches: Option<String>,
+    pub terr_url_cartofriches: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub terr_cle_en_main: Option<String>,
+    pub terr_cle_en_main: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub terr_activite_fin_date: Option<String>,
+    pub terr_activite_fin_date: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub terr_inoccupe_date: Option<String>,
+    pub terr_inoccupe_date: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source_producteur: Option<String>,
+    pub source_producteur: Option<Str>,
     /// Confidential.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub terr_acquereur: Option<String>,
+    pub terr_acquereur: Option<Str>,
     /// Confidential.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub terr_cession_date: Option<String>,
+    pub terr_cession_date: Option<Str>,
     /// Confidential (euros).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub terr_vente_montant: Option<f64>,
@@ -245,7 +245,7 @@ pub struct Terrain {
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "super::null_as_empty"
     )]
-    pub champs_hors_liste: Vec<String>,
+    pub champs_hors_liste: Vec<Str>,
 }
 
 impl Terrain {
@@ -257,7 +257,7 @@ impl Terrain {
     /// one occupied, even transitionally; `terr_etat_occup = vacant` alone is not the test.
     pub fn is_legally_vacant(&self, year: i32) -> bool {
         let limit = Date::jan1(year - 2);
-        let on_or_before = |d: &Option<String>| {
+        let on_or_before = |d: &Option<Str>| {
             d.as_deref()
                 .and_then(|s| Date::parse(s).ok())
                 .is_some_and(|d| d <= limit)
@@ -290,54 +290,54 @@ impl Record for Terrain {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[allow(non_snake_case)]
 pub struct Etablissement {
-    pub SIRET: String,
-    pub SIREN: String,
-    pub terr_id: String,
+    pub SIRET: Str,
+    pub SIREN: Str,
+    pub terr_id: Str,
     /// Address identifier of the Base adresse nationale.
     #[serde(rename = "ban-id", default, skip_serializing_if = "Option::is_none")]
-    pub ban_id: Option<String>,
+    pub ban_id: Option<Str>,
     /// Building identifier (BD TOPO).
     #[serde(rename = "bat-id", default, skip_serializing_if = "Option::is_none")]
-    pub bat_id: Option<String>,
+    pub bat_id: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub etab_adresse: Option<String>,
-    pub etab_raison_sociale: String,
-    pub etab_nat_juridique: String,
-    pub etab_nom: String,
-    pub epci_nom: String,
-    pub epci_siren: String,
-    pub comm_nom: String,
-    pub comm_insee: String,
+    pub etab_adresse: Option<Str>,
+    pub etab_raison_sociale: Str,
+    pub etab_nat_juridique: Str,
+    pub etab_nom: Str,
+    pub epci_nom: Str,
+    pub epci_siren: Str,
+    pub comm_nom: Str,
+    pub comm_insee: Str,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub etab_siege: Option<String>,
-    pub etab_creation_date: String,
-    pub etab_identif_date: String,
-    pub etab_actu_date: String,
+    pub etab_siege: Option<Str>,
+    pub etab_creation_date: Str,
+    pub etab_identif_date: Str,
+    pub etab_actu_date: Str,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub etab_actif: Option<String>,
+    pub etab_actif: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub etab_fermeture_date: Option<String>,
+    pub etab_fermeture_date: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub etab_description: Option<String>,
-    pub etab_activite_code: String,
-    pub etab_activite_libelle: String,
-    pub etab_effectif_code: String,
-    pub etab_effectif_libelle: String,
-    pub etab_effectif_annee: String,
-    pub etab_source_info: String,
-    pub geocodage_qualite: String,
+    pub etab_description: Option<Str>,
+    pub etab_activite_code: Str,
+    pub etab_activite_libelle: Str,
+    pub etab_effectif_code: Str,
+    pub etab_effectif_libelle: Str,
+    pub etab_effectif_annee: Str,
+    pub etab_source_info: Str,
+    pub geocodage_qualite: Str,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub etab_emplois: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub etab_implantation_date: Option<String>,
+    pub etab_implantation_date: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub etab_implantation_mode: Option<String>,
+    pub etab_implantation_mode: Option<Str>,
     /// Confidential (occupant contact).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub etab_contact_mail: Option<String>,
+    pub etab_contact_mail: Option<Str>,
     /// Confidential (occupant contact).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub etab_contact_tel: Option<String>,
+    pub etab_contact_tel: Option<Str>,
 }
 
 impl Etablissement {
@@ -408,8 +408,8 @@ mod tests {
             terr_etat_occup: etat.into(),
             terr_usage: "bâti productif".into(),
             terr_cle_en_main: None,
-            terr_activite_fin_date: fin.map(str::to_string),
-            terr_inoccupe_date: inoccupe.map(str::to_string),
+            terr_activite_fin_date: fin.map(Str::new),
+            terr_inoccupe_date: inoccupe.map(Str::new),
             source_producteur: None,
             terr_acquereur: None,
             terr_cession_date: None,

@@ -5,6 +5,7 @@
 //! Geometry is kept beside the attributes in [`Feature`], always in Lambert-93 (EPSG:2154).
 
 pub mod codes;
+pub mod interned;
 pub mod inventory;
 pub mod services;
 pub mod tables;
@@ -13,6 +14,7 @@ pub mod territory;
 use geo::Geometry;
 use serde::{de::DeserializeOwned, Serialize};
 
+pub use interned::Str;
 pub use inventory::{Etablissement, Pole, Site, Terrain};
 pub use services::{LocalCommercial, TiersLieu};
 pub use tables::{CommuteFlow, LandTake};
@@ -51,11 +53,16 @@ where
 }
 
 /// `oui`/`non` fields of the standard.
-pub fn oui_non(b: bool) -> String {
-    if b { "oui" } else { "non" }.to_string()
+pub fn oui_non(b: bool) -> Str {
+    Str::new(if b { "oui" } else { "non" })
 }
 
 /// True when a CNIG `oui`/`non` field says `oui`.
-pub fn is_oui(value: &Option<String>) -> bool {
+pub fn is_oui(value: &Option<Str>) -> bool {
     value.as_deref() == Some("oui")
+}
+
+/// True for the empty string (`skip_serializing_if` of text fields).
+pub fn is_empty(s: &Str) -> bool {
+    s.is_empty()
 }

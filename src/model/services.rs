@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Record;
+use super::{Record, Str};
 
 /// A commercial premises (local commercial) in a town or village centre.
 /// `local_etat` is `occupé` or `vacant`; when occupied, the firm (`local_enseigne`, NAF
@@ -10,24 +10,24 @@ use super::Record;
 /// since when (`local_vacant_depuis`, a year).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct LocalCommercial {
-    pub local_id: String,
-    pub comm_insee: String,
-    pub comm_nom: String,
-    pub epci_siren: String,
+    pub local_id: Str,
+    pub comm_insee: Str,
+    pub comm_nom: Str,
+    pub epci_siren: Str,
     /// Floor area, m².
     pub local_surface_m2: f64,
-    pub local_etat: String,
+    pub local_etat: Str,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub local_enseigne: Option<String>,
+    pub local_enseigne: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub local_activite_code: Option<String>,
+    pub local_activite_code: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub local_activite_libelle: Option<String>,
+    pub local_activite_libelle: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_installation_annee: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_vacant_depuis: Option<i32>,
-    pub source_producteur: String,
+    pub source_producteur: Str,
 }
 
 impl Record for LocalCommercial {
@@ -53,21 +53,21 @@ pub struct ActiviteAnnuelle {
 /// `|`-separated as the CNIG standard joins several values.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TiersLieu {
-    pub tl_id: String,
-    pub tl_nom: String,
-    pub tl_type: String,
-    pub comm_insee: String,
-    pub comm_nom: String,
-    pub epci_siren: String,
-    pub tl_services: String,
-    pub tl_horaires: String,
+    pub tl_id: Str,
+    pub tl_nom: Str,
+    pub tl_type: Str,
+    pub comm_insee: Str,
+    pub comm_nom: Str,
+    pub epci_siren: Str,
+    pub tl_services: Str,
+    pub tl_horaires: Str,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tl_ouverture_annee: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tl_adresse: Option<String>,
+    pub tl_adresse: Option<Str>,
     #[serde(default, deserialize_with = "super::null_as_empty")]
     pub tl_activite: Vec<ActiviteAnnuelle>,
-    pub source_producteur: String,
+    pub source_producteur: Str,
 }
 
 impl TiersLieu {

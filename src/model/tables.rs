@@ -2,12 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::Str;
+
 /// Home–work flow between two communes (INSEE "mobilités professionnelles" shape):
 /// `actifs` employed residents of `commune_residence` working in `commune_travail`.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct CommuteFlow {
-    pub commune_residence: String,
-    pub commune_travail: String,
+    pub commune_residence: Str,
+    pub commune_travail: Str,
     pub actifs: u32,
 }
 
@@ -21,7 +23,7 @@ impl CommuteFlow {
 /// files split it.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Default)]
 pub struct LandTake {
-    pub code_insee: String,
+    pub code_insee: Str,
     pub annee: i32,
     pub activite_m2: f64,
     pub habitat_m2: f64,

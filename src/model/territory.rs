@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Record;
+use super::{Record, Str};
 
 /// Rural or urban, as the INSEE 3-level density grid groups its 7 levels: urban = levels 1–4
 /// (grands centres urbains, centres urbains intermédiaires, ceintures urbaines, petites
@@ -75,18 +75,18 @@ impl TerritoryClass {
 /// `epci_nom`, `surface_ha`, `densite_hab_km2`, `classe`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Commune {
-    pub code_insee: String,
-    pub nom: String,
-    pub dep: String,
+    pub code_insee: Str,
+    pub nom: Str,
+    pub dep: Str,
     pub population: u32,
-    pub epci_siren: String,
+    pub epci_siren: Str,
     pub mairie_x: f64,
     pub mairie_y: f64,
     /// The INSEE communal density grid level, 1 to 7, when imported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grille_densite: Option<u8>,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub epci_nom: String,
+    #[serde(default, skip_serializing_if = "crate::model::is_empty")]
+    pub epci_nom: Str,
     #[serde(default)]
     pub surface_ha: f64,
     #[serde(default)]
@@ -113,11 +113,11 @@ impl Record for Commune {
 /// `classe`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Epci {
-    pub epci_siren: String,
-    pub epci_nom: String,
-    pub epci_type: String,
+    pub epci_siren: Str,
+    pub epci_nom: Str,
+    pub epci_type: Str,
     #[serde(default)]
-    pub mode_financement: Option<String>,
+    pub mode_financement: Option<Str>,
     /// Legal municipal population of all members, in the region or not.
     pub population_totale: u64,
     pub n_membres_total: u32,

@@ -15,7 +15,7 @@ use geo::{Area, Geometry, Polygon};
 
 use crate::model::{
     Commune, CommuteFlow, Epci, Etablissement, Feature, LandTake, LocalCommercial, Pole, Record,
-    Site, Terrain, TerritoryClass, TiersLieu,
+    Site, Str, Terrain, TerritoryClass, TiersLieu,
 };
 use crate::source::Dataset;
 
@@ -160,7 +160,7 @@ impl PlotFacts {
     pub fn of(t: &Terrain, geometry: &Geometry<f64>) -> PlotFacts {
         use crate::model::codes::{CodeList, EtatList, StadeList};
         use geo::Centroid;
-        let days = |d: &Option<String>| {
+        let days = |d: &Option<Str>| {
             d.as_deref()
                 .and_then(|s| crate::date::Date::parse(s).ok())
                 .map(|d| d.to_days())
@@ -467,12 +467,12 @@ in_model! {
 /// density (inhabitants/km²), EPCI name, regional population, urban share and class
 /// ([`TerritoryClass::of_commune`], [`TerritoryClass::of_epci`]).
 pub fn derive_territory(data: &mut Dataset) {
-    let epci_names: HashMap<String, String> = data
+    let epci_names: HashMap<Str, Str> = data
         .epci
         .iter()
-        .map(|e| (e.record.epci_siren.clone(), e.record.epci_nom.clone()))
+        .map(|e| (e.record.epci_siren, e.record.epci_nom))
         .collect();
-    let mut pop: HashMap<String, (u64, u64)> = HashMap::new();
+    let mut pop: HashMap<Str, (u64, u64)> = HashMap::new();
     for c in &mut data.communes {
         let area_m2 = c.geometry.unsigned_area();
         let area_km2 = area_m2 / 1e6;
@@ -485,9 +485,9 @@ pub fn derive_territory(data: &mut Dataset) {
         };
         r.classe = TerritoryClass::of_grid(r.grille_densite, r.population, area_km2);
         if let Some(n) = epci_names.get(&r.epci_siren) {
-            r.epci_nom = n.clone();
+            r.epci_nom = *n;
         }
-        let e = pop.entry(r.epci_siren.clone()).or_default();
+        let e = pop.entry(r.epci_siren).or_default();
         e.1 += r.population as u64;
         if r.classe == TerritoryClass::Urbain {
             e.0 += r.population as u64;

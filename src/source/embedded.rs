@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::format::{write_feature, Precision};
-use crate::model::{CommuteFlow, Feature, LandTake, Record};
+use crate::model::{CommuteFlow, Feature, LandTake, Record, Str};
 
 use super::{Dataset, Source, SourceError, SourceResult};
 
@@ -258,8 +258,8 @@ pub fn read_flows(dir: &Path) -> SourceResult<Vec<CommuteFlow>> {
         .map(|(line, c)| {
             Ok(CommuteFlow {
                 actifs: parse_cell(path, line, "actifs", &c[2])?,
-                commune_residence: c[0].clone(),
-                commune_travail: c[1].clone(),
+                commune_residence: Str::new(&c[0]),
+                commune_travail: Str::new(&c[1]),
             })
         })
         .collect()
@@ -273,7 +273,7 @@ pub fn read_land_take(dir: &Path) -> SourceResult<Vec<LandTake>> {
         .map(|(line, c)| {
             let num = |i: usize, name: &str| parse_cell::<f64>(path, line, name, &c[i]);
             Ok(LandTake {
-                code_insee: c[0].clone(),
+                code_insee: Str::new(&c[0]),
                 annee: parse_cell(path, line, "annee", &c[1])?,
                 activite_m2: num(2, "activite_m2")?,
                 habitat_m2: num(3, "habitat_m2")?,

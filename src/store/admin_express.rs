@@ -91,15 +91,15 @@ impl Territory {
             self.communes.push(Feature {
                 geometry: g,
                 record: Commune {
-                    nom: text(p, "NOM").unwrap_or_else(|| code.clone()),
-                    code_insee: code,
-                    dep,
+                    nom: text(p, "NOM").unwrap_or_else(|| code.clone()).into(),
+                    code_insee: code.into(),
+                    dep: dep.into(),
                     population,
-                    epci_siren: epci,
+                    epci_siren: epci.into(),
                     mairie_x: inside.x(),
                     mairie_y: inside.y(),
                     grille_densite: None,
-                    epci_nom: String::new(),
+                    epci_nom: String::new().into(),
                     surface_ha: 0.0,
                     densite_hab_km2: 0.0,
                     classe: TerritoryClass::Rural,
@@ -114,9 +114,9 @@ impl Territory {
             self.epci.push(Feature {
                 geometry: g,
                 record: Epci {
-                    epci_nom: text(p, "NOM").unwrap_or_else(|| siren.clone()),
-                    epci_siren: siren,
-                    epci_type: epci_type(&text(p, "NATURE").unwrap_or_default()),
+                    epci_nom: text(p, "NOM").unwrap_or_else(|| siren.clone()).into(),
+                    epci_siren: siren.into(),
+                    epci_type: epci_type(&text(p, "NATURE").unwrap_or_default()).into(),
                     mode_financement: None,
                     population_totale: 0,
                     n_membres_total: 0,

@@ -56,8 +56,8 @@ pub fn insee_flows(text: &str) -> Result<(Vec<CommuteFlow>, Vec<Rejected>), Stri
                 let actifs = v.round() as u32;
                 if actifs > 0 {
                     rows.push(CommuteFlow {
-                        commune_residence: get(from).to_string(),
-                        commune_travail: get(to).to_string(),
+                        commune_residence: get(from).into(),
+                        commune_travail: get(to).into(),
                         actifs,
                     });
                 }
@@ -123,7 +123,7 @@ pub fn cerema_land_take(text: &str) -> Result<(Vec<LandTake>, Vec<Rejected>), St
                 .collect();
             match v {
                 Ok(v) if v.iter().all(|x| *x >= 0.0) => parsed.push(LandTake {
-                    code_insee: code.to_string(),
+                    code_insee: code.into(),
                     annee: *year,
                     activite_m2: v[0],
                     habitat_m2: v[1],

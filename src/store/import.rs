@@ -13,7 +13,7 @@ use tokio_postgres::{Client, Transaction};
 
 use super::copy::{columns, write_row, Column};
 use super::{StoreError, StoreResult, Stored};
-use crate::model::{codes, CommuteFlow, Feature, LandTake};
+use crate::model::{codes, CommuteFlow, Feature, LandTake, Str};
 use crate::source::Dataset;
 
 /// A row that was not imported, and why.
@@ -454,7 +454,7 @@ pub async fn import_territory(
         .collect();
     let mut communes = t.communes.clone();
     for c in &mut communes {
-        c.record.grille_densite = levels.get(&c.record.code_insee).map(|&l| l as u8);
+        c.record.grille_densite = levels.get(c.record.code_insee.as_str()).map(|&l| l as u8);
     }
     let mut out = Vec::new();
     if !communes.is_empty() {
@@ -473,7 +473,10 @@ pub async fn import_territory(
             .collect();
         let mut epci = t.epci.clone();
         for e in &mut epci {
-            let (p, n) = sums.get(&e.record.epci_siren).copied().unwrap_or((0, 0));
+            let (p, n) = sums
+                .get(e.record.epci_siren.as_str())
+                .copied()
+                .unwrap_or((0, 0));
             e.record.population_totale = p as u64;
             e.record.n_membres_total = n as u32;
             e.record.n_membres_region = n as u32;
@@ -586,16 +589,16 @@ pub async fn import_mediation(
         features.push(Feature {
             geometry: Geometry::Point(geo::Point::new(x, y)),
             record: TiersLieu {
-                tl_id: p.id.clone(),
-                tl_nom: p.nom.clone(),
-                tl_type: p.tl_type.to_string(),
-                comm_insee: p.code_insee.clone(),
-                comm_nom: nom.clone(),
-                epci_siren: epci.clone(),
-                tl_services: p.services.clone(),
-                tl_horaires: p.horaires.clone(),
+                tl_id: Str::new(&p.id),
+                tl_nom: Str::new(&p.nom),
+                tl_type: p.tl_type.into(),
+                comm_insee: Str::new(&p.code_insee),
+                comm_nom: nom.into(),
+                epci_siren: epci.into(),
+                tl_services: Str::new(&p.services),
+                tl_horaires: Str::new(&p.horaires),
                 tl_ouverture_annee: None,
-                tl_adresse: p.adresse.clone(),
+                tl_adresse: p.adresse.as_deref().map(Str::new),
                 tl_activite: Vec::new(),
                 source_producteur: "ANCT, lieux de médiation numérique".into(),
             },

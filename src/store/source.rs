@@ -136,8 +136,8 @@ pub async fn load_dataset(client: &Client) -> StoreResult<Dataset> {
         .await?
         .iter()
         .map(|r| CommuteFlow {
-            commune_residence: r.get(0),
-            commune_travail: r.get(1),
+            commune_residence: r.get::<_, &str>(0).into(),
+            commune_travail: r.get::<_, &str>(1).into(),
             actifs: r.get::<_, i32>(2) as u32,
         })
         .collect();
@@ -151,7 +151,7 @@ pub async fn load_dataset(client: &Client) -> StoreResult<Dataset> {
         .await?
         .iter()
         .map(|r| LandTake {
-            code_insee: r.get(0),
+            code_insee: r.get::<_, &str>(0).into(),
             annee: r.get(1),
             activite_m2: r.get(2),
             habitat_m2: r.get(3),

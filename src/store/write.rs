@@ -200,7 +200,7 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
 /// A record the API edits: its EPCI and its own rules.
 pub trait Editable: Stored + InModel {
     /// The EPCI the feature belongs to, as the rights see it.
-    fn epci(&self, model: &ReadModel) -> Option<String>;
+    fn epci(&self, model: &ReadModel) -> Option<crate::model::Str>;
     /// The rules beyond the schema's: inside the EPCI, a plot inside its site, sites not
     /// overlapping (checked against the current read model).
     fn check(&self, geometry: &Geometry<f64>, model: &ReadModel) -> WriteResult<()> {
@@ -252,8 +252,8 @@ fn inside_epci(epci: Option<&str>, g: &Geometry<f64>, model: &ReadModel) -> Writ
 }
 
 impl Editable for Site {
-    fn epci(&self, _: &ReadModel) -> Option<String> {
-        Some(self.site_epci_siren.clone())
+    fn epci(&self, _: &ReadModel) -> Option<crate::model::Str> {
+        Some(self.site_epci_siren)
     }
     fn check(&self, g: &Geometry<f64>, model: &ReadModel) -> WriteResult<()> {
         inside_epci(Some(&self.site_epci_siren), g, model)?;
@@ -289,9 +289,9 @@ fn share_mp(g: &Geometry<f64>) -> Option<geo::MultiPolygon<f64>> {
 }
 
 impl Editable for Terrain {
-    fn epci(&self, model: &ReadModel) -> Option<String> {
+    fn epci(&self, model: &ReadModel) -> Option<crate::model::Str> {
         let site = model.sites.by_id(self.site_id.as_deref()?)?;
-        Some(site.record.site_epci_siren.clone())
+        Some(site.record.site_epci_siren)
     }
     fn check(&self, g: &Geometry<f64>, model: &ReadModel) -> WriteResult<()> {
         let Some(site) = self.site_id.as_deref().and_then(|s| model.sites.by_id(s)) else {
@@ -308,20 +308,20 @@ impl Editable for Terrain {
 }
 
 impl Editable for Etablissement {
-    fn epci(&self, _: &ReadModel) -> Option<String> {
-        Some(self.epci_siren.clone())
+    fn epci(&self, _: &ReadModel) -> Option<crate::model::Str> {
+        Some(self.epci_siren)
     }
 }
 
 impl Editable for LocalCommercial {
-    fn epci(&self, _: &ReadModel) -> Option<String> {
-        Some(self.epci_siren.clone())
+    fn epci(&self, _: &ReadModel) -> Option<crate::model::Str> {
+        Some(self.epci_siren)
     }
 }
 
 impl Editable for TiersLieu {
-    fn epci(&self, _: &ReadModel) -> Option<String> {
-        Some(self.epci_siren.clone())
+    fn epci(&self, _: &ReadModel) -> Option<crate::model::Str> {
+        Some(self.epci_siren)
     }
 }
 
