@@ -1,6 +1,6 @@
 //! Criterion benchmarks of the decision metrics on the embedded dataset: the full regional
-//! recompute from the raw layers (spatial joins included) and its parts, the incremental
-//! update of one plot, and the sobriety check of a proposed zone (in process; the HTTP
+//! recompute from the raw layers (spatial joins included) and its parts, the publication of
+//! one plot's change (what a write runs after its commit), and the sobriety check of a proposed zone (in process; the HTTP
 //! figure is in bench/proposal.sh).
 
 use std::hint::black_box;
@@ -8,7 +8,8 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion};
 use ecofoncier::metrics::{self, commute, coverage, occupancy, premises, proposal, Metrics};
 use ecofoncier::model::codes;
-use ecofoncier::read_model::ReadModel;
+use ecofoncier::publish::Publisher;
+use ecofoncier::read_model::{Change, ReadModel};
 use ecofoncier::source::{embedded::default_data_dir, EmbeddedSource};
 use geo::{LineString, MultiPolygon, Polygon};
 
@@ -45,25 +46,35 @@ fn bench(c: &mut Criterion) {
     });
     g.finish();
 
-    let mut full = Metrics::compute(&m, year);
+    // What a write publishes: the next model, the metrics moved, the tiles dropped.
+    let publisher = Publisher::new(
+        std::sync::Arc::new(m.clone()),
+        std::sync::Arc::new(Metrics::compute(&m, year)),
+    );
     let i = m
         .terrains
-        .features()
         .iter()
-        .position(|t| t.record.terr_etat_occup == codes::OCCUPE)
-        .expect("an occupied plot");
-    let mut vacant = m.terrains.get(i).record.clone();
-    vacant.terr_etat_occup = codes::VACANT.into();
-    vacant.terr_activite_fin_date = Some("2020-03-01".into());
-    vacant.terr_inoccupe_date = Some("2020-03-01".into());
-    let original = m.terrains.get(i).record.clone();
+        .find(|t| t.record.terr_etat_occup == codes::OCCUPE)
+        .expect("an occupied plot")
+        .slot;
+    let original = m.terrains.get(i).to_feature();
+    let mut vacant = original.clone();
+    vacant.record.terr_etat_occup = codes::VACANT.into();
+    vacant.record.terr_activite_fin_date = Some("2020-03-01".into());
+    vacant.record.terr_inoccupe_date = Some("2020-03-01".into());
     let mut flip = false;
-    c.bench_function("incremental: one plot changes (site, EPCI, region)", |b| {
-        b.iter(|| {
-            flip = !flip;
-            full.replace_plot(&m, i, if flip { &vacant } else { &original });
-        })
-    });
+    let mut version = 1;
+    c.bench_function(
+        "incremental: one plot changes (model, metrics, tiles)",
+        |b| {
+            b.iter(|| {
+                flip = !flip;
+                version += 1;
+                let f = if flip { &vacant } else { &original };
+                black_box(publisher.apply(Change::Upsert(f.clone()), version).unwrap())
+            })
+        },
+    );
 
     // A 20 ha square west of Amiens.
     let (x, y) = ecofoncier::crs::lonlat_to_l93(2.22, 49.9).unwrap();

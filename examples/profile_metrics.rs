@@ -23,9 +23,13 @@ fn main() {
         let t = Instant::now();
         let n = model
             .terrains
-            .features()
-            .iter()
-            .filter(|p| assign_site(&model.sites, p).0.is_some())
+            .live_slots()
+            .filter(|&p| {
+                let c = model.terrains.shape(p).centroid();
+                assign_site(&model.sites, model.terrains.record(p), c)
+                    .0
+                    .is_some()
+            })
             .count();
         let join = ms(t);
         let t = Instant::now();

@@ -16,12 +16,41 @@ impl Precision {
     pub const METRES: Precision = Precision(2);
 }
 
-fn write_num(out: &mut Vec<u8>, v: f64, p: Precision) {
-    let scale = 10f64.powi(p.0 as i32);
-    let r = (v * scale).round() / scale;
-    // `Display` for f64 prints the shortest representation that round-trips.
-    let r = if r == 0.0 { 0.0 } else { r };
-    let _ = write!(out, "{r}");
+const POW10: [f64; 10] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+
+/// Writes `v` rounded to `p` decimals, trailing zeros dropped (`731195.65`, `3`, `-0.5`):
+/// the shortest text that reads back as the rounded value, as `Display` would print it,
+/// written from the scaled integer without formatting machinery.
+pub fn write_num(out: &mut Vec<u8>, v: f64, p: Precision) {
+    let scale = POW10[p.0 as usize];
+    let k = (v * scale).round();
+    // Beyond 2^53 the scaled integer is not exact; `Display` handles those (and NaN).
+    if k.is_nan() || k.abs() >= 9.0e15 {
+        let r = k / scale;
+        let r = if r == 0.0 { 0.0 } else { r };
+        let _ = write!(out, "{r}");
+        return;
+    }
+    let mut k = k as i64;
+    if k < 0 {
+        out.push(b'-');
+        k = -k;
+    }
+    let unit = 10i64.pow(p.0 as u32);
+    let (int, mut frac) = (k / unit, k % unit);
+    let mut buf = itoa::Buffer::new();
+    out.extend_from_slice(buf.format(int).as_bytes());
+    if frac != 0 {
+        let mut digits = p.0 as usize;
+        while frac % 10 == 0 {
+            frac /= 10;
+            digits -= 1;
+        }
+        out.push(b'.');
+        let text = buf.format(frac);
+        out.extend(std::iter::repeat_n(b'0', digits - text.len()));
+        out.extend_from_slice(text.as_bytes());
+    }
 }
 
 fn write_coord(out: &mut Vec<u8>, c: &Coord<f64>, p: Precision) {
@@ -121,6 +150,70 @@ pub fn write_geometry(out: &mut Vec<u8>, geom: &Geometry<f64>, p: Precision) {
     out.push(b'}');
 }
 
+/// Writes a stored geometry as a GeoJSON geometry object, each coordinate passed through
+/// `project` (Lambert-93 → the output CRS) as it is written.
+pub fn write_shape(
+    out: &mut Vec<u8>,
+    shape: crate::read_model::shapes::Shape<'_>,
+    project: impl Fn(f64, f64) -> (f64, f64),
+    p: Precision,
+) {
+    use crate::read_model::shapes::Kind;
+    let coord = |out: &mut Vec<u8>, c: &Coord<f64>| {
+        let (x, y) = project(c.x, c.y);
+        out.push(b'[');
+        write_num(out, x, p);
+        out.push(b',');
+        write_num(out, y, p);
+        out.push(b']');
+    };
+    let seq = |out: &mut Vec<u8>, cs: &[Coord<f64>]| {
+        out.push(b'[');
+        for (i, c) in cs.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            coord(out, c);
+        }
+        out.push(b']');
+    };
+    let rings = |out: &mut Vec<u8>, part: crate::read_model::shapes::Part<'_>| {
+        out.push(b'[');
+        for (i, r) in part.rings().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            seq(out, r);
+        }
+        out.push(b']');
+    };
+    out.extend_from_slice(br#"{"type":""#);
+    out.extend_from_slice(shape.kind.geojson_type().as_bytes());
+    out.extend_from_slice(br#"","coordinates":"#);
+    match shape.kind {
+        Kind::Point => coord(out, &shape.first()),
+        Kind::MultiPoint | Kind::LineString => seq(out, shape.coords()),
+        Kind::MultiLineString | Kind::Polygon => {
+            if let Some(part) = shape.parts().next() {
+                rings(out, part)
+            } else {
+                out.extend_from_slice(b"[]")
+            }
+        }
+        Kind::MultiPolygon => {
+            out.push(b'[');
+            for (i, part) in shape.parts().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                rings(out, part);
+            }
+            out.push(b']');
+        }
+    }
+    out.push(b'}');
+}
+
 /// Writes a GeoJSON Feature: `{"type":"Feature","id":…,"geometry":…,"properties":…}`;
 /// returns the offset of the properties object in `out`.
 pub fn write_feature(
@@ -163,6 +256,43 @@ pub fn write_feature_raw(
 mod tests {
     use super::*;
     use geo::polygon;
+
+    #[test]
+    fn numbers_as_display_prints_them_rounded() {
+        let display = |v: f64, p: u8| {
+            let scale = 10f64.powi(p as i32);
+            let r = (v * scale).round() / scale;
+            format!("{}", if r == 0.0 { 0.0 } else { r })
+        };
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        for i in 0..200_000 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            let unit = (rng >> 11) as f64 / (1u64 << 53) as f64;
+            let v = match i % 4 {
+                0 => unit * 1_300_000.0,
+                1 => 6_000_000.0 + unit * 1_200_000.0,
+                2 => unit * 20.0 - 10.0,
+                _ => 40.0 + unit * 12.0,
+            };
+            for p in [Precision::DEGREES, Precision::METRES] {
+                let mut out = Vec::new();
+                write_num(&mut out, v, p);
+                assert_eq!(String::from_utf8(out).unwrap(), display(v, p.0), "{v}");
+            }
+        }
+        for (v, text) in [
+            (3.0, "3"),
+            (-0.000_000_01, "0"),
+            (-0.5, "-0.5"),
+            (0.000_000_1, "0.0000001"),
+        ] {
+            let mut out = Vec::new();
+            write_num(&mut out, v, Precision::DEGREES);
+            assert_eq!(String::from_utf8(out).unwrap(), text);
+        }
+    }
 
     #[test]
     fn polygon_is_valid_geojson_with_rounding() {

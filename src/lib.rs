@@ -15,6 +15,7 @@ pub mod format;
 pub mod generate;
 pub mod metrics;
 pub mod model;
+pub mod publish;
 pub mod read_model;
 pub mod source;
 pub mod startup;

@@ -65,7 +65,7 @@ pub fn run(
     let state = web::Data::new(state);
     if let Some(url) = database_url {
         // Writes made by other instances reach this one through LISTEN/NOTIFY.
-        actix_web::rt::spawn(store::follow::follow(url, state.clone()));
+        actix_web::rt::spawn(store::follow::follow(url, Arc::clone(&state.publisher)));
     }
     let mut server = HttpServer::new(move || {
         App::new()

@@ -42,7 +42,7 @@ fn site_occupancy_matches_stored_cnig_figures() {
     let m = model();
     // The generator stored site_uf_nbre / site_uf_vacant_nbre / site_taux_vacance for 2026
     // with the same legal test: the service must find the same figures.
-    for s in m.sites.features().iter().step_by(97) {
+    for s in m.sites.iter().step_by(97) {
         let r = get(&format!("/api/v1/sites/{}/occupancy", s.record.site_id));
         assert_eq!(r.status, 200);
         let d = r.json();
@@ -62,7 +62,7 @@ fn site_occupancy_matches_stored_cnig_figures() {
     assert_eq!(get("/api/v1/sites/NOPE/occupancy").status, 404);
     let r = get(&format!(
         "/api/v1/sites/{}/occupancy?year=abc",
-        m.sites.features()[0].record.site_id
+        m.sites.get(0).record.site_id
     ));
     assert_eq!(
         (r.status, r.json()["parameter"].clone()),
@@ -119,13 +119,13 @@ fn land_take_levels() {
     let zan = &region["zan"];
     assert_eq!(zan["annees_observees"], 3);
     assert_eq!(zan["annees_restantes"], 7);
-    let e = &m.epci.features()[0].record.epci_siren;
+    let e = &m.epci.get(0).record.epci_siren;
     let epci = get(&format!("/api/v1/land-take/epci/{e}")).json();
     assert!(
         epci["zan"]["enveloppe_ha"].as_f64().unwrap()
             >= epci["zan"]["enveloppe_sans_garantie_ha"].as_f64().unwrap()
     );
-    let c = &m.communes.features()[0].record.code_insee;
+    let c = &m.communes.get(0).record.code_insee;
     assert_eq!(get(&format!("/api/v1/land-take/commune/{c}")).status, 200);
     assert_eq!(
         get("/api/v1/land-take/canton/1").json()["parameter"],
@@ -239,10 +239,10 @@ fn proposal_bad_inputs_get_4xx_saying_what_is_wrong() {
 #[test]
 fn commuting_baseline_and_scenario() {
     let m = model();
-    let e = &m.epci.features()[0].record.epci_siren;
+    let e = &m.epci.get(0).record.epci_siren;
     let b = get(&format!("/api/v1/commute/epci/{e}")).json();
     assert!(b["navettes"]["actifs_residents"].as_u64().unwrap() > 0);
-    let site = &m.sites.features()[10].record.site_id;
+    let site = &m.sites.get(10).record.site_id;
     let r = post(
         "/api/v1/scenarios/commute",
         json!({"site_id": site, "jobs": 50}).to_string().as_bytes(),
@@ -309,7 +309,6 @@ fn indicators_compare_and_timeline() {
     assert_eq!(get("/api/v1/indicators?level=commune").status, 400);
     let ids: Vec<&str> = m
         .epci
-        .features()
         .iter()
         .take(3)
         .map(|e| e.record.epci_siren.as_str())
@@ -372,7 +371,7 @@ fn epci_exports_in_geojson_and_cnig_csv_without_confidential_fields() {
     let m = model();
     // The EPCI with the most plots.
     let mut counts = std::collections::HashMap::<&str, usize>::new();
-    for t in m.terrains.features() {
+    for t in m.terrains.iter() {
         if let Some(s) = t.record.site_id.as_deref().and_then(|s| m.sites.by_id(s)) {
             *counts.entry(s.record.site_epci_siren.as_str()).or_default() += 1;
         }

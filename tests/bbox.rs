@@ -5,13 +5,14 @@ mod common;
 
 use common::{get, model};
 use ecofoncier::crs::{self, Crs};
-use ecofoncier::read_model::SpatialIndex;
+use ecofoncier::read_model::Collection;
 use geo::{Coord, Intersects, LineString, Polygon};
 use proptest::prelude::*;
 
 /// Brute force: every feature of the collection whose geometry intersects `area`.
-fn brute(index: &dyn SpatialIndex, area: &Polygon<f64>) -> Vec<usize> {
-    (0..index.len())
+fn brute(index: &dyn Collection, area: &Polygon<f64>) -> Vec<usize> {
+    index
+        .live_slots()
         .filter(|&i| index.geometry(i).intersects(area))
         .collect()
 }
@@ -59,9 +60,8 @@ proptest! {
     ) {
         let area = l93_rect(x, y, x + w, y + h);
         let m = model();
-        for s in m.collections() {
-            let (_, index) = m.collection(s.id).unwrap();
-            prop_assert_eq!(index.intersecting(&area), brute(index, &area), "{}", s.id);
+        for index in m.collections() {
+            prop_assert_eq!(index.intersecting(&area), brute(index, &area), "{}", index.about().id);
         }
     }
 
@@ -87,8 +87,8 @@ proptest! {
             }
             ring.push(ring[0]);
             let area = Polygon::new(LineString(ring), vec![]);
-            let (s, index) = m.collection(id).unwrap();
-            let expected: Vec<String> = brute(index, &area).into_iter().map(|i| s.ids[i].clone()).collect();
+            let index = m.collection(id).unwrap();
+            let expected: Vec<String> = brute(index, &area).into_iter().map(|i| index.id(i).to_string()).collect();
             prop_assert_eq!(served, expected, "{}", id);
         }
     }
@@ -107,8 +107,8 @@ proptest! {
             y + h
         );
         for id in ["terrains", "locaux-commerciaux"] {
-            let (s, index) = m.collection(id).unwrap();
-            let expected: Vec<String> = brute(index, &area).into_iter().map(|i| s.ids[i].clone()).collect();
+            let index = m.collection(id).unwrap();
+            let expected: Vec<String> = brute(index, &area).into_iter().map(|i| index.id(i).to_string()).collect();
             prop_assert_eq!(served_ids(id, &q), expected, "{}", id);
         }
     }
@@ -127,10 +127,9 @@ fn nearest_equals_sorted_brute_force() {
         let got: Vec<(usize, f64)> = m.sites.nearest(x, y).take(25).collect();
         let mut all: Vec<(usize, f64)> = m
             .sites
-            .features()
             .iter()
             .enumerate()
-            .map(|(i, f)| (i, Euclidean.distance(&Point::new(x, y), &f.geometry)))
+            .map(|(i, f)| (i, Euclidean.distance(&Point::new(x, y), &f.geometry())))
             .collect();
         all.sort_by(|a, b| a.1.total_cmp(&b.1));
         for (g, e) in got.iter().zip(&all) {

@@ -23,9 +23,9 @@ fn ogrinfo_lists_every_collection() {
     );
     for s in model().collections() {
         assert!(
-            text.contains(&format!(": {} (", s.id)),
+            text.contains(&format!(": {} (", s.about().id)),
             "ogrinfo misses {}:\n{text}",
-            s.id
+            s.about().id
         );
     }
 }
@@ -36,25 +36,25 @@ fn ogr2ogr_copies_each_collection_completely() {
     let dir = temp_dir("ogr2ogr");
     let url = format!("OAPIF:{}/ogc", server());
     for s in model().collections() {
-        let out_file = dir.join(format!("{}.geojson", s.id));
+        let out_file = dir.join(format!("{}.geojson", s.about().id));
         let out = run(
             Command::new("ogr2ogr")
                 .args(["-f", "GeoJSON", "-oo", "PAGE_SIZE=2000"])
                 .arg(&out_file)
-                .args([&url, s.id]),
+                .args([&url, s.about().id]),
             "ogr2ogr (gdal-bin)",
         );
         assert!(
             out.status.success(),
             "{}: {}",
-            s.id,
+            s.about().id,
             String::from_utf8_lossy(&out.stderr)
         );
         let doc: serde_json::Value =
             serde_json::from_slice(&std::fs::read(&out_file).unwrap()).unwrap();
         let n = doc["features"].as_array().unwrap().len();
-        println!("ogr2ogr {}: {n} features", s.id);
-        assert_eq!(n, s.len(), "{}: copied {n} of {}", s.id, s.len());
+        println!("ogr2ogr {}: {n} features", s.about().id);
+        assert_eq!(n, s.len(), "{}: copied {n} of {}", s.about().id, s.len());
     }
 }
 
@@ -64,7 +64,7 @@ fn owslib_lists_collections_and_reads_a_bbox() {
     let counts: serde_json::Map<String, serde_json::Value> = m
         .collections()
         .iter()
-        .map(|s| (s.id.to_string(), json!(s.len())))
+        .map(|s| (s.about().id.to_string(), json!(s.len())))
         .collect();
     // A bbox around Amiens; its plot count from the read model.
     let bbox = [2.2, 49.85, 2.45, 49.95];

@@ -29,7 +29,6 @@ fn sample() -> (String, String, String, String) {
     let m = common::model();
     let plot = m
         .terrains
-        .features()
         .iter()
         .find(|t| t.record.terr_acquereur.is_some() && t.record.site_id.is_some())
         .expect("a plot with a buyer");
@@ -37,7 +36,6 @@ fn sample() -> (String, String, String, String) {
     let epci = m.sites.by_id(&site).unwrap().record.site_epci_siren;
     let other = m
         .epci
-        .features()
         .iter()
         .find(|e| e.record.epci_siren != epci)
         .unwrap()
@@ -277,7 +275,7 @@ fn editing_with_rights_etags_validation_history_and_a_follower() {
 
     // Create, replace and delete a plot inside the same site (admin token).
     let m = common::model();
-    let site_geom = &m.sites.by_id(&site).unwrap().geometry;
+    let site_geom = &m.sites.by_id(&site).unwrap().geometry();
     use geo::{Centroid, Geometry};
     let c = site_geom.centroid().unwrap();
     let square = |half: f64| {
@@ -296,7 +294,7 @@ fn editing_with_rights_etags_validation_history_and_a_follower() {
         .collect();
         json!({"type": "Polygon", "coordinates": [pts]})
     };
-    let mut props = serde_json::to_value(&m.terrains.by_id(&plot).unwrap().record).unwrap();
+    let mut props = serde_json::to_value(m.terrains.by_id(&plot).unwrap().record).unwrap();
     props["terr_id"] = json!("NEW_TERRAIN-ECO_00001");
     props["terr_surf_brute"] = json!(0.04);
     let new = json!({"type": "Feature", "geometry": square(10.0), "properties": props});

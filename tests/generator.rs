@@ -58,17 +58,11 @@ fn median(mut v: Vec<f64>) -> f64 {
 #[test]
 fn sites_calibration_and_geometry() {
     let m = model();
-    let areas: Vec<f64> = m
-        .sites
-        .features()
-        .iter()
-        .map(|s| s.record.site_surf_brute)
-        .collect();
+    let areas: Vec<f64> = m.sites.iter().map(|s| s.record.site_surf_brute).collect();
     let n = areas.len();
     let med = median(areas.clone());
     let urban_med = median(
         m.sites
-            .features()
             .iter()
             .filter(|s| {
                 m.communes
@@ -83,7 +77,6 @@ fn sites_calibration_and_geometry() {
     );
     let rural_sites = m
         .sites
-        .features()
         .iter()
         .filter(|s| {
             m.communes
@@ -103,11 +96,11 @@ fn sites_calibration_and_geometry() {
     assert!(rural_sites >= 300, "some sites in rural bourgs");
 
     // Sites never overlap.
-    for (i, s) in m.sites.features().iter().enumerate() {
-        let env = ecofoncier::read_model::layer::envelope_of(&s.geometry).unwrap();
+    for (i, s) in m.sites.iter().enumerate() {
+        let env = ecofoncier::read_model::layer::envelope_of(&s.geometry()).unwrap();
         for j in m.sites.in_envelope(&env) {
             if j != i {
-                let d = Euclidean.distance(&s.geometry, &m.sites.get(j).geometry);
+                let d = Euclidean.distance(&s.geometry(), &m.sites.get(j).geometry());
                 assert!(
                     d > 0.0,
                     "{} overlaps {}",
@@ -126,12 +119,12 @@ fn sites_calibration_and_geometry() {
 fn plots_tile_their_site_and_establishments_sit_on_occupied_plots() {
     let m = model();
     let mut plot_area: HashMap<&str, f64> = HashMap::new();
-    for t in m.terrains.features() {
+    for t in m.terrains.iter() {
         let site_id = t.record.site_id.as_deref().unwrap();
         let site = m.sites.by_id(site_id).expect("plot's site exists");
         // Inside the site (the site's outline runs through every boundary plot corner, so
         // rounding cannot push a plot out); any part outside would be reported in m².
-        let outside = match (&t.geometry, &site.geometry) {
+        let outside = match (&t.geometry(), &site.geometry()) {
             (Geometry::Polygon(p), Geometry::MultiPolygon(s)) => {
                 use geo::BooleanOps;
                 p.difference(s).unsigned_area()
@@ -143,11 +136,11 @@ fn plots_tile_their_site_and_establishments_sit_on_occupied_plots() {
             "{} sticks out of {site_id} by {outside} m²",
             t.record.terr_id
         );
-        assert!(site.geometry.contains(&t.geometry.centroid().unwrap()));
-        *plot_area.entry(site_id).or_default() += t.geometry.unsigned_area();
+        assert!(site.geometry().contains(&t.geometry().centroid().unwrap()));
+        *plot_area.entry(site_id).or_default() += t.geometry().unsigned_area();
     }
-    for s in m.sites.features() {
-        let a = s.geometry.unsigned_area();
+    for s in m.sites.iter() {
+        let a = s.geometry().unsigned_area();
         let p = plot_area
             .get(s.record.site_id.as_str())
             .copied()
@@ -159,14 +152,14 @@ fn plots_tile_their_site_and_establishments_sit_on_occupied_plots() {
         );
     }
     let occupied = ["occupé", "occupation transitoire"];
-    for e in m.etablissements.features() {
+    for e in m.etablissements.iter() {
         let plot = m
             .terrains
             .by_id(&e.record.terr_id)
             .expect("establishment's plot");
         assert!(occupied.contains(&plot.record.terr_etat_occup.as_str()));
         assert!(
-            plot.geometry.intersects(&e.geometry),
+            plot.geometry().intersects(&e.geometry()),
             "{} off its plot",
             e.record.SIRET
         );
@@ -180,7 +173,6 @@ fn plot_occupation_and_legal_vacancy() {
     let m = model();
     let useful: Vec<_> = m
         .terrains
-        .features()
         .iter()
         .filter(|t| t.record.terr_utile.as_deref() == Some("oui"))
         .collect();
@@ -196,7 +188,6 @@ fn plot_occupation_and_legal_vacancy() {
     let not_in_use = 1.0 - occupied;
     let legal = m
         .terrains
-        .features()
         .iter()
         .filter(|t| t.record.is_legally_vacant(2026))
         .count() as f64
@@ -236,7 +227,7 @@ fn plot_occupation_and_legal_vacancy() {
         }
     }
     // The stored site figures follow the standard: rate = round(100 · vacant / units).
-    for s in m.sites.features() {
+    for s in m.sites.iter() {
         let r = &s.record;
         let (n, v) = (r.site_uf_nbre.unwrap(), r.site_uf_vacant_nbre.unwrap());
         assert_eq!(
@@ -250,7 +241,7 @@ fn plot_occupation_and_legal_vacancy() {
 fn premises_and_tiers_lieux() {
     let m = model();
     let mut small = (0, 0);
-    for l in m.locaux.features() {
+    for l in m.locaux.iter() {
         let c = &m.communes.by_id(&l.record.comm_insee).unwrap().record;
         if (2_000..10_000).contains(&c.population) {
             small.0 += 1;
@@ -267,13 +258,11 @@ fn premises_and_tiers_lieux() {
     let share = small.1 as f64 / small.0 as f64;
     let tl = m
         .tiers_lieux
-        .features()
         .iter()
         .filter(|t| t.record.tl_type == "tiers-lieu")
         .count();
     let fs = m
         .tiers_lieux
-        .features()
         .iter()
         .filter(|t| t.record.tl_type == "France services")
         .count();
@@ -285,7 +274,7 @@ fn premises_and_tiers_lieux() {
     );
     assert!((0.10..=0.15).contains(&share), "small-town vacancy {share}");
     assert_eq!((tl, fs), (280, 80));
-    for t in m.tiers_lieux.features() {
+    for t in m.tiers_lieux.iter() {
         assert!(!t.record.tl_services.is_empty() && !t.record.tl_activite.is_empty());
         assert!(t
             .record
@@ -344,11 +333,6 @@ fn commuting_rural_median_near_13_km() {
     );
     assert!((11.5..=14.5).contains(&med), "rural median {med} km");
     // About 40 % of the population are employed residents.
-    let pop: u64 = m
-        .communes
-        .features()
-        .iter()
-        .map(|c| c.record.population as u64)
-        .sum();
+    let pop: u64 = m.communes.iter().map(|c| c.record.population as u64).sum();
     assert!((all as f64 / pop as f64 - 0.40).abs() < 0.01);
 }

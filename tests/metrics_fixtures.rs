@@ -15,9 +15,9 @@
 use ecofoncier::metrics::commute::{self, Scenario};
 use ecofoncier::metrics::proposal::{self, Proposal};
 use ecofoncier::metrics::search::{self, Criteria};
-use ecofoncier::metrics::{coverage, land_take, Metrics};
+use ecofoncier::metrics::{coverage, land_take, Metrics, Touched};
 use ecofoncier::model::*;
-use ecofoncier::read_model::ReadModel;
+use ecofoncier::read_model::{Change, ReadModel};
 use ecofoncier::source::Dataset;
 use geo::{Geometry, LineString, MultiPolygon, Point, Polygon};
 use proptest::prelude::*;
@@ -251,7 +251,7 @@ fn model() -> ReadModel {
 fn occupancy_and_legal_vacancy_by_hand() {
     let m = model();
     let x = Metrics::compute(&m, 2026);
-    let s1 = &x.occupancy.sites[m.sites.index_of("S1").unwrap()];
+    let s1 = &x.occupancy.site(&m, m.sites.index_of("S1").unwrap());
     // 15 units, 2 vacant since mid-2020 (≥ 2 years at 1 Jan 2026); the one vacant since
     // 2025 and the never-used one are not legally vacant: 100 × 2 / 15 = 13.3 → 13.
     assert_eq!(
@@ -267,17 +267,18 @@ fn occupancy_and_legal_vacancy_by_hand() {
     let i1 = m.sites.index_of("S1").unwrap();
     assert_eq!(x.occupancy.site_for_year(&m, i1, 2028).taux_vacance(), 20);
     // S2: plot A by attribute, plot B by containment (no site_id), B legally vacant: 1/2.
-    let s2 = &x.occupancy.sites[m.sites.index_of("S2").unwrap()];
+    let s2 = &x.occupancy.site(&m, m.sites.index_of("S2").unwrap());
     assert_eq!(
         (s2.uf_nbre, s2.uf_vacant_nbre, s2.taux_vacance()),
         (2, 1, 50)
     );
     // S3: D, and E by its attribute though it lies outside; E is reported.
-    let s3 = &x.occupancy.sites[m.sites.index_of("S3").unwrap()];
+    let s3 = &x.occupancy.site(&m, m.sites.index_of("S3").unwrap());
     assert_eq!(s3.uf_nbre, 2);
-    assert_eq!(x.occupancy.mismatches.len(), 1);
-    assert_eq!(x.occupancy.mismatches[0].terr_id, "TE");
-    assert_eq!(x.occupancy.mismatches[0].site_id_geometrie, None);
+    let mismatches: Vec<_> = x.occupancy.mismatches().collect();
+    assert_eq!(mismatches.len(), 1);
+    assert_eq!(mismatches[0].terr_id, "TE");
+    assert_eq!(mismatches[0].site_id_geometrie, None);
     // EPCI E1 = S1 + S2: 3 vacant of 17 → 17.6 → 18; region 3 of 19 → 15.8 → 16.
     let e1 = x.occupancy.of_epci(&m, "200000001").unwrap();
     assert_eq!(
@@ -297,18 +298,23 @@ fn occupancy_and_legal_vacancy_by_hand() {
 fn incremental_update_equals_full_recompute() {
     let mut d = dataset();
     let m = ReadModel::build(d.clone()).unwrap();
-    let mut x = Metrics::compute(&m, 2026);
+    let x = Metrics::compute(&m, 2026);
     // T10 (occupied) becomes vacant since 2021: S1 3/15 → 20, E1 4/17 → 24, region 4/19 → 21.
     let i = m.terrains.index_of("T10").unwrap();
-    let mut t = m.terrains.get(i).record.clone();
-    t.terr_etat_occup = "vacant".into();
-    t.terr_activite_fin_date = Some("2021-01-15".into());
-    t.terr_inoccupe_date = Some("2021-01-15".into());
-    x.replace_plot(&m, i, &t);
-    let s1 = &x.occupancy.sites[m.sites.index_of("S1").unwrap()];
+    let mut t = m.terrains.get(i).to_feature();
+    t.record.terr_etat_occup = "vacant".into();
+    t.record.terr_activite_fin_date = Some("2021-01-15".into());
+    t.record.terr_inoccupe_date = Some("2021-01-15".into());
+    let (m1, changed) = m.with_change(Change::Upsert(t.clone()), 2).unwrap();
+    let x = x.update(&m, &m1, Touched::Terrain(changed.slot.unwrap()));
+    let t = t.record;
+    let s1 = &x.occupancy.site(&m1, m1.sites.index_of("S1").unwrap());
     assert_eq!(s1.taux_vacance(), 20);
     assert_eq!(
-        x.occupancy.of_epci(&m, "200000001").unwrap().taux_vacance(),
+        x.occupancy
+            .of_epci(&m1, "200000001")
+            .unwrap()
+            .taux_vacance(),
         24
     );
     assert_eq!(x.occupancy.region.taux_vacance(), 21);
@@ -326,8 +332,8 @@ fn incremental_update_equals_full_recompute() {
         full.occupancy.region.rounded()
     );
     assert_eq!(
-        x.occupancy.sites[0].rounded(),
-        full.occupancy.sites[0].rounded()
+        x.occupancy.site(&m1, 0).rounded(),
+        full.occupancy.site(&m2, 0).rounded()
     );
 }
 
@@ -472,7 +478,8 @@ fn search_filters_and_order() {
         limit: 10,
         ..Default::default()
     };
-    let (hits, matched) = search::search(&m, &c);
+    let x = Metrics::compute(&m, 2026);
+    let (hits, matched) = search::search(&m, &x.occupancy, &c);
     // For sale and not in use: T00, T01 (vacant), T03 (never used) in S1, TB in S2.
     let ids: Vec<&str> = hits
         .iter()
@@ -485,6 +492,7 @@ fn search_filters_and_order() {
     // Radius cuts S2 (10 km away) out; the EPCI filter keeps E2 empty.
     let (_, n) = search::search(
         &m,
+        &x.occupancy,
         &Criteria {
             radius_m: Some(2_000.0),
             ..c.clone()
@@ -493,6 +501,7 @@ fn search_filters_and_order() {
     assert_eq!(n, 3);
     let (_, n) = search::search(
         &m,
+        &x.occupancy,
         &Criteria {
             epci: Some("200000002".into()),
             near: None,
@@ -552,11 +561,12 @@ proptest! {
         use geo::{Distance, Euclidean};
         let m = model();
         let c = Criteria { near: Some((X0 + x, Y0 + y)), limit: 100, ..Default::default() };
-        let (hits, _) = search::search(&m, &c);
+        let occ = Metrics::compute(&m, 2026).occupancy;
+        let (hits, _) = search::search(&m, &occ, &c);
         let got: Vec<f64> = hits.iter().map(|h| h.distance_m.unwrap()).collect();
-        let mut all: Vec<f64> = m.terrains.features().iter()
+        let mut all: Vec<f64> = m.terrains.iter()
             .filter(|t| search::AVAILABLE_STATES.contains(&t.record.terr_etat_occup.as_str()))
-            .map(|t| Euclidean.distance(&Point::new(X0 + x, Y0 + y), &t.geometry))
+            .map(|t| Euclidean.distance(&Point::new(X0 + x, Y0 + y), &t.geometry()))
             .collect();
         all.sort_by(f64::total_cmp);
         prop_assert_eq!(got.len(), all.len());
@@ -572,7 +582,7 @@ proptest! {
         d.tiers_lieux[0].geometry = Geometry::Point(Point::new(X0 + tx, Y0 + ty));
         let m = ReadModel::build(d).unwrap();
         let c = coverage::coverage(&m, 10.0, None);
-        for (cc, f) in c.communes.iter().zip(m.communes.features()) {
+        for (cc, f) in c.communes.iter().zip(m.communes.iter()) {
             let dist = (f.record.mairie_x - X0 - tx).hypot(f.record.mairie_y - Y0 - ty);
             prop_assert_eq!(cc.couverte, dist <= 10_000.0);
         }

@@ -265,7 +265,7 @@ fn unknown_collection_or_feature_is_404() {
 #[test]
 fn single_feature_with_links_and_crs() {
     let m = model();
-    let site = &m.sites.features()[3].record;
+    let site = &m.sites.get(3).record;
     let r = get(&format!("/ogc/collections/sites/items/{}", site.site_id));
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-type"), Some("application/geo+json"));
@@ -285,7 +285,7 @@ fn single_feature_with_links_and_crs() {
         Some("<http://www.opengis.net/def/crs/EPSG/0/2154>")
     );
     let f = r.json();
-    let stored = match &m.sites.features()[3].geometry {
+    let stored = match &m.sites.get(3).geometry() {
         geo::Geometry::MultiPolygon(mp) => mp.0[0].exterior().0[0],
         g => panic!("unexpected {g:?}"),
     };
@@ -308,16 +308,14 @@ fn equality_filters_on_properties() {
     let m = model();
     let vacant = m
         .terrains
-        .features()
         .iter()
         .filter(|f| f.record.terr_etat_occup == "vacant")
         .count();
     let doc = get("/ogc/collections/terrains/items?terr_etat_occup=vacant&limit=1").json();
     assert_eq!(doc["numberMatched"], vacant);
-    let e = &m.epci.features()[0].record;
+    let e = &m.epci.get(0).record;
     let n = m
         .communes
-        .features()
         .iter()
         .filter(|c| c.record.epci_siren == e.epci_siren)
         .count();
@@ -328,7 +326,7 @@ fn equality_filters_on_properties() {
     .json();
     assert_eq!(doc["numberMatched"], n);
     // Numbers compare numerically.
-    let pop = m.communes.features()[0].record.population;
+    let pop = m.communes.get(0).record.population;
     let doc = get(&format!("/ogc/collections/communes/items?population={pop}")).json();
     assert!(doc["numberMatched"].as_u64().unwrap() >= 1);
 }
@@ -347,12 +345,10 @@ fn confidential_fields_never_served() {
     // The data has them, so their absence is the service's doing.
     assert!(model()
         .terrains
-        .features()
         .iter()
         .any(|f| f.record.terr_acquereur.is_some()));
     assert!(model()
         .etablissements
-        .features()
         .iter()
         .any(|f| f.record.etab_contact_mail.is_some()));
     for id in COLLECTIONS {

@@ -142,9 +142,9 @@ fn postgis_round_trip_and_serving_equal_the_embedded_mode() {
     for (id, pg_area) in &areas {
         let (table, key) = id.split_once(':').unwrap();
         let geom = match table {
-            "site_eco" => &model.sites.by_id(key).unwrap().geometry,
-            "terrain_eco" => &model.terrains.by_id(key).unwrap().geometry,
-            _ => &model.communes.by_id(key).unwrap().geometry,
+            "site_eco" => model.sites.by_id(key).unwrap().geometry(),
+            "terrain_eco" => model.terrains.by_id(key).unwrap().geometry(),
+            _ => model.communes.by_id(key).unwrap().geometry(),
         };
         let rel = (geom.unsigned_area() - pg_area).abs() / pg_area;
         worst = worst.max(rel);
@@ -162,9 +162,9 @@ fn postgis_round_trip_and_serving_equal_the_embedded_mode() {
     // A server on PostGIS answers as the embedded one.
     let on_pg = common::spawn_server(&[("DATABASE_URL", &url)]);
     let embedded_base = common::server();
-    let sample_site = &model.sites.features()[0].record.site_id;
-    let sample_commune = &model.communes.features()[0].record.code_insee;
-    let sample_epci = &model.epci.features()[0].record.epci_siren;
+    let sample_site = &model.sites.get(0).record.site_id;
+    let sample_commune = &model.communes.get(0).record.code_insee;
+    let sample_epci = &model.epci.get(0).record.epci_siren;
     let mut paths = vec![
         "/api/v1/indicators".to_string(),
         "/api/v1/indicators?format=csv".into(),

@@ -38,7 +38,7 @@ fn rule_agrees_with_insee_density_grid() {
     let (mut n, mut agree, mut pop, mut pop_agree) = (0u64, 0u64, 0u64, 0u64);
     let (mut rule_urban, mut grid_urban) = (0u64, 0u64);
     let mut epci_pop: HashMap<&str, (u64, u64)> = HashMap::new();
-    for c in model().communes.features() {
+    for c in model().communes.iter() {
         let r = &c.record;
         let Some(&dens) = grid.get(r.code_insee.as_str()) else {
             continue;
@@ -66,7 +66,7 @@ fn rule_agrees_with_insee_density_grid() {
     let pop_share = pop_agree as f64 / pop as f64;
     // EPCIs: our class against the class the official grid gives by the same majority rule.
     let (mut e_n, mut e_agree) = (0, 0);
-    for e in model().epci.features() {
+    for e in model().epci.iter() {
         let Some(&(u, t)) = epci_pop.get(e.record.epci_siren.as_str()) else {
             continue;
         };

@@ -150,11 +150,10 @@ fn plot_tiles_tilejson_errors_and_gdal() {
     let m = common::model();
     let plot = m
         .terrains
-        .features()
         .iter()
         .find(|t| t.record.terr_acquereur.is_some())
         .unwrap();
-    let c = plot.geometry.centroid().unwrap();
+    let c = plot.geometry().centroid().unwrap();
     let (lon, lat) = crs::l93_to_lonlat(c.x(), c.y()).unwrap();
     let (x, y) = tile_of(lon, lat, 14);
     let path = format!("/tiles/terrains/14/{x}/{y}");
@@ -199,7 +198,7 @@ fn plot_tiles_tilejson_errors_and_gdal() {
     // vertex of the ring).
     let (px, py) = first_position(&f.3);
     let (min_x, max_y, size) = ecofoncier::tiles::tile_bounds(14, x, y);
-    let near = geo::CoordsIter::coords_iter(&plot.geometry).any(|v| {
+    let near = geo::CoordsIter::coords_iter(&plot.geometry()).any(|v| {
         let (wx, wy) = crs::from_l93(crs::Crs::WebMercator, v.x, v.y).unwrap();
         let tx = (wx - min_x) / size * 4096.0;
         let ty = (max_y - wy) / size * 4096.0;

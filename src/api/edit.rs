@@ -14,10 +14,10 @@ use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use geo::Geometry;
 use serde_json::{json, Value};
 
-use super::{v1::read_body, ApiError, ApiResult, AppState, Snapshot};
+use super::{v1::read_body, ApiError, ApiResult, AppState};
 use crate::crs::{self, Crs};
-use crate::metrics::Metrics;
 use crate::model::{Etablissement, Feature, LocalCommercial, Record, Site, Terrain, TiersLieu};
+use crate::publish::Snapshot;
 use crate::store::write::{AsOf, Editable, Op, Principal, WriteError};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -173,15 +173,18 @@ async fn run<R: Editable>(
     let who = principal(req, state).await?;
     let writer = state.store.as_ref().ok_or_else(read_only)?;
     let expected = if_match(req)?;
-    let _serial = writer.lock().await;
+    let _serial = state.publisher.lock().await;
     let snap = state.snapshot();
     let written = writer
         .write(&snap.model, &who, op, expected)
         .await
         .map_err(api_error)?;
-    let metrics = Metrics::compute(&written.model, snap.metrics.year);
-    state.publish(Snapshot::new(Arc::new(written.model), Arc::new(metrics)));
-    Ok((state.snapshot(), written.version))
+    // Committed: publish it (a failure here cannot undo the commit; a reload would).
+    let (next, _) = state
+        .publisher
+        .apply(written.change, written.version)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok((next, written.version))
 }
 
 /// The stored feature as the API serves it (CRS84), with its ETag.
@@ -193,14 +196,12 @@ fn feature_response(
     status: actix_web::http::StatusCode,
     req: &HttpRequest,
 ) -> HttpResponse {
-    let body = snap
-        .model
-        .collection(collection)
-        .and_then(|(s, _)| {
-            let i = s.ids.binary_search_by(|x| x.as_str().cmp(id)).ok()?;
-            Some(s.crs84[i].to_vec())
-        })
-        .unwrap_or_default();
+    let mut body = Vec::new();
+    if let Some(c) = snap.model.collection(collection) {
+        if let Some(i) = c.index_of(id) {
+            c.write_feature(&mut body, i, Crs::Crs84);
+        }
+    }
     let location = format!(
         "{}/ogc/collections/{collection}/items/{id}",
         super::ogc::base_url(req)
@@ -431,9 +432,9 @@ async fn view<R: Editable>(
         None => {
             let f = current.ok_or_else(missing)?;
             (
-                properties(&f.record)?,
-                f.geometry.clone(),
-                Some(snap.model.version(R::COLLECTION, &fid)),
+                properties(f.record)?,
+                f.geometry(),
+                Some(R::layer(&snap.model).version(f.slot)),
             )
         }
         Some(at) => {
@@ -451,7 +452,7 @@ async fn view<R: Editable>(
                 AsOf::Current => {
                     let f = current
                         .ok_or_else(|| ApiError::NotFound(format!("no feature `{fid}` at {at}")))?;
-                    (properties(&f.record)?, f.geometry.clone(), None)
+                    (properties(f.record)?, f.geometry(), None)
                 }
                 AsOf::Was(None) => {
                     return Err(ApiError::NotFound(format!("no feature `{fid}` at {at}")))

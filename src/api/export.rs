@@ -15,7 +15,7 @@ use super::{ApiError, ApiResult, AppState};
 use crate::cnig::{self, Table};
 use crate::crs::{self, Crs};
 use crate::model::{Etablissement, Feature, Record, Site, Terrain};
-use crate::read_model::{ReadModel, NONE};
+use crate::read_model::{Layer, ReadModel, NONE};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/exports/{siren}/{layer}", web::get().to(export));
@@ -40,16 +40,13 @@ async fn privileged(req: &HttpRequest, state: &AppState, siren: &str) -> ApiResu
     }
 }
 
-/// The features of `layer` belonging to EPCI `e` (index in the EPCI layer).
-fn rows<'a, R: Record>(
-    features: &'a [Feature<R>],
-    keep: impl Fn(usize) -> bool + 'a,
-) -> impl Iterator<Item = &'a Feature<R>> + 'a {
-    features
-        .iter()
-        .enumerate()
-        .filter(move |(i, _)| keep(*i))
-        .map(|(_, f)| f)
+/// The live features of `layer` whose slot `keep` accepts, owned.
+fn rows<R: Record>(layer: &Layer<R>, keep: impl Fn(usize) -> bool) -> Vec<Feature<R>> {
+    layer
+        .live_slots()
+        .filter(|&i| keep(i))
+        .map(|i| layer.get(i).to_feature())
+        .collect()
 }
 
 fn props<R: Record>(r: &R, confidential: bool) -> Map<String, Value> {
@@ -67,17 +64,18 @@ fn props<R: Record>(r: &R, confidential: bool) -> Map<String, Value> {
 
 /// The GeoPackage rows of `features`: their properties (without the confidential ones unless
 /// `confidential`) and their geometry.
-fn gpkg_rows<'a, R: Record + 'a>(
-    features: impl Iterator<Item = &'a Feature<R>>,
+fn gpkg_rows<'a, R: Record>(
+    features: &'a [Feature<R>],
     confidential: bool,
 ) -> cnig::gpkg::Rows<'a> {
     features
+        .iter()
         .map(|f| (props(&f.record, confidential), &f.geometry))
         .collect()
 }
 
-fn write<'a, R: Record + 'a>(
-    features: impl Iterator<Item = &'a Feature<R>>,
+fn write<R: Record>(
+    features: &[Feature<R>],
     format: &str,
     confidential: bool,
     table: &'static Table,
@@ -85,7 +83,9 @@ fn write<'a, R: Record + 'a>(
     match format {
         "csv" => Ok(cnig::csv::write(
             table,
-            features.map(|f| (props(&f.record, confidential), &f.geometry)),
+            features
+                .iter()
+                .map(|f| (props(&f.record, confidential), &f.geometry)),
         )
         .into_bytes()),
         "gpkg" => cnig::gpkg::write(&[(table, gpkg_rows(features, confidential))])
@@ -141,48 +141,34 @@ async fn export(
     };
     let etab_in = |i: usize| m.joins.etab_epci[i] == e;
     let body = match layer.as_str() {
-        Site::COLLECTION => write(
-            rows(m.sites.features(), site_in),
-            &format,
-            confidential,
-            &cnig::SITE,
-        )?,
+        Site::COLLECTION => write(&rows(&m.sites, site_in), &format, confidential, &cnig::SITE)?,
         Terrain::COLLECTION => write(
-            rows(m.terrains.features(), terrain_in),
+            &rows(&m.terrains, terrain_in),
             &format,
             confidential,
             &cnig::TERRAIN,
         )?,
         Etablissement::COLLECTION => write(
-            rows(m.etablissements.features(), etab_in),
+            &rows(&m.etablissements, etab_in),
             &format,
             confidential,
             &cnig::ETABLISSEMENT,
         )?,
         "inventaire" => {
             // The poles its sites belong to, then its sites, plots and establishments.
-            let poles: std::collections::BTreeSet<&str> = rows(m.sites.features(), site_in)
-                .map(|s| s.record.pole_id.as_str())
-                .collect();
-            let pole_rows = m
-                .poles
-                .features()
-                .iter()
-                .filter(|p| poles.contains(p.record.pole_id.as_str()));
+            let sites = rows(&m.sites, site_in);
+            let poles: std::collections::BTreeSet<&str> =
+                sites.iter().map(|s| s.record.pole_id.as_str()).collect();
+            let pole_rows = rows(&m.poles, |p| {
+                poles.contains(m.poles.record(p).pole_id.as_str())
+            });
+            let plots = rows(&m.terrains, terrain_in);
+            let etabs = rows(&m.etablissements, etab_in);
             cnig::gpkg::write(&[
-                (&cnig::POLE, gpkg_rows(pole_rows, confidential)),
-                (
-                    &cnig::SITE,
-                    gpkg_rows(rows(m.sites.features(), site_in), confidential),
-                ),
-                (
-                    &cnig::TERRAIN,
-                    gpkg_rows(rows(m.terrains.features(), terrain_in), confidential),
-                ),
-                (
-                    &cnig::ETABLISSEMENT,
-                    gpkg_rows(rows(m.etablissements.features(), etab_in), confidential),
-                ),
+                (&cnig::POLE, gpkg_rows(&pole_rows, confidential)),
+                (&cnig::SITE, gpkg_rows(&sites, confidential)),
+                (&cnig::TERRAIN, gpkg_rows(&plots, confidential)),
+                (&cnig::ETABLISSEMENT, gpkg_rows(&etabs, confidential)),
             ])
             .map_err(ApiError::Internal)?
         }

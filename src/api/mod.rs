@@ -11,55 +11,37 @@ pub mod tiles;
 pub mod v1;
 pub mod webmap;
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex};
 
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
 use crate::metrics::Metrics;
+use crate::publish::{Publisher, Snapshot};
 use crate::read_model::ReadModel;
 
 pub use problem::{ApiError, ApiResult};
 
-/// One consistent state of the data: a read model and the metrics computed from it.
-/// Handlers take the current snapshot once and answer from it, whatever is published
-/// meanwhile.
-pub struct Snapshot {
-    pub model: Arc<ReadModel>,
-    pub metrics: Arc<Metrics>,
-    /// Vector tiles of this state, built on demand and kept.
-    pub tiles: crate::tiles::Tiles,
-    /// The web map's page with this state's overview inlined, made on first request.
-    pub page: std::sync::OnceLock<webmap::Prepared>,
-}
-
-impl Snapshot {
-    pub fn new(model: Arc<ReadModel>, metrics: Arc<Metrics>) -> Snapshot {
-        Snapshot {
-            model,
-            metrics,
-            tiles: Default::default(),
-            page: Default::default(),
-        }
-    }
-}
-
-/// What every handler shares: the current snapshot, documents serialized once, and the
-/// PostGIS store when the data lives there (writes go to it first).
+/// What every handler shares: the publisher of the current snapshot, documents serialized
+/// once, and the PostGIS store when the data lives there (writes go to it first).
 pub struct AppState {
-    current: RwLock<Arc<Snapshot>>,
+    pub publisher: Arc<Publisher>,
     /// The OpenAPI document, serialized once.
     pub openapi: String,
     pub store: Option<crate::store::write::Writer>,
+    /// The web map's page with the overview inlined, made on first request (per lineage
+    /// of the model: the EPCIs it draws are not edited).
+    pub page: Mutex<Option<(u64, Arc<webmap::Prepared>)>>,
 }
 
 impl AppState {
     pub fn new(model: Arc<ReadModel>, metrics: Arc<Metrics>) -> AppState {
         let openapi = openapi::document(&model).to_string();
         AppState {
-            current: RwLock::new(Arc::new(Snapshot::new(model, metrics))),
+            publisher: Arc::new(Publisher::new(model, metrics)),
             openapi,
             store: None,
+            page: Mutex::new(None),
         }
     }
 
@@ -71,12 +53,7 @@ impl AppState {
 
     /// The current snapshot.
     pub fn snapshot(&self) -> Arc<Snapshot> {
-        Arc::clone(&self.current.read().unwrap_or_else(|e| e.into_inner()))
-    }
-
-    /// Makes `next` the current snapshot.
-    pub fn publish(&self, next: Snapshot) {
-        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
+        self.publisher.snapshot()
     }
 }
 

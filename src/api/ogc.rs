@@ -5,10 +5,9 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
-use crate::crs::{self, Crs};
+use crate::crs::Crs;
 use crate::date::now_rfc3339;
-use crate::format::{write_feature_raw, Precision};
-use crate::read_model::Served;
+use crate::read_model::Collection;
 
 use super::problem::{ApiError, ApiResult};
 use super::query::{self, item_query, items_query, pairs, plain_query};
@@ -101,7 +100,8 @@ async fn service_doc(req: HttpRequest) -> HttpResponse {
 }
 
 /// The JSON description of one collection.
-fn collection_doc(s: &Served, b: &str) -> Value {
+fn collection_doc(c: &dyn Collection, attribution: &str, b: &str) -> Value {
+    let s = c.about();
     let id = s.id;
     json!({
         "id": id,
@@ -110,19 +110,19 @@ fn collection_doc(s: &Served, b: &str) -> Value {
         "itemType": "feature",
         "extent": {
             "spatial": {
-                "bbox": [s.extent],
+                "bbox": [c.extent()],
                 "crs": Crs::Crs84.uri(),
             }
         },
         "crs": Crs::ALL.map(|c| c.uri()),
         "storageCrs": Crs::Lambert93.uri(),
         "ecofoncier:synthetique": s.synthetic,
-        "ecofoncier:nombreObjets": s.len(),
-        "ecofoncier:typeGeometrie": s.geometry_type,
+        "ecofoncier:nombreObjets": c.len(),
+        "ecofoncier:typeGeometrie": c.geometry_type(),
         "attribution": if s.synthetic {
             "Données synthétiques ecofoncier (générées, sans réalité)".to_string()
         } else {
-            s.attribution.clone()
+            attribution.to_string()
         },
         "links": [
             link(format!("{b}/ogc/collections/{id}"), "self", JSON, s.title),
@@ -131,10 +131,7 @@ fn collection_doc(s: &Served, b: &str) -> Value {
     })
 }
 
-fn find<'a>(
-    state: &'a super::Snapshot,
-    id: &str,
-) -> ApiResult<(&'a Served, &'a dyn crate::read_model::SpatialIndex)> {
+fn find<'a>(state: &'a super::Snapshot, id: &str) -> ApiResult<&'a dyn Collection> {
     state
         .model
         .collection(id)
@@ -149,7 +146,7 @@ async fn collections(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<
         .model
         .collections()
         .iter()
-        .map(|s| collection_doc(s, &b))
+        .map(|c| collection_doc(*c, &state.model.attribution, &b))
         .collect();
     Ok(json_response(&json!({
         "links": [link(format!("{b}/ogc/collections"), "self", JSON, "Collections")],
@@ -165,32 +162,12 @@ async fn collection(
 ) -> ApiResult<HttpResponse> {
     let state = state.snapshot();
     plain_query(&pairs(req.query_string())?)?;
-    let (s, _) = find(&state, &path)?;
-    Ok(json_response(&collection_doc(s, &base_url(&req))))
-}
-
-/// Writes feature `i` of a collection in `crs`: the pre-serialized bytes for CRS84, else
-/// its Lambert-93 geometry transformed now.
-fn write_one(
-    out: &mut Vec<u8>,
-    s: &Served,
-    index: &dyn crate::read_model::SpatialIndex,
-    i: usize,
-    crs: Crs,
-) -> ApiResult<()> {
-    if crs == Crs::Crs84 {
-        out.extend_from_slice(&s.crs84[i]);
-        return Ok(());
-    }
-    let geom = crs::geometry_from_l93(index.geometry(i), crs)
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let precision = if crs == Crs::Epsg4326 {
-        Precision::DEGREES
-    } else {
-        Precision::METRES
-    };
-    write_feature_raw(out, &s.ids[i], &geom, s.properties_json(i), precision);
-    Ok(())
+    let c = find(&state, &path)?;
+    Ok(json_response(&collection_doc(
+        c,
+        &state.model.attribution,
+        &base_url(&req),
+    )))
 }
 
 fn items_href(b: &str, id: &str, raw: &[(String, String)], offset: Option<usize>) -> String {
@@ -216,44 +193,64 @@ async fn items(
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
     let state = state.snapshot();
-    let (s, index) = find(&state, &path)?;
+    let c = find(&state, &path)?;
     let raw = pairs(req.query_string())?;
-    let q = items_query(&raw, s)?;
+    let q = items_query(&raw, c)?;
 
-    let mut selected: Vec<usize> = match &q.bbox {
-        Some(b) => index.intersecting(&b.area),
-        None => (0..s.len()).collect(),
+    // The page's slots: selected by bbox and filters, or the live features in order.
+    let (page, matched): (Vec<usize>, usize) = if q.bbox.is_none() && q.filters.is_empty() {
+        let matched = c.len();
+        let start = q.offset.min(matched);
+        let end = start.saturating_add(q.limit).min(matched);
+        let page = match c.nth_live(start) {
+            Some(first) => c
+                .live_slots()
+                .skip_while(|&s| s < first)
+                .take(end - start)
+                .collect(),
+            None => Vec::new(),
+        };
+        (page, matched)
+    } else {
+        let mut selected: Vec<usize> = match &q.bbox {
+            Some(b) => c.intersecting(&b.area),
+            None => c.live_slots().collect(),
+        };
+        if !q.filters.is_empty() {
+            selected.retain(|&i| {
+                q.filters
+                    .iter()
+                    .all(|(k, v)| query::matches(c.property(i, k).as_ref(), v))
+            });
+        }
+        let matched = selected.len();
+        let start = q.offset.min(matched);
+        let end = start.saturating_add(q.limit).min(matched);
+        (selected[start..end].to_vec(), matched)
     };
-    if !q.filters.is_empty() {
-        selected.retain(|&i| {
-            q.filters
-                .iter()
-                .all(|(k, v)| query::matches(s.property(i, k).as_ref(), v))
-        });
-    }
-    let matched = selected.len();
     let start = q.offset.min(matched);
-    let end = start.saturating_add(q.limit).min(matched);
-    let page = &selected[start..end];
+    let end = start + page.len();
+    let title = c.about().title;
+    let id = c.about().id;
 
     let b = base_url(&req);
     let mut links = vec![
         link(
-            items_href(&b, s.id, &raw, None),
+            items_href(&b, id, &raw, None),
             "self",
             GEOJSON,
             "Cette page",
         ),
         link(
-            format!("{b}/ogc/collections/{}", s.id),
+            format!("{b}/ogc/collections/{id}"),
             "collection",
             JSON,
-            s.title,
+            title,
         ),
     ];
     if end < matched {
         links.push(link(
-            items_href(&b, s.id, &raw, Some(end)),
+            items_href(&b, id, &raw, Some(end)),
             "next",
             GEOJSON,
             "Page suivante",
@@ -262,19 +259,14 @@ async fn items(
     if start > 0 {
         let prev = start.saturating_sub(q.limit);
         links.push(link(
-            items_href(&b, s.id, &raw, Some(prev)),
+            items_href(&b, id, &raw, Some(prev)),
             "prev",
             GEOJSON,
             "Page précédente",
         ));
     }
 
-    let avg = if s.is_empty() {
-        0
-    } else {
-        s.crs84.iter().take(64).map(|f| f.len()).sum::<usize>() / s.len().min(64)
-    };
-    let mut out = Vec::with_capacity(512 + page.len() * (avg + 8));
+    let mut out = Vec::with_capacity(512 + page.len() * 700);
     out.extend_from_slice(br#"{"type":"FeatureCollection","numberMatched":"#);
     out.extend_from_slice(matched.to_string().as_bytes());
     out.extend_from_slice(br#","numberReturned":"#);
@@ -288,7 +280,7 @@ async fn items(
         if k > 0 {
             out.push(b',');
         }
-        write_one(&mut out, s, index, i, q.crs)?;
+        c.write_feature(&mut out, i, q.crs);
     }
     out.extend_from_slice(b"]}");
     Ok(HttpResponse::Ok()
@@ -304,7 +296,7 @@ async fn item(
 ) -> ApiResult<HttpResponse> {
     let state = app.snapshot();
     let (id, fid) = path.into_inner();
-    let (s, index) = find(&state, &id)?;
+    let c = find(&state, &id)?;
     let (crs, datetime) = item_query(&pairs(req.query_string())?)?;
     // An earlier state, or the confidential fields for the feature's own editors: built
     // from the record rather than served from the public serialization.
@@ -313,12 +305,11 @@ async fn item(
             return r;
         }
     }
-    let i = s
-        .ids
-        .binary_search_by(|x| x.as_str().cmp(fid.as_str()))
-        .map_err(|_| ApiError::NotFound(format!("no feature `{fid}` in collection `{id}`")))?;
-    let mut out = Vec::with_capacity(s.crs84[i].len() + 512);
-    write_one(&mut out, s, index, i, crs)?;
+    let i = c
+        .index_of(&fid)
+        .ok_or_else(|| ApiError::NotFound(format!("no feature `{fid}` in collection `{id}`")))?;
+    let mut out = Vec::with_capacity(2048);
+    c.write_feature(&mut out, i, crs);
     // Re-open the feature object to add its links.
     out.pop();
     let b = base_url(&req);
@@ -333,7 +324,7 @@ async fn item(
             format!("{b}/ogc/collections/{id}"),
             "collection",
             JSON,
-            s.title
+            c.about().title
         ),
     ]);
     out.extend_from_slice(br#","links":"#);
@@ -343,9 +334,6 @@ async fn item(
         .content_type(GEOJSON)
         .insert_header(("Content-Crs", format!("<{}>", crs.uri())))
         .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .insert_header((
-            header::ETAG,
-            super::edit::etag(state.model.version(&id, &fid)),
-        ))
+        .insert_header((header::ETAG, super::edit::etag(c.version(i))))
         .body(out))
 }

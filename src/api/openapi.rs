@@ -134,7 +134,7 @@ fn api_v1_paths() -> Vec<(&'static str, Value)> {
 /// Builds the document. Collection ids and each collection's queryable properties come from
 /// the read model.
 pub fn document(model: &ReadModel) -> Value {
-    let ids: Vec<&str> = model.collections().iter().map(|s| s.id).collect();
+    let ids: Vec<&str> = model.collections().iter().map(|c| c.about().id).collect();
     let crs_uris: Vec<&str> = Crs::ALL.iter().map(|c| c.uri()).collect();
     let filters: Vec<String> = model
         .collections()
@@ -142,8 +142,8 @@ pub fn document(model: &ReadModel) -> Value {
         .map(|s| {
             format!(
                 "`{}`: {}",
-                s.id,
-                s.fields.keys().cloned().collect::<Vec<_>>().join(", ")
+                s.about().id,
+                s.fields().keys().cloned().collect::<Vec<_>>().join(", ")
             )
         })
         .collect();

@@ -4,7 +4,7 @@
 use geo::{Coord, LineString, Polygon};
 
 use crate::crs::{self, Crs};
-use crate::read_model::Served;
+use crate::read_model::Collection;
 
 use super::problem::{ApiError, ApiResult};
 
@@ -133,7 +133,7 @@ fn parse_bbox(v: &str, bbox_crs: Crs) -> ApiResult<BboxFilter> {
 }
 
 /// Parses the query of `/collections/{id}/items` against the collection's properties.
-pub fn items_query(raw: &[(String, String)], served: &Served) -> ApiResult<ItemsQuery> {
+pub fn items_query(raw: &[(String, String)], served: &dyn Collection) -> ApiResult<ItemsQuery> {
     let mut seen = Vec::new();
     let mut q = ItemsQuery {
         limit: DEFAULT_LIMIT,
@@ -155,14 +155,14 @@ pub fn items_query(raw: &[(String, String)], served: &Served) -> ApiResult<Items
             "f" => check_format(v)?,
             // No collection has a temporal extent: `datetime` selects nothing out.
             "datetime" => {}
-            name if served.fields.contains_key(name) => q.filters.push((k.clone(), v.clone())),
+            name if served.fields().contains_key(name) => q.filters.push((k.clone(), v.clone())),
             other => {
                 return Err(ApiError::param(
                     other,
                     format!(
                         "unknown parameter; use limit, offset, bbox, bbox-crs, crs, f, datetime \
                          or a property of `{}`",
-                        served.id
+                        served.about().id
                     ),
                 ))
             }

@@ -3,7 +3,6 @@
 //! `If-None-Match` gets `304`.
 
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
-use geo::BoundingRect;
 
 use super::ogc::base_url;
 use super::{ApiError, ApiResult, AppState};
@@ -28,18 +27,10 @@ async fn tilejson(
     let bounds = snap
         .model
         .epci
-        .features()
-        .iter()
-        .filter_map(|f| f.geometry.bounding_rect())
-        .reduce(|a, b| {
-            geo::Rect::new(
-                (a.min().x.min(b.min().x), a.min().y.min(b.min().y)),
-                (a.max().x.max(b.max().x), a.max().y.max(b.max().y)),
-            )
-        })
+        .extent()
         .and_then(|r| {
-            let (w, s) = crate::crs::l93_to_lonlat(r.min().x, r.min().y).ok()?;
-            let (e, n) = crate::crs::l93_to_lonlat(r.max().x, r.max().y).ok()?;
+            let (w, s) = crate::crs::l93_to_lonlat(r[0], r[1]).ok()?;
+            let (e, n) = crate::crs::l93_to_lonlat(r[2], r[3]).ok()?;
             Some([w, s, e, n])
         })
         .unwrap_or([-180.0, -85.0511, 180.0, 85.0511]);
@@ -69,9 +60,10 @@ async fn tile(
     let (x, y) = (num("x", &x)?, num("y", &y)?);
     let z = u8::try_from(z).map_err(|_| ApiError::param("z", "at most 22"))?;
     let snap = state.snapshot();
-    let t = snap
+    let t = state
+        .publisher
         .tiles
-        .tile(&snap.model, &id, z, x, y)
+        .tile(&snap.model, snap.generation, &id, z, x, y)
         .map_err(|e| match e {
             TileError::UnknownLayer(id) => unknown(&id),
             TileError::OutOfRange(m) => {

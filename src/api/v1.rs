@@ -8,7 +8,6 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::crs::{self, Crs};
-use crate::format::{write_geometry, Precision};
 use crate::metrics::commute::{self, Scenario};
 use crate::metrics::occupancy::OccupancyIndex;
 use crate::metrics::proposal::{self, Proposal};
@@ -212,8 +211,7 @@ async fn site_occupancy(
     let mismatches: Vec<_> = state
         .metrics
         .occupancy
-        .mismatches
-        .iter()
+        .mismatches()
         .filter(|x| {
             x.site_id_attribut.as_deref() == Some(site.site_id.as_str())
                 || x.site_id_geometrie.as_deref() == Some(site.site_id.as_str())
@@ -331,7 +329,7 @@ async fn search_plots(req: HttpRequest, state: web::Data<AppState>) -> ApiResult
         vocation: p.list("vocation", codes::SITE_VOCADOMI)?,
         limit: p.int("limit", 1, 1000)?.unwrap_or(50) as usize,
     };
-    let (hits, matched) = search::search(m, &c);
+    let (hits, matched) = search::search(m, &state.metrics.occupancy, &c);
     let mut out = Vec::with_capacity(hits.len() * 800);
     out.extend_from_slice(br#"{"type":"FeatureCollection","numberMatched":"#);
     out.extend_from_slice(matched.to_string().as_bytes());
@@ -343,9 +341,7 @@ async fn search_plots(req: HttpRequest, state: web::Data<AppState>) -> ApiResult
             out.push(b',');
         }
         let t = m.terrains.get(h.plot);
-        let geom = crs::geometry_from_l93(&t.geometry, Crs::Crs84)
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-        let r = &t.record;
+        let r = t.record;
         let props = json!({
             "terr_id": r.terr_id,
             "terr_surf_brute": r.terr_surf_brute,
@@ -354,12 +350,12 @@ async fn search_plots(req: HttpRequest, state: web::Data<AppState>) -> ApiResult
             "terr_stade_amngt": r.terr_stade_amngt,
             "terr_cle_en_main": r.terr_cle_en_main,
             "distance_km": h.distance_m.map(|d| (d / 10.0).round() / 100.0),
-            "site": h.site.map(|s| SiteSummary::of(&m.sites.get(s).record)),
+            "site": h.site.map(|s| SiteSummary::of(m.sites.record(s))),
         });
         out.extend_from_slice(br#"{"type":"Feature","id":"#);
         out.extend_from_slice(Value::String(r.terr_id.to_string()).to_string().as_bytes());
         out.extend_from_slice(br#","geometry":"#);
-        write_geometry(&mut out, &geom, Precision::DEGREES);
+        crate::read_model::served::write_geometry_in(&mut out, t.shape, Crs::Crs84);
         out.extend_from_slice(br#","properties":"#);
         out.extend_from_slice(props.to_string().as_bytes());
         out.push(b'}');
@@ -511,9 +507,11 @@ async fn commute_scenario(
                 .sites
                 .by_id(id)
                 .ok_or_else(|| ApiError::NotFound(format!("no site `{id}`")))?;
-            let c =
-                geo::Centroid::centroid(&s.geometry).ok_or_else(|| bad("site_id", "empty site"))?;
-            (c.x(), c.y())
+            let c = s
+                .shape
+                .centroid()
+                .ok_or_else(|| bad("site_id", "empty site"))?;
+            (c.x, c.y)
         }
         (None, Some(pt)) => {
             let a = pt
@@ -586,7 +584,6 @@ async fn tl_coverage(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<
     let epci: Vec<Value> = state
         .model
         .epci
-        .features()
         .iter()
         .map(|e| {
             let t = cov.epci.get(&e.record.epci_siren).cloned().unwrap_or_default();
@@ -667,7 +664,7 @@ async fn indicators_all(req: HttpRequest, state: web::Data<AppState>) -> ApiResu
         }
     }
     match p.get("format").unwrap_or("json") {
-        "json" => Ok(ok(&state.metrics.indicators)),
+        "json" => Ok(ok(&*state.metrics.indicators)),
         "csv" => Ok(HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")
             .insert_header((
@@ -785,6 +782,6 @@ async fn timeline_of(
     Ok(ok(&json!({
         "epci_siren": siren,
         "epci_nom": name,
-        "annees": timeline::timeline(&state.model, &siren, to),
+        "annees": timeline::timeline(&state.model, &state.metrics.occupancy, &siren, to),
     })))
 }

@@ -110,9 +110,13 @@ fn serve(req: &HttpRequest, ctype: &str, p: &Prepared) -> HttpResponse {
 /// the first paint, before the map's WebGL starts).
 async fn index(req: HttpRequest, state: web::Data<super::AppState>) -> HttpResponse {
     let snap = state.snapshot();
-    let page = snap.page.get_or_init(|| {
+    let mut cached = state.page.lock().unwrap_or_else(|e| e.into_inner());
+    if cached
+        .as_ref()
+        .is_none_or(|(l, _)| *l != snap.model.lineage)
+    {
         let html = std::str::from_utf8(FILES[0].2).unwrap_or_default();
-        let img = match snap.tiles.overview(&snap.model) {
+        let img = match &*state.publisher.tiles.overview(&snap.model) {
             Some(o) => format!(
                 "<img id=\"apercu\" src=\"/apercu.png?v={}\" width=\"{}\" height=\"{}\" \
                  data-mercator=\"{:.1},{:.1},{:.1},{:.1}\" elementtiming=\"apercu\" \
@@ -127,17 +131,24 @@ async fn index(req: HttpRequest, state: web::Data<super::AppState>) -> HttpRespo
             ),
             None => String::new(),
         };
-        Prepared::new(html.replacen(OVERVIEW_MARK, &img, 1).into())
-    });
-    serve(&req, FILES[0].1, page)
+        let page = Prepared::new(html.replacen(OVERVIEW_MARK, &img, 1).into());
+        *cached = Some((snap.model.lineage, std::sync::Arc::new(page)));
+    }
+    let page = cached.as_ref().map(|(_, p)| std::sync::Arc::clone(p));
+    drop(cached);
+    match page {
+        Some(p) => serve(&req, FILES[0].1, &p),
+        None => HttpResponse::InternalServerError().finish(),
+    }
 }
 
 /// The overview image of the region ([`crate::tiles::overview`]) of the current snapshot.
 async fn overview(req: HttpRequest, state: web::Data<super::AppState>) -> ApiResult<HttpResponse> {
     let snap = state.snapshot();
-    let o = snap
-        .tiles
-        .overview(&snap.model)
+    let img = state.publisher.tiles.overview(&snap.model);
+    let o = img
+        .as_ref()
+        .as_ref()
         .ok_or_else(|| ApiError::NotFound("no EPCI to draw".into()))?;
     let fresh = super::not_modified(&req, &o.etag);
     let mut res = if fresh {

@@ -63,7 +63,7 @@ pub fn generate(
     communes: &Layer<Commune>,
     zone_jobs: &HashMap<crate::model::Str, u32>,
 ) -> (Vec<CommuteFlow>, f64) {
-    let cs: Vec<&Commune> = communes.features().iter().map(|f| &f.record).collect();
+    let cs: Vec<&Commune> = communes.records().collect();
     let workers: Vec<f64> = cs
         .iter()
         .map(|c| c.population as f64 * EMPLOYMENT_RATE)

@@ -33,7 +33,7 @@ pub fn generate(
     let mut rng = Rng::fork(seed, "land-take");
     let years = (FIRST_YEAR..=LAST_YEAR).collect::<Vec<_>>();
     let mut rows = Vec::with_capacity(communes.len() * years.len());
-    for c in communes.features() {
+    for c in communes.iter() {
         let r = &c.record;
         let w = (r.surface_ha / 100.0).max(0.1).powf(0.6) * (r.population as f64 + 200.0).powf(0.4);
         let zones = zone_area_ha.get(&r.code_insee).copied().unwrap_or(0.0);

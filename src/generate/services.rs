@@ -55,7 +55,7 @@ fn near_town_hall(rng: &mut Rng, c: &Commune, sigma: f64) -> Point<f64> {
 pub fn premises(seed: u64, communes: &Layer<Commune>) -> Vec<Feature<LocalCommercial>> {
     let mut rng = Rng::fork(seed, "premises");
     let mut out = Vec::new();
-    for c in communes.features() {
+    for c in communes.iter() {
         let r = &c.record;
         if r.population < 700 {
             continue;
@@ -101,11 +101,7 @@ fn draw_communes(
     n: usize,
     weight: impl Fn(&Commune) -> f64,
 ) -> Vec<usize> {
-    let mut weights: Vec<f64> = communes
-        .features()
-        .iter()
-        .map(|c| weight(&c.record))
-        .collect();
+    let mut weights: Vec<f64> = communes.iter().map(|c| weight(c.record)).collect();
     let mut chosen = Vec::with_capacity(n);
     while chosen.len() < n && weights.iter().any(|w| *w > 0.0) {
         let i = rng.weighted(&weights);

@@ -270,7 +270,6 @@ pub fn generate(seed: u64, communes: &Layer<Commune>, epci: &HashMap<Str, Epci>)
     //    communes; villages under 500 inhabitants rarely have one.
     let target_sites = 2_600.0;
     let weights: Vec<f64> = communes
-        .features()
         .iter()
         .map(|c| {
             let r = &c.record;
@@ -297,7 +296,7 @@ pub fn generate(seed: u64, communes: &Layer<Commune>, epci: &HashMap<Str, Epci>)
     let mut terr_counter: HashMap<Str, u32> = HashMap::new();
     let mut siren_seq: u64 = 0;
 
-    for (ci, c) in communes.features().iter().enumerate() {
+    for (ci, c) in communes.iter().enumerate() {
         let n_sites = ((k * weights[ci] + rng.f64()).floor() as usize).min(60);
         let origin = &c.record;
         let urban = origin.classe == TerritoryClass::Urbain;
@@ -338,7 +337,7 @@ pub fn generate(seed: u64, communes: &Layer<Commune>, epci: &HashMap<Str, Epci>)
             let Some(host) = communes
                 .at_point(frame.cx, frame.cy)
                 .first()
-                .map(|&i| &communes.get(i).record)
+                .map(|&i| communes.record(i))
             else {
                 continue;
             };
@@ -1048,7 +1047,7 @@ fn poles(
     }
     // The pôle is named after the EPCI and identified by its most populous commune.
     let mut main_commune: HashMap<&str, (&str, u32)> = HashMap::new();
-    for c in communes.features() {
+    for c in communes.iter() {
         let r = &c.record;
         let e = main_commune
             .entry(&r.epci_siren)

@@ -58,21 +58,22 @@ impl CommuteTable {
     pub fn build(model: &ReadModel) -> CommuteTable {
         // Town halls and intra-commune distances in flat arrays: the loop below touches
         // nothing else.
-        let communes = model.communes.features();
+        // Communes are a reference layer: every slot is live.
+        let communes = &model.communes;
         let halls: Vec<(f64, f64)> = communes
-            .iter()
-            .map(|c| (c.record.mairie_x, c.record.mairie_y))
+            .records()
+            .map(|c| (c.mairie_x, c.mairie_y))
             .collect();
         let intra: Vec<f64> = communes
-            .iter()
-            .map(|c| commute_distance_km(&c.record, &c.record))
+            .records()
+            .map(|c| commute_distance_km(c, c))
             .collect();
         // The read model keeps the flows sorted by residence commune code, which is the
         // commune layer's order: pushing them in order groups them by residence commune.
-        let mut start = vec![0u32; communes.len() + 1];
+        let mut start = vec![0u32; communes.slots() + 1];
         let mut flows = Vec::with_capacity(model.joins.flow_communes.len());
         let scale = DETOUR_FACTOR / 1000.0;
-        for &(a, b, n) in &model.joins.flow_communes {
+        for &(a, b, n) in model.joins.flow_communes.iter() {
             if a == NONE || b == NONE {
                 continue;
             }
@@ -204,7 +205,10 @@ pub fn baselines(model: &ReadModel, table: &CommuteTable) -> (PerCode<Baseline>,
         region.hist[bin] += n;
     }
     (
-        PerCode::full(model.epci.ids(), per.into_iter().map(Acc::finish).collect()),
+        PerCode::full(
+            model.epci_ids.clone(),
+            per.into_iter().map(Acc::finish).collect(),
+        ),
         region.finish(),
     )
 }
@@ -255,7 +259,6 @@ pub fn scenario(model: &ReadModel, table: &CommuteTable, s: &Scenario) -> Scenar
     let radius_m = s.radius_km * 1000.0;
     let mut near: Vec<(usize, f64)> = model
         .communes
-        .features()
         .iter()
         .enumerate()
         .map(|(i, c)| (i, (c.record.mairie_x - s.x).hypot(c.record.mairie_y - s.y)))

@@ -11,7 +11,11 @@ use rstar::primitives::GeomWithData;
 use rstar::RTree;
 use serde::Serialize;
 
+use std::sync::Arc;
+
 use super::PerCode;
+use crate::model::Commune;
+use crate::read_model::shapes::Kind;
 use crate::read_model::ReadModel;
 
 type Pt = GeomWithData<[f64; 2], usize>;
@@ -25,6 +29,8 @@ pub struct CommuneCoverage {
     pub couverte: bool,
     /// Straight-line distance from the town hall to the nearest site, km.
     pub distance_km: Option<f64>,
+    /// The nearest site (its slot in the tiers-lieux layer) and its distance in metres.
+    pub nearest: Option<(u32, f64)>,
 }
 
 /// A commune's coverage with its code and names, as served.
@@ -65,11 +71,17 @@ pub struct Totals {
 
 impl Totals {
     fn add(&mut self, c: &CommuneCoverage) {
-        self.population += c.population as u64;
-        self.communes += 1;
+        self.apply(c, 1);
+    }
+
+    /// Adds (`sign` 1) or takes out (−1) one commune.
+    fn apply(&mut self, c: &CommuneCoverage, sign: i64) {
+        let pop = c.population as i64 * sign;
+        self.population = (self.population as i64 + pop) as u64;
+        self.communes = (self.communes as i64 + sign) as u32;
         if c.couverte {
-            self.population_couverte += c.population as u64;
-            self.communes_couvertes += 1;
+            self.population_couverte = (self.population_couverte as i64 + pop) as u64;
+            self.communes_couvertes = (self.communes_couvertes as i64 + sign) as u32;
         }
         self.finish();
     }
@@ -91,7 +103,7 @@ pub struct Coverage {
     pub sites: usize,
     pub region: Totals,
     pub epci: PerCode<Totals>,
-    pub communes: Vec<CommuneCoverage>,
+    pub communes: Arc<Vec<CommuneCoverage>>,
 }
 
 /// Exact nearest-point distance by a sweep over points sorted by x: from the query's x,
@@ -100,37 +112,44 @@ pub struct Coverage {
 /// operations than a general R-tree walk; `tests/metrics_fixtures.rs` checks it against a
 /// scan.
 struct NearestBySweep {
-    pts: Vec<[f64; 2]>,
+    /// (x, y, slot), by x.
+    pts: Vec<(f64, f64, u32)>,
 }
 
 impl NearestBySweep {
-    fn new(points: &[[f64; 2]]) -> Self {
-        let mut pts = points.to_vec();
-        pts.sort_by(|a, b| a[0].total_cmp(&b[0]));
+    fn new(mut pts: Vec<(f64, f64, u32)>) -> Self {
+        pts.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.2.cmp(&b.2)));
         NearestBySweep { pts }
     }
 
-    /// Distance to the nearest point, `None` when there is none.
-    fn distance(&self, x: f64, y: f64) -> Option<f64> {
+    /// The nearest point (its slot; the lowest slot among equally near ones) and its
+    /// distance, `None` when there is none.
+    fn nearest(&self, x: f64, y: f64) -> Option<(u32, f64)> {
         if self.pts.is_empty() {
             return None;
         }
-        let start = self.pts.partition_point(|p| p[0] < x);
-        let mut best = f64::INFINITY;
-        let d2 = |p: &[f64; 2]| (p[0] - x) * (p[0] - x) + (p[1] - y) * (p[1] - y);
+        let start = self.pts.partition_point(|p| p.0 < x);
+        let mut best = (f64::INFINITY, u32::MAX);
+        let d2 = |p: &(f64, f64, u32)| (p.0 - x) * (p.0 - x) + (p.1 - y) * (p.1 - y);
+        let see = |best: &mut (f64, u32), p: &(f64, f64, u32)| {
+            let d = d2(p);
+            if d < best.0 || (d == best.0 && p.2 < best.1) {
+                *best = (d, p.2);
+            }
+        };
         for p in &self.pts[start..] {
-            if (p[0] - x) * (p[0] - x) > best {
+            if (p.0 - x) * (p.0 - x) > best.0 {
                 break;
             }
-            best = best.min(d2(p));
+            see(&mut best, p);
         }
         for p in self.pts[..start].iter().rev() {
-            if (x - p[0]) * (x - p[0]) > best {
+            if (x - p.0) * (x - p.0) > best.0 {
                 break;
             }
-            best = best.min(d2(p));
+            see(&mut best, p);
         }
-        Some(best.sqrt())
+        Some((best.1, best.0.sqrt()))
     }
 }
 
@@ -139,7 +158,6 @@ fn town_halls(model: &ReadModel) -> RTree<Pt> {
     RTree::bulk_load(
         model
             .communes
-            .features()
             .iter()
             .enumerate()
             .map(|(i, c)| Pt::new([c.record.mairie_x, c.record.mairie_y], i))
@@ -147,46 +165,112 @@ fn town_halls(model: &ReadModel) -> RTree<Pt> {
     )
 }
 
+/// The sites counted: points of the tiers-lieux layer offering `service` (any when none).
+fn sites_of(model: &ReadModel, service: Option<&str>) -> NearestBySweep {
+    NearestBySweep::new(
+        model
+            .tiers_lieux
+            .iter()
+            .filter(|t| service.is_none_or(|s| t.record.offers(s)))
+            .filter(|t| t.shape.kind == Kind::Point)
+            .map(|t| {
+                let p = t.shape.first();
+                (p.x, p.y, t.slot as u32)
+            })
+            .collect(),
+    )
+}
+
+/// A commune's coverage from its nearest site.
+fn commune_coverage(
+    ci: usize,
+    c: &Commune,
+    nearest: Option<(u32, f64)>,
+    r: f64,
+) -> CommuneCoverage {
+    let d = nearest.map(|n| n.1);
+    CommuneCoverage {
+        commune: ci,
+        population: c.population,
+        couverte: d.is_some_and(|d| d <= r),
+        distance_km: d.map(|d| (d / 100.0).round() / 10.0),
+        nearest,
+    }
+}
+
 /// Computes coverage for `radius_km` and optionally one service.
 pub fn coverage(model: &ReadModel, radius_km: f64, service: Option<&str>) -> Coverage {
-    let sites: Vec<[f64; 2]> = model
-        .tiers_lieux
-        .features()
-        .iter()
-        .filter(|t| service.is_none_or(|s| t.record.offers(s)))
-        .filter_map(|t| match &t.geometry {
-            geo::Geometry::Point(p) => Some([p.x(), p.y()]),
-            _ => None,
-        })
-        .collect();
-    let near = NearestBySweep::new(&sites);
+    let near = sites_of(model, service);
     let r = radius_km * 1000.0;
     let mut out = Coverage {
         radius_km,
         service: service.map(str::to_string),
-        sites: sites.len(),
+        sites: near.pts.len(),
         region: Totals::default(),
-        epci: PerCode::new(model.epci.ids(), Vec::new()),
-        communes: Vec::with_capacity(model.communes.len()),
+        epci: PerCode::new(model.epci_ids.clone(), Vec::new()),
+        communes: Arc::new(Vec::with_capacity(model.communes.len())),
     };
-    let mut per_epci = vec![Totals::default(); model.epci.len()];
-    for (ci, c) in model.communes.features().iter().enumerate() {
-        let c = &c.record;
-        let d = near.distance(c.mairie_x, c.mairie_y);
-        let cc = CommuneCoverage {
-            commune: ci,
-            population: c.population,
-            couverte: d.is_some_and(|d| d <= r),
-            distance_km: d.map(|d| (d / 100.0).round() / 10.0),
-        };
+    let mut per_epci = vec![Totals::default(); model.epci.slots()];
+    let mut communes = Vec::with_capacity(model.communes.slots());
+    for (ci, c) in model.communes.records().enumerate() {
+        let cc = commune_coverage(ci, c, near.nearest(c.mairie_x, c.mairie_y), r);
         out.region.add(&cc);
         if let Some(t) = per_epci.get_mut(model.joins.commune_epci[ci] as usize) {
             t.add(&cc);
         }
-        out.communes.push(cc);
+        communes.push(cc);
     }
-    out.epci = PerCode::full(model.epci.ids(), per_epci);
+    out.communes = Arc::new(communes);
+    out.epci = PerCode::full(model.epci_ids.clone(), per_epci);
     out
+}
+
+impl Coverage {
+    /// Follows a change of tiers-lieu `slot` from `old` to `new` (the models before and
+    /// after): the communes whose nearest site it was, and those it is now nearer to than
+    /// their nearest, find their nearest site again; their EPCIs' and the region's totals
+    /// move by the difference. The same as [`coverage`] on `new`, in one pass over the
+    /// communes and no more site searches than communes affected.
+    pub fn replace_site(&mut self, old: &ReadModel, new: &ReadModel, slot: usize) {
+        let service = self.service.clone();
+        let point = |m: &ReadModel| {
+            (m.tiers_lieux.is_live(slot)
+                && m.tiers_lieux.shape(slot).kind == Kind::Point
+                && service
+                    .as_deref()
+                    .is_none_or(|s| m.tiers_lieux.record(slot).offers(s)))
+            .then(|| m.tiers_lieux.shape(slot).first())
+        };
+        let (before, after) = (point(old), point(new));
+        if before.is_none() && after.is_none() {
+            return;
+        }
+        let near = sites_of(new, service.as_deref());
+        self.sites = near.pts.len();
+        let r = self.radius_km * 1000.0;
+        let communes = Arc::make_mut(&mut self.communes);
+        for (ci, cc) in communes.iter_mut().enumerate() {
+            let c = new.communes.record(ci);
+            let was_nearest = cc.nearest.is_some_and(|n| n.0 as usize == slot);
+            let nearer = after.is_some_and(|p| {
+                let d = (p.x - c.mairie_x).hypot(p.y - c.mairie_y);
+                cc.nearest.is_none_or(|n| d <= n.1)
+            });
+            if !was_nearest && !nearer {
+                continue;
+            }
+            let next = commune_coverage(ci, c, near.nearest(c.mairie_x, c.mairie_y), r);
+            if next != *cc {
+                self.region.apply(cc, -1);
+                self.region.apply(&next, 1);
+                if let Some(t) = self.epci.at_mut(new.joins.commune_epci[ci] as usize) {
+                    t.apply(cc, -1);
+                    t.apply(&next, 1);
+                }
+                *cc = next;
+            }
+        }
+    }
 }
 
 /// One suggested new site.
@@ -216,7 +300,6 @@ pub fn suggest(
     let r2 = (radius_km * 1000.0).powi(2);
     let pops: Vec<u64> = model
         .communes
-        .features()
         .iter()
         .map(|c| c.record.population as u64)
         .collect();
@@ -224,7 +307,6 @@ pub fn suggest(
     // What each candidate would reach.
     let reach: Vec<Vec<usize>> = model
         .communes
-        .features()
         .iter()
         .map(|c| {
             halls

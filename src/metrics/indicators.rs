@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::model::{TerritoryClass, TiersLieu};
+use crate::model::TerritoryClass;
 use crate::read_model::ReadModel;
 
 use super::Metrics;
@@ -80,71 +80,57 @@ fn r1(v: f64) -> f64 {
 
 /// Builds every EPCI's row from the metrics already computed.
 pub fn build(model: &ReadModel, m: &Metrics) -> Vec<EpciIndicators> {
-    model
-        .epci
-        .features()
-        .iter()
-        .map(|e| {
-            let r = &e.record;
-            let id = r.epci_siren.as_str();
-            let occ = m.occupancy.of_epci(model, id).cloned().unwrap_or_default();
-            let zan = m.zan_epci.get(id).cloned().unwrap_or_default();
-            let com = m.commute_epci.get(id).cloned().unwrap_or_default();
-            let cov = m.coverage.epci.get(id).cloned().unwrap_or_default();
-            let prem = m.premises_epci.get(id).cloned().unwrap_or_default();
-            let zones = m.zones_epci.get(id).copied().unwrap_or_default();
-            let (tl, fs) = model
-                .tiers_lieux
-                .features()
-                .iter()
-                .filter(|t| t.record.epci_siren == id)
-                .fold((0, 0), |(a, b), t| {
-                    if t.record.tl_type == TiersLieu::FRANCE_SERVICES {
-                        (a, b + 1)
-                    } else {
-                        (a + 1, b)
-                    }
-                });
-            EpciIndicators {
-                epci_siren: r.epci_siren,
-                epci_nom: r.epci_nom,
-                epci_type: r.epci_type,
-                classe: r.classe.as_str().to_string(),
-                population: r.population_region,
-                surface_ha: r.surface_ha,
-                densite_hab_km2: r.densite_hab_km2,
-                sites: zones.sites,
-                surface_zae_ha: r1(occ.surf_brute_ha),
-                surface_utile_ha: r1(occ.surf_utile_ha),
-                taux_occupation_pct: r1(occ.taux_occupation() * 100.0),
-                uf_nbre: occ.uf_nbre,
-                uf_vacant_nbre: occ.uf_vacant_nbre,
-                taux_vacance_legal: occ.taux_vacance(),
-                surface_en_vente_ha: r1(occ.surf_en_vente_ha),
-                etablissements_za: zones.etablissements,
-                emplois_za: zones.emplois,
-                zan_reference_ha: zan.reference_ha,
-                zan_enveloppe_ha: zan.enveloppe_ha,
-                zan_consomme_ha: zan.consomme_depuis_2021_ha,
-                zan_reste_ha: zan.reste_ha,
-                zan_part_consommee_pct: zan.part_consommee_pct,
-                zan_projection_pct: zan.projection_pct,
-                zan_part_activite_pct: zan.part_activite_pct,
-                actifs_residents: com.actifs_residents,
-                emplois: com.emplois,
-                emplois_pour_100_actifs: com.emplois_pour_100_actifs,
-                distance_mediane_km: com.distance_mediane_km,
-                part_travaillant_hors_epci_pct: com.part_travaillant_hors_territoire_pct,
-                km_jour_aller_retour: com.km_jour_aller_retour,
-                tiers_lieux: tl,
-                france_services: fs,
-                couverture_tiers_lieux_pct: cov.taux_couverture_pct,
-                locaux_commerciaux: prem.locaux,
-                taux_vacance_locaux_pct: prem.taux_vacance_pct,
-                commerces_installes: prem.commerces_installes,
-            }
-        })
-        .collect()
+    (0..model.epci.slots()).map(|e| row(model, m, e)).collect()
+}
+
+/// The row of the EPCI in slot `e`.
+pub fn row(model: &ReadModel, m: &Metrics, e: usize) -> EpciIndicators {
+    let r = model.epci.record(e);
+    let occ = m.occupancy.epci.try_get(e).cloned().unwrap_or_default();
+    let zan = m.zan_epci.at(e).cloned().unwrap_or_default();
+    let com = m.commute_epci.at(e).cloned().unwrap_or_default();
+    let cov = m.coverage.epci.at(e).cloned().unwrap_or_default();
+    let prem = m.premises_epci.at(e).cloned().unwrap_or_default();
+    let zones = m.zones_epci.at(e).copied().unwrap_or_default();
+    let (tl, fs) = m.services_epci.get(e).copied().unwrap_or_default();
+    EpciIndicators {
+        epci_siren: r.epci_siren,
+        epci_nom: r.epci_nom,
+        epci_type: r.epci_type,
+        classe: r.classe.as_str().to_string(),
+        population: r.population_region,
+        surface_ha: r.surface_ha,
+        densite_hab_km2: r.densite_hab_km2,
+        sites: zones.sites,
+        surface_zae_ha: r1(occ.surf_brute_ha),
+        surface_utile_ha: r1(occ.surf_utile_ha),
+        taux_occupation_pct: r1(occ.taux_occupation() * 100.0),
+        uf_nbre: occ.uf_nbre,
+        uf_vacant_nbre: occ.uf_vacant_nbre,
+        taux_vacance_legal: occ.taux_vacance(),
+        surface_en_vente_ha: r1(occ.surf_en_vente_ha),
+        etablissements_za: zones.etablissements,
+        emplois_za: zones.emplois,
+        zan_reference_ha: zan.reference_ha,
+        zan_enveloppe_ha: zan.enveloppe_ha,
+        zan_consomme_ha: zan.consomme_depuis_2021_ha,
+        zan_reste_ha: zan.reste_ha,
+        zan_part_consommee_pct: zan.part_consommee_pct,
+        zan_projection_pct: zan.projection_pct,
+        zan_part_activite_pct: zan.part_activite_pct,
+        actifs_residents: com.actifs_residents,
+        emplois: com.emplois,
+        emplois_pour_100_actifs: com.emplois_pour_100_actifs,
+        distance_mediane_km: com.distance_mediane_km,
+        part_travaillant_hors_epci_pct: com.part_travaillant_hors_territoire_pct,
+        km_jour_aller_retour: com.km_jour_aller_retour,
+        tiers_lieux: tl,
+        france_services: fs,
+        couverture_tiers_lieux_pct: cov.taux_couverture_pct,
+        locaux_commerciaux: prem.locaux,
+        taux_vacance_locaux_pct: prem.taux_vacance_pct,
+        commerces_installes: prem.commerces_installes,
+    }
 }
 
 /// Median of a list (mean of the two middle values for an even count).
@@ -186,11 +172,16 @@ pub fn similar(
     siren: &str,
     n: usize,
 ) -> Vec<(crate::model::Str, crate::model::Str, u64, f64)> {
-    use geo::Centroid;
     let Some(me) = rows.iter().find(|r| r.epci_siren == siren) else {
         return Vec::new();
     };
-    let centre = |id: &str| model.epci.by_id(id).and_then(|e| e.geometry.centroid());
+    let centre = |id: &str| {
+        model
+            .epci
+            .by_id(id)
+            .and_then(|e| e.shape.centroid())
+            .map(geo::Point)
+    };
     let Some(c0) = centre(siren) else {
         return Vec::new();
     };

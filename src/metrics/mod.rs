@@ -1,9 +1,9 @@
 //! Decision metrics, all computed from the read model. Each metric has its own module with
 //! its formula, unit and source in the doc comment of the function that computes it.
 //!
-//! [`Metrics::compute`] recomputes every indicator of the region from the raw layers
-//! (spatial joins included); [`Metrics::replace_plot`] updates the occupancy figures of one
-//! plot's site, EPCI and region incrementally.
+//! [`Metrics::compute`] recomputes every indicator from the raw layers (spatial joins
+//! included), over every core; [`Metrics::update`] follows one feature's change by moving
+//! only the figures it adds to.
 
 pub mod commute;
 pub mod coverage;
@@ -15,10 +15,12 @@ pub mod proposal;
 pub mod search;
 pub mod timeline;
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
-use crate::model::Terrain;
-use crate::read_model::{IdIndex, ReadModel};
+use crate::model::TiersLieu;
+use crate::read_model::{IdIndex, ReadModel, NONE};
 
 pub use indicators::EpciIndicators;
 
@@ -61,6 +63,11 @@ impl<T> PerCode<T> {
         self.values.get_mut(index).and_then(Option::as_mut)
     }
 
+    /// The figures of feature `index`, present or not, to set.
+    pub fn slot_mut(&mut self, index: usize) -> &mut Option<T> {
+        &mut self.values[index]
+    }
+
     /// The figures present, in the layer's order.
     pub fn values(&self) -> impl Iterator<Item = &T> {
         self.values.iter().flatten()
@@ -97,105 +104,292 @@ pub struct ZoneCounts {
     pub emplois: u64,
 }
 
-/// Every indicator of the region, ready to serve.
+/// Every indicator, ready to serve. Clones share everything (`Arc`s and persistent
+/// vectors): [`Metrics::update`] copies only what a change touches.
 #[derive(Clone, Debug)]
 pub struct Metrics {
     pub year: i32,
     pub occupancy: occupancy::OccupancyIndex,
     pub zones_epci: PerCode<ZoneCounts>,
-    pub zan_communes: PerCode<land_take::ZanBudget>,
-    pub zan_epci: PerCode<land_take::ZanBudget>,
+    pub zan_communes: Arc<PerCode<land_take::ZanBudget>>,
+    pub zan_epci: Arc<PerCode<land_take::ZanBudget>>,
     pub zan_region: land_take::ZanBudget,
-    pub commute: commute::CommuteTable,
-    pub commute_epci: PerCode<commute::Baseline>,
+    pub commute: Arc<commute::CommuteTable>,
+    pub commute_epci: Arc<PerCode<commute::Baseline>>,
     pub commute_region: commute::Baseline,
-    pub coverage: coverage::Coverage,
-    pub premises_communes: PerCode<premises::Premises>,
+    pub coverage: Arc<coverage::Coverage>,
+    pub premises_communes: Arc<PerCode<premises::Premises>>,
     pub premises_epci: PerCode<premises::Premises>,
-    pub indicators: Vec<EpciIndicators>,
+    /// Tiers-lieux and France services sites by EPCI slot.
+    pub services_epci: Vec<(u32, u32)>,
+    /// The comparison table: one row per EPCI slot.
+    pub indicators: Arc<Vec<EpciIndicators>>,
+}
+
+/// Which feature changed, by layer and slot (for [`Metrics::update`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Touched {
+    Site(usize),
+    Terrain(usize),
+    Etablissement(usize),
+    LocalCommercial(usize),
+    TiersLieu(usize),
+    /// A layer no metric reads (pôles).
+    Nothing,
 }
 
 impl Metrics {
-    /// Recomputes everything for reference year `year`, on two threads of about equal
-    /// work: zones (occupancy with the plot→site join, zone counts) and land take on the
-    /// calling thread, which then keeps what it allocated; commuting, coverage and premises
-    /// on a second one.
+    /// Recomputes everything for reference year `year`, each part on its own task and the
+    /// plot→site join split over every core (rayon's pool).
     pub fn compute(model: &ReadModel, year: i32) -> Metrics {
-        let ((occupancy, zones_epci, zan), (commute, baselines, coverage, prem)) =
-            std::thread::scope(|s| {
-                let b = s.spawn(|| {
-                    let table = commute::CommuteTable::build(model);
-                    let baselines = commute::baselines(model, &table);
-                    let coverage = coverage::coverage(model, DEFAULT_COVERAGE_KM, None);
-                    let prem = premises::premises(model, year);
-                    (table, baselines, coverage, prem)
-                });
-                let occupancy = occupancy::OccupancyIndex::compute(model, year);
-                let zones = zone_counts(model);
-                let zan = zan_all(model);
-                let rest = b.join().expect("metrics thread panicked");
-                ((occupancy, zones, zan), rest)
-            });
+        let ((occupancy, zones_epci), ((zan, (commute, baselines)), (coverage, (prem, services)))) =
+            rayon::join(
+                || {
+                    rayon::join(
+                        || occupancy::OccupancyIndex::compute(model, year),
+                        || zone_counts(model),
+                    )
+                },
+                || {
+                    rayon::join(
+                        || {
+                            rayon::join(
+                                || zan_all(model),
+                                || {
+                                    let table = commute::CommuteTable::build(model);
+                                    let baselines = commute::baselines(model, &table);
+                                    (table, baselines)
+                                },
+                            )
+                        },
+                        || {
+                            rayon::join(
+                                || coverage::coverage(model, DEFAULT_COVERAGE_KM, None),
+                                || (premises::premises(model, year), services_epci(model)),
+                            )
+                        },
+                    )
+                },
+            );
         let (zan_communes, zan_epci, zan_region) = zan;
         let mut m = Metrics {
             year,
             occupancy,
             zones_epci,
-            zan_communes,
-            zan_epci,
+            zan_communes: Arc::new(zan_communes),
+            zan_epci: Arc::new(zan_epci),
             zan_region,
-            commute,
-            commute_epci: baselines.0,
+            commute: Arc::new(commute),
+            commute_epci: Arc::new(baselines.0),
             commute_region: baselines.1,
-            coverage,
-            premises_communes: prem.0,
+            coverage: Arc::new(coverage),
+            premises_communes: Arc::new(prem.0),
             premises_epci: prem.1,
-            indicators: Vec::new(),
+            services_epci: services,
+            indicators: Arc::default(),
         };
-        m.indicators = indicators::build(model, &m);
+        m.indicators = Arc::new(indicators::build(model, &m));
         m
     }
 
-    /// Replaces plot `index` by `new` in the occupancy figures: its site, EPCI and region
-    /// are updated by subtracting the old plot's contribution and adding the new one (O(1)),
-    /// and the EPCI's row of the comparison table is refreshed.
-    pub fn replace_plot(&mut self, model: &ReadModel, index: usize, new: &Terrain) {
-        self.occupancy.replace_plot(model, index, new);
-        if let Some(site) = self.occupancy.plot_site[index] {
-            let e = model.joins.site_epci[site] as usize;
-            let occ = self.occupancy.epci.get(e).cloned().unwrap_or_default();
-            // Indicator rows are in the EPCI layer's order.
-            if let Some(row) = self.indicators.get_mut(e) {
-                row.surface_utile_ha = (occ.surf_utile_ha * 10.0).round() / 10.0;
-                row.taux_occupation_pct = (occ.taux_occupation() * 1000.0).round() / 10.0;
-                row.uf_nbre = occ.uf_nbre;
-                row.uf_vacant_nbre = occ.uf_vacant_nbre;
-                row.taux_vacance_legal = occ.taux_vacance();
-                row.surface_en_vente_ha = (occ.surf_en_vente_ha * 10.0).round() / 10.0;
+    /// The metrics of `new`, the model `old` with one feature changed (`touched`), from
+    /// these metrics of `old`: every figure the feature adds to is moved by the difference
+    /// (every figure is a sum over features; rates are derived on read), and the rows of
+    /// the comparison table of the EPCIs it belonged to, before or after, are rebuilt. The
+    /// result equals [`Metrics::compute`] on `new` (`tests/incremental.rs` checks it on
+    /// random edits).
+    ///
+    /// - a plot: its site found again, its figures moved between EPCIs;
+    /// - a site: the plots it held, those in its new outline and those naming it are placed
+    ///   again; its zone count moves between EPCIs;
+    /// - an establishment: zone counts and jobs; premises: their commune's and EPCI's
+    ///   figures; a tiers-lieu: coverage ([`coverage::Coverage::replace_site`]) and the
+    ///   EPCI's count of sites.
+    pub fn update(&self, old: &ReadModel, new: &ReadModel, touched: Touched) -> Metrics {
+        let mut m = self.clone();
+        let mut epcis: Vec<u32> = Vec::new();
+        match touched {
+            Touched::Terrain(p) => {
+                for (model, idx) in [(old, &self.occupancy), (new, &self.occupancy)] {
+                    if let Some(&s) = idx.plot_site.try_get(p) {
+                        if s != NONE {
+                            epcis.push(model.joins.site_epci[s as usize]);
+                        }
+                    }
+                }
+                m.occupancy.replace_plots(old, new, &[p]);
+                if let Some(&s) = m.occupancy.plot_site.try_get(p) {
+                    if s != NONE {
+                        epcis.push(new.joins.site_epci[s as usize]);
+                    }
+                }
+            }
+            Touched::Site(s) => {
+                let mut plots: Vec<usize> = self.occupancy.plots_of(s).collect();
+                if new.sites.is_live(s) {
+                    let e = new.sites.envelope(s);
+                    let env = rstar::AABB::from_corners([e[0], e[1]], [e[2], e[3]]);
+                    plots.extend(new.terrains.in_envelope(&env));
+                    let id = new.sites.record(s).site_id;
+                    plots.extend(self.occupancy.orphans_of(id));
+                }
+                plots.sort_unstable();
+                plots.dedup();
+                for (model, sign) in [(old, -1i64), (new, 1)] {
+                    if !model.sites.is_live(s) {
+                        continue;
+                    }
+                    let e = model.joins.site_epci[s];
+                    epcis.push(e);
+                    if let Some(z) = m.zones_epci.at_mut(e as usize) {
+                        z.sites = (z.sites as i64 + sign) as u32;
+                    }
+                }
+                for p in &plots {
+                    if let Some(&ps) = self.occupancy.plot_site.try_get(*p) {
+                        if ps != NONE {
+                            epcis.push(old.joins.site_epci[ps as usize]);
+                        }
+                    }
+                }
+                // The EPCI of a kept site may change: its plots' sums follow it first.
+                if old.sites.is_live(s) && new.sites.is_live(s) {
+                    let (from, to) = (old.joins.site_epci[s], new.joins.site_epci[s]);
+                    if from != to {
+                        m.occupancy.move_site(old, s, from, to);
+                    }
+                }
+                m.occupancy
+                    .replace_plots(&Self::with_site_joins(old, new, s), new, &plots);
+                for &p in &plots {
+                    if let Some(&ps) = m.occupancy.plot_site.try_get(p) {
+                        if ps != NONE {
+                            epcis.push(new.joins.site_epci[ps as usize]);
+                        }
+                    }
+                }
+            }
+            Touched::Etablissement(e) => {
+                for (model, sign) in [(old, -1i64), (new, 1)] {
+                    if !model.etablissements.is_live(e) {
+                        continue;
+                    }
+                    let epci = model.joins.etab_epci[e];
+                    epcis.push(epci);
+                    if let Some(z) = m.zones_epci.at_mut(epci as usize) {
+                        z.etablissements = (z.etablissements as i64 + sign) as u32;
+                        let jobs = model.etablissements.record(e).emplois() as i64;
+                        z.emplois = (z.emplois as i64 + sign * jobs) as u64;
+                    }
+                }
+            }
+            Touched::LocalCommercial(l) => {
+                premises::replace(
+                    Arc::make_mut(&mut m.premises_communes),
+                    &mut m.premises_epci,
+                    old,
+                    new,
+                    l,
+                    self.year,
+                );
+                for model in [old, new] {
+                    if model.locaux.is_live(l) {
+                        let c = model.joins.local_commune[l] as usize;
+                        if let Some(&e) = model.joins.commune_epci.get(c) {
+                            epcis.push(e);
+                        }
+                    }
+                }
+            }
+            Touched::TiersLieu(t) => {
+                let cov = Arc::make_mut(&mut m.coverage);
+                let old_cov: Vec<bool> = cov.communes.iter().map(|c| c.couverte).collect();
+                cov.replace_site(old, new, t);
+                for (ci, c) in cov.communes.iter().enumerate() {
+                    if c.couverte != old_cov[ci] {
+                        epcis.push(new.joins.commune_epci[ci]);
+                    }
+                }
+                for (model, sign) in [(old, -1i64), (new, 1)] {
+                    if !model.tiers_lieux.is_live(t) {
+                        continue;
+                    }
+                    let e = model
+                        .epci_ids
+                        .get(model.tiers_lieux.record(t).epci_siren.as_str())
+                        .copied()
+                        .unwrap_or(usize::MAX);
+                    epcis.push(e as u32);
+                    if let Some(c) = m.services_epci.get_mut(e) {
+                        if model.tiers_lieux.record(t).tl_type == TiersLieu::FRANCE_SERVICES {
+                            c.1 = (c.1 as i64 + sign) as u32;
+                        } else {
+                            c.0 = (c.0 as i64 + sign) as u32;
+                        }
+                    }
+                }
+            }
+            Touched::Nothing => {}
+        }
+        epcis.sort_unstable();
+        epcis.dedup();
+        let fresh: Vec<(usize, EpciIndicators)> = epcis
+            .into_iter()
+            .map(|e| e as usize)
+            .filter(|&e| e < m.indicators.len())
+            .map(|e| (e, indicators::row(new, &m, e)))
+            .collect();
+        let rows = Arc::make_mut(&mut m.indicators);
+        for (e, row) in fresh {
+            rows[e] = row;
+        }
+        m
+    }
+
+    /// `old` with site `s`'s EPCI join as in `new`: the plots' old contributions are taken
+    /// out where [`occupancy::OccupancyIndex::move_site`] already moved them.
+    fn with_site_joins(old: &ReadModel, new: &ReadModel, s: usize) -> ReadModel {
+        let mut m = old.clone();
+        if old.sites.is_live(s) && new.sites.is_live(s) {
+            m.joins.site_epci.set(s, new.joins.site_epci[s]);
+        }
+        m
+    }
+}
+
+/// Tiers-lieux and France services sites by EPCI slot (by the site's `epci_siren`).
+pub fn services_epci(model: &ReadModel) -> Vec<(u32, u32)> {
+    let mut out = vec![(0, 0); model.epci.slots()];
+    for t in model.tiers_lieux.iter() {
+        if let Some(c) = model
+            .epci_ids
+            .get(t.record.epci_siren.as_str())
+            .and_then(|&e| out.get_mut(e))
+        {
+            if t.record.tl_type == TiersLieu::FRANCE_SERVICES {
+                c.1 += 1;
+            } else {
+                c.0 += 1;
             }
         }
     }
+    out
 }
 
 pub fn zone_counts(model: &ReadModel) -> PerCode<ZoneCounts> {
     let mut per = vec![ZoneCounts::default(); model.epci.len()];
-    for &e in &model.joins.site_epci {
-        if let Some(z) = per.get_mut(e as usize) {
+    for s in model.sites.live_slots() {
+        if let Some(z) = per.get_mut(model.joins.site_epci[s] as usize) {
             z.sites += 1;
         }
     }
-    for (f, &e) in model
-        .etablissements
-        .features()
-        .iter()
-        .zip(&model.joins.etab_epci)
-    {
-        if let Some(z) = per.get_mut(e as usize) {
+    for f in model.etablissements.iter() {
+        if let Some(z) = per.get_mut(model.joins.etab_epci[f.slot] as usize) {
             z.etablissements += 1;
             z.emplois += f.record.emplois() as u64;
         }
     }
-    PerCode::full(model.epci.ids(), per)
+    PerCode::full(model.epci_ids.clone(), per)
 }
 
 pub type ZanAll = (
@@ -217,15 +411,19 @@ pub fn zan_all(model: &ReadModel) -> ZanAll {
     let nc = model.communes.len();
     if first > last {
         return (
-            PerCode::new(model.communes.ids(), vec![None; nc]),
-            PerCode::new(model.epci.ids(), vec![None; model.epci.len()]),
+            PerCode::new(model.commune_ids.clone(), vec![None; nc]),
+            PerCode::new(model.epci_ids.clone(), vec![None; model.epci.len()]),
             land_take::ZanBudget::default(),
         );
     }
     let n = (last - first + 1) as usize;
     let mut flat: Vec<Year> = vec![[0.0; land_take::DESTINATIONS]; nc * n];
     let mut has = vec![false; nc];
-    for (r, &c) in model.land_take.iter().zip(&model.joins.land_take_commune) {
+    for (r, &c) in model
+        .land_take
+        .iter()
+        .zip(model.joins.land_take_commune.iter())
+    {
         let c = c as usize;
         if c < nc {
             add_row(first, &mut flat[c * n..(c + 1) * n], r);
@@ -259,8 +457,8 @@ pub fn zan_all(model: &ReadModel) -> ZanAll {
         .map(|(values, &a)| budget_of(&Series { first, values }, a))
         .collect();
     (
-        PerCode::new(model.communes.ids(), out_communes),
-        PerCode::full(model.epci.ids(), out_epci),
+        PerCode::new(model.commune_ids.clone(), out_communes),
+        PerCode::full(model.epci_ids.clone(), out_epci),
         budget_of(&region.0, region.1),
     )
 }

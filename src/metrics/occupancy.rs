@@ -2,15 +2,21 @@
 //! incrementally.
 //!
 //! Every figure is a sum over plots (unités foncières), so a plot's contribution can be taken
-//! out and put back: changing one plot touches its site, that site's EPCI and the region, in
-//! constant time ([`OccupancyIndex::replace_plot`]). Rates are derived from the sums on read.
+//! out and put back: changing one plot touches its EPCI and the region, in constant time
+//! ([`OccupancyIndex::replace_plots`]). Rates are derived from the sums on read.
 
-use geo::{Centroid, Contains};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use geo::{Contains, Coord, Point};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::model::codes::{self, CodeList, EtatList, StadeList};
-use crate::model::{Feature, Site, Terrain};
-use crate::read_model::{Layer, PlotFacts, ReadModel, M2_PER_HA, NONE};
+use crate::model::{Site, Str, Terrain};
+use crate::read_model::pvec::CHUNK;
+use crate::read_model::rings::shape_contains;
+use crate::read_model::{Layer, PVec, PlotFacts, ReadModel, M2_PER_HA, NONE};
 
 /// Additive occupancy figures of a set of plots. Surfaces in hectares.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -201,11 +207,11 @@ pub use crate::read_model::rings::contains_point;
 /// A plot whose `site_id` and geometry disagree.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Mismatch {
-    pub terr_id: crate::model::Str,
+    pub terr_id: Str,
     /// The site the attribute names (absent or unknown ids included).
-    pub site_id_attribut: Option<crate::model::Str>,
+    pub site_id_attribut: Option<Str>,
     /// The site whose outline contains the plot's centroid, if any.
-    pub site_id_geometrie: Option<crate::model::Str>,
+    pub site_id_geometrie: Option<Str>,
 }
 
 /// The site a plot belongs to: its `site_id` when it names a known site, else the site
@@ -213,147 +219,216 @@ pub struct Mismatch {
 /// names another site than the one containing it (or no known site).
 pub fn assign_site(
     sites: &Layer<Site>,
-    plot: &Feature<Terrain>,
+    plot: &Terrain,
+    centroid: Option<Coord<f64>>,
 ) -> (Option<usize>, Option<Mismatch>) {
-    let by_attr = plot
-        .record
-        .site_id
-        .as_deref()
-        .and_then(|id| sites.index_of(id));
-    let Some(c) = plot.geometry.centroid() else {
+    let by_attr = plot.site_id.as_deref().and_then(|id| sites.index_of(id));
+    let Some(c) = centroid.map(Point) else {
         return (by_attr, None);
     };
     // The common case costs one point-in-polygon test: the named site holds the plot.
     if let Some(i) = by_attr {
-        if sites.get(i).geometry.contains(&c) {
+        if sites.geometry(i).contains(&c) {
             return (Some(i), None);
         }
     }
     let by_geom = sites
         .at_point(c.x(), c.y())
         .into_iter()
-        .find(|&i| sites.get(i).geometry.contains(&c));
+        .find(|&i| sites.geometry(i).contains(&c));
     // Only an attribute can disagree: a plot without `site_id` is simply placed.
-    let mismatch = (plot.record.site_id.is_some() && by_attr != by_geom).then(|| Mismatch {
-        terr_id: plot.record.terr_id,
-        site_id_attribut: plot.record.site_id,
-        site_id_geometrie: by_geom.map(|i| sites.get(i).record.site_id),
+    let mismatch = (plot.site_id.is_some() && by_attr != by_geom).then(|| Mismatch {
+        terr_id: plot.terr_id,
+        site_id_attribut: plot.site_id,
+        site_id_geometrie: by_geom.map(|i| sites.record(i).site_id),
     });
     (by_attr.or(by_geom), mismatch)
 }
 
-/// Occupancy of every site, EPCI and the region for one reference year.
+/// The site of live plot `p` of `model` and the mismatch it makes, if any: the named site
+/// when it holds the plot's centroid (one point-in-ring test on the stored rings), else
+/// [`assign_site`].
+fn site_of(model: &ReadModel, p: usize) -> (Option<usize>, Option<Mismatch>) {
+    let facts = &model.plot_facts[p];
+    let named = model.joins.terrain_site[p];
+    if named != NONE
+        && model.sites.is_live(named as usize)
+        && shape_contains(model.sites.shape(named as usize), facts.centroid)
+    {
+        return (Some(named as usize), None);
+    }
+    let c = facts.centroid;
+    let centroid = (!c.0.is_nan()).then_some(Coord { x: c.0, y: c.1 });
+    assign_site(&model.sites, model.terrains.record(p), centroid)
+}
+
+/// The id live plot `p` names when no live site has it.
+fn orphan_of(model: &ReadModel, p: usize) -> Option<Str> {
+    if !model.terrains.is_live(p) {
+        return None;
+    }
+    let id = model.terrains.record(p).site_id?;
+    model.named_site(p).is_none().then_some(id)
+}
+
+/// Occupancy of every EPCI and the region for one reference year, kept by plot so that a
+/// change of a plot or a site moves only its own contributions.
+///
+/// Per plot: its site (the plot→site join, spatial test included). Per site: its plots.
+/// Per EPCI and for the region: the sums of their sites' plots. A site's own figures are
+/// summed from its plots when asked ([`OccupancyIndex::site`]).
 #[derive(Clone, Debug)]
 pub struct OccupancyIndex {
     pub year: i32,
-    pub sites: Vec<Occupancy>,
-    /// By EPCI, in the EPCI layer's order.
-    pub epci: Vec<Occupancy>,
+    /// By EPCI slot.
+    pub epci: PVec<Occupancy>,
     pub region: Occupancy,
-    /// For each plot (layer order), its site index.
-    pub plot_site: Vec<Option<usize>>,
-    /// The plots of site `s` are `site_plots[site_start[s]..site_start[s + 1]]`.
-    site_start: Vec<u32>,
-    site_plots: Vec<u32>,
-    /// For each plot, what it adds.
-    plot_figures: Vec<PlotFigures>,
-    pub mismatches: Vec<Mismatch>,
+    /// By plot slot: its site ([`NONE`]: none, or no plot in that slot).
+    pub plot_site: PVec<u32>,
+    /// By site slot: its plots, ascending.
+    site_plots: PVec<Arc<[u32]>>,
+    /// Plots whose `site_id` and geometry disagree, by plot slot.
+    mismatches: Arc<BTreeMap<u32, Mismatch>>,
+    /// Plots whose `site_id` names no site, by that id: a site created with it takes them.
+    orphans: Arc<BTreeMap<Str, Vec<u32>>>,
+}
+
+/// One plot's share of the figures: its site, that site's EPCI and what it adds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Contribution {
+    pub site: u32,
+    pub epci: u32,
+    pub figures: PlotFigures,
 }
 
 impl OccupancyIndex {
-    /// Computes everything from the plots (spatial join included).
+    /// Computes everything from the plots (spatial join included), the plots split over
+    /// every core.
     pub fn compute(model: &ReadModel, year: i32) -> OccupancyIndex {
-        let mut idx = Self::compute_range(model, year, 0..model.terrains.len());
-        idx.index_site_plots();
-        idx
-    }
-
-    /// The figures of plots `range` only.
-    fn compute_range(
-        model: &ReadModel,
-        year: i32,
-        range: std::ops::Range<usize>,
-    ) -> OccupancyIndex {
-        let mut idx = OccupancyIndex {
-            year,
-            sites: vec![Occupancy::default(); model.sites.len()],
-            epci: vec![Occupancy::default(); model.epci.len()],
-            region: Occupancy::default(),
-            plot_site: Vec::with_capacity(range.len()),
-            site_start: Vec::new(),
-            site_plots: Vec::new(),
-            plot_figures: Vec::with_capacity(range.len()),
-            mismatches: Vec::new(),
-        };
-        let plots = &model.terrains.features()[range.clone()];
-        for (i, plot) in range.zip(plots) {
-            let facts = &model.plot_facts[i];
-            // The common case costs one point-in-ring test: the named site holds the plot.
-            let named = model.joins.terrain_site[i];
-            let (site, mismatch) =
-                if named != NONE && model.site_rings.contains(named as usize, facts.centroid) {
-                    (Some(named as usize), None)
-                } else {
-                    assign_site(&model.sites, plot)
-                };
-            idx.mismatches.extend(mismatch);
-            let fig = PlotFigures::from_facts(facts, year);
-            if let Some(s) = site {
-                idx.sites[s].apply(&fig, 1.0);
+        let ne = model.epci.slots();
+        let n = model.terrains.slots();
+        let chunks: Vec<std::ops::Range<usize>> = (0..n)
+            .step_by(CHUNK)
+            .map(|a| a..(a + CHUNK).min(n))
+            .collect();
+        // Each chunk: its plots' sites and mismatches, and its sums by EPCI.
+        type Part = (
+            Vec<u32>,
+            Vec<(u32, Mismatch)>,
+            Vec<(Str, u32)>,
+            Vec<Occupancy>,
+            Occupancy,
+        );
+        let parts: Vec<Part> = chunks
+            .into_par_iter()
+            .map(|range| {
+                let mut sites = Vec::with_capacity(range.len());
+                let mut mism = Vec::new();
+                let mut orphans = Vec::new();
+                let mut epci = vec![Occupancy::default(); ne];
+                let mut region = Occupancy::default();
+                for p in range {
+                    if !model.terrains.is_live(p) {
+                        sites.push(NONE);
+                        continue;
+                    }
+                    let (site, m) = site_of(model, p);
+                    if let Some(m) = m {
+                        mism.push((p as u32, m));
+                    }
+                    if let Some(id) = orphan_of(model, p) {
+                        orphans.push((id, p as u32));
+                    }
+                    let site = site.map(|s| s as u32).unwrap_or(NONE);
+                    sites.push(site);
+                    if site == NONE {
+                        continue;
+                    }
+                    let fig = PlotFigures::from_facts(&model.plot_facts[p], year);
+                    region.apply(&fig, 1.0);
+                    if let Some(o) = epci.get_mut(model.joins.site_epci[site as usize] as usize) {
+                        o.apply(&fig, 1.0);
+                    }
+                }
+                (sites, mism, orphans, epci, region)
+            })
+            .collect();
+        let mut plot_site = Vec::with_capacity(n);
+        let mut mismatches = BTreeMap::new();
+        let mut orphans: BTreeMap<Str, Vec<u32>> = BTreeMap::new();
+        let mut epci = vec![Occupancy::default(); ne];
+        let mut region = Occupancy::default();
+        for (sites, mism, orph, e, r) in parts {
+            plot_site.extend(sites);
+            mismatches.extend(mism);
+            for (id, p) in orph {
+                orphans.entry(id).or_default().push(p);
             }
-            idx.plot_site.push(site);
-            idx.plot_figures.push(fig);
-        }
-        // Sites roll up into their EPCI and the region (sums of sums).
-        for (s, o) in idx.sites.iter().enumerate() {
-            if let Some(e) = idx.epci.get_mut(model.joins.site_epci[s] as usize) {
-                e.merge(o);
+            for (a, b) in epci.iter_mut().zip(&e) {
+                a.merge(b);
             }
-            idx.region.merge(o);
+            region.merge(&r);
         }
-        idx
-    }
-
-    /// Groups the plots by site (a counting sort: two passes, two allocations).
-    fn index_site_plots(&mut self) {
-        let mut start = vec![0u32; self.sites.len() + 1];
-        for s in self.plot_site.iter().flatten() {
-            start[s + 1] += 1;
-        }
-        for i in 1..start.len() {
-            start[i] += start[i - 1];
-        }
-        let mut next = start.clone();
-        let mut plots = vec![0u32; start[self.sites.len()] as usize];
-        for (p, s) in self.plot_site.iter().enumerate() {
-            if let Some(s) = *s {
-                plots[next[s] as usize] = p as u32;
-                next[s] += 1;
+        // Plots by site: a counting sort.
+        let ns = model.sites.slots();
+        let mut count = vec![0u32; ns];
+        for &s in &plot_site {
+            if s != NONE {
+                count[s as usize] += 1;
             }
         }
-        self.site_start = start;
-        self.site_plots = plots;
-    }
-
-    /// The plots of site `site` (layer indices, ascending).
-    pub fn plots_of(&self, site: usize) -> impl Iterator<Item = usize> + '_ {
-        let (a, b) = (self.site_start[site], self.site_start[site + 1]);
-        self.site_plots[a as usize..b as usize]
+        let mut groups: Vec<Vec<u32>> = count
             .iter()
-            .map(|&p| p as usize)
+            .map(|&c| Vec::with_capacity(c as usize))
+            .collect();
+        for (p, &s) in plot_site.iter().enumerate() {
+            if s != NONE {
+                groups[s as usize].push(p as u32);
+            }
+        }
+        OccupancyIndex {
+            year,
+            epci: PVec::from_vec(epci),
+            region,
+            plot_site: PVec::from_vec(plot_site),
+            site_plots: PVec::from_vec(groups.into_iter().map(Arc::from).collect()),
+            mismatches: Arc::new(mismatches),
+            orphans: Arc::new(orphans),
+        }
     }
 
-    fn add(&mut self, model: &ReadModel, site: usize, fig: &PlotFigures, sign: f64) {
-        self.sites[site].apply(fig, sign);
-        if let Some(e) = self.epci.get_mut(model.joins.site_epci[site] as usize) {
-            e.apply(fig, sign);
-        }
-        self.region.apply(fig, sign);
+    /// The plots whose `site_id` is `id` while no site has that id.
+    pub fn orphans_of(&self, id: Str) -> impl Iterator<Item = usize> + '_ {
+        self.orphans
+            .get(&id)
+            .into_iter()
+            .flat_map(|v| v.iter().map(|&p| p as usize))
+    }
+
+    /// The plots of site `site` (slots, ascending).
+    pub fn plots_of(&self, site: usize) -> impl Iterator<Item = usize> + '_ {
+        self.site_plots
+            .try_get(site)
+            .into_iter()
+            .flat_map(|p| p.iter().map(|&p| p as usize))
+    }
+
+    /// The plots whose `site_id` and geometry disagree, in slot order.
+    pub fn mismatches(&self) -> impl Iterator<Item = &Mismatch> + '_ {
+        self.mismatches.values()
     }
 
     /// The figures of the EPCI with SIREN `siren`.
     pub fn of_epci(&self, model: &ReadModel, siren: &str) -> Option<&Occupancy> {
-        model.epci.index_of(siren).and_then(|i| self.epci.get(i))
+        model
+            .epci_ids
+            .get(siren)
+            .and_then(|&i| self.epci.try_get(i))
+    }
+
+    /// A site's figures for the index's reference year.
+    pub fn site(&self, model: &ReadModel, site: usize) -> Occupancy {
+        self.site_for_year(model, site, self.year)
     }
 
     /// A site's figures for another reference year (its plots' dates re-tested).
@@ -365,17 +440,104 @@ impl OccupancyIndex {
         o
     }
 
-    /// Replaces plot `index`'s record by `new` and updates its site, the site's EPCI and the
-    /// region: the old figures are subtracted and the new ones added (O(1), no rescan).
-    pub fn replace_plot(&mut self, model: &ReadModel, index: usize, new: &Terrain) {
-        let facts = PlotFacts::of(new, &model.terrains.get(index).geometry);
-        let fig = PlotFigures::from_facts(&facts, self.year);
-        if let Some(site) = self.plot_site[index] {
-            let old = self.plot_figures[index].clone();
-            self.add(model, site, &old, -1.0);
-            self.add(model, site, &fig, 1.0);
+    /// What live plot `p` adds in `model`, as this index placed it.
+    fn contribution(&self, model: &ReadModel, p: usize) -> Option<Contribution> {
+        let site = *self.plot_site.try_get(p)?;
+        if site == NONE || !model.terrains.is_live(p) {
+            return None;
         }
-        self.plot_figures[index] = fig;
+        Some(Contribution {
+            site,
+            epci: model.joins.site_epci[site as usize],
+            figures: PlotFigures::from_facts(&model.plot_facts[p], self.year),
+        })
+    }
+
+    fn apply(&mut self, c: &Contribution, sign: f64) {
+        self.region.apply(&c.figures, sign);
+        if (c.epci as usize) < self.epci.len() {
+            self.epci.get_mut(c.epci as usize).apply(&c.figures, sign);
+        }
+    }
+
+    /// Re-places plots `plots` after a change from `old` to `new` (the models before and
+    /// after): each one's old contribution is taken out of its EPCI and the region, its
+    /// site found again in `new`, and its new contribution put in. Every figure is a sum
+    /// over plots, so this equals a full recompute for any set of plots that holds every
+    /// plot the change can move (see [`super::Metrics::update`]).
+    pub fn replace_plots(&mut self, old: &ReadModel, new: &ReadModel, plots: &[usize]) {
+        for &p in plots {
+            if let Some(id) = orphan_of(old, p) {
+                let o = Arc::make_mut(&mut self.orphans);
+                if let Some(v) = o.get_mut(&id) {
+                    v.retain(|&q| q as usize != p);
+                    if v.is_empty() {
+                        o.remove(&id);
+                    }
+                }
+            }
+            if let Some(id) = orphan_of(new, p) {
+                let v = Arc::make_mut(&mut self.orphans).entry(id).or_default();
+                let at = v.partition_point(|&q| q < p as u32);
+                if v.get(at) != Some(&(p as u32)) {
+                    v.insert(at, p as u32);
+                }
+            }
+            if let Some(c) = self.contribution(old, p) {
+                self.apply(&c, -1.0);
+                let group = self.site_plots.get_mut(c.site as usize);
+                *group = group.iter().copied().filter(|&q| q as usize != p).collect();
+            }
+            let (site, mismatch) = if new.terrains.is_live(p) {
+                site_of(new, p)
+            } else {
+                (None, None)
+            };
+            let site = site.map(|s| s as u32).unwrap_or(NONE);
+            if p < self.plot_site.len() {
+                self.plot_site.set(p, site);
+            } else {
+                while self.plot_site.len() < p {
+                    self.plot_site.push(NONE);
+                }
+                self.plot_site.push(site);
+            }
+            let mism = Arc::make_mut(&mut self.mismatches);
+            match mismatch {
+                Some(m) => {
+                    mism.insert(p as u32, m);
+                }
+                None => {
+                    mism.remove(&(p as u32));
+                }
+            }
+            if site != NONE {
+                while self.site_plots.len() <= site as usize {
+                    self.site_plots.push(Arc::from(Vec::new()));
+                }
+                let group = self.site_plots.get_mut(site as usize);
+                let mut g: Vec<u32> = group.to_vec();
+                let at = g.partition_point(|&q| q < p as u32);
+                g.insert(at, p as u32);
+                *group = Arc::from(g);
+            }
+            if let Some(c) = self.contribution(new, p) {
+                self.apply(&c, 1.0);
+            }
+        }
+    }
+
+    /// Site `site`'s EPCI changed from `from` to `to`: its plots' sums move.
+    pub fn move_site(&mut self, model: &ReadModel, site: usize, from: u32, to: u32) {
+        let plots: Vec<usize> = self.plots_of(site).collect();
+        for p in plots {
+            let figures = PlotFigures::from_facts(&model.plot_facts[p], self.year);
+            for (e, sign) in [(from, -1.0), (to, 1.0)] {
+                if (e as usize) < self.epci.len() {
+                    self.epci.get_mut(e as usize).apply(&figures, sign);
+                }
+            }
+        }
     }
 }
 

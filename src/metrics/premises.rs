@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::PerCode;
-use crate::model::codes;
+use crate::model::{codes, LocalCommercial};
 use crate::read_model::ReadModel;
 
 /// Premises figures of a territory.
@@ -42,50 +42,81 @@ impl Premises {
     }
 }
 
+/// What one premises adds: (vacant, recently settled).
+fn figures(r: &LocalCommercial, year: i32) -> (bool, bool) {
+    let vacant = r.local_etat == codes::VACANT;
+    let recent = !vacant && r.local_installation_annee.is_some_and(|y| y >= year - 5);
+    (vacant, recent)
+}
+
+impl Premises {
+    /// Adds (`sign` 1) or takes out (−1) one premises, then derives the rate again.
+    fn apply(&mut self, (vacant, recent): (bool, bool), sign: i64) {
+        let add = |v: &mut u32, d: bool| *v = (*v as i64 + sign * d as i64).max(0) as u32;
+        add(&mut self.locaux, true);
+        add(&mut self.vacants, vacant);
+        add(&mut self.commerces_installes, !vacant);
+        add(&mut self.installations_5_ans, recent);
+        self.finish();
+    }
+}
+
 /// Per commune (INSEE code) and per EPCI (SIREN), for reference year `year`.
 ///
 /// vacancy = premises with `local_etat = vacant` / premises; firms settled = occupied
 /// premises; recent = occupied premises with `local_installation_annee ≥ year − 5`.
 pub fn premises(model: &ReadModel, year: i32) -> (PerCode<Premises>, PerCode<Premises>) {
-    let mut per_commune = vec![Premises::default(); model.communes.len()];
-    let mut per_epci = vec![Premises::default(); model.epci.len()];
-    for (l, &ci) in model
-        .locaux
-        .features()
-        .iter()
-        .zip(&model.joins.local_commune)
-    {
-        let r = &l.record;
-        let Some(c) = per_commune.get_mut(ci as usize) else {
+    let mut per_commune = vec![Premises::default(); model.communes.slots()];
+    let mut per_epci = vec![Premises::default(); model.epci.slots()];
+    for l in model.locaux.iter() {
+        let ci = model.joins.local_commune[l.slot] as usize;
+        let Some(c) = per_commune.get_mut(ci) else {
             continue;
         };
-        let ei = model.joins.commune_epci[ci as usize] as usize;
-        let vacant = r.local_etat == codes::VACANT;
-        let recent = !vacant && r.local_installation_annee.is_some_and(|y| y >= year - 5);
-        let bump = |p: &mut Premises| {
-            p.locaux += 1;
-            if vacant {
-                p.vacants += 1;
-            } else {
-                p.commerces_installes += 1;
-                p.installations_5_ans += recent as u32;
-            }
-        };
-        bump(c);
-        if let Some(p) = per_epci.get_mut(ei) {
-            bump(p);
+        let f = figures(l.record, year);
+        c.apply(f, 1);
+        if let Some(p) = per_epci.get_mut(model.joins.commune_epci[ci] as usize) {
+            p.apply(f, 1);
         }
     }
-    per_commune.iter_mut().for_each(Premises::finish);
-    per_epci.iter_mut().for_each(Premises::finish);
     (
         PerCode::new(
-            model.communes.ids(),
+            model.commune_ids.clone(),
             per_commune
                 .into_iter()
                 .map(|p| (p.locaux > 0).then_some(p))
                 .collect(),
         ),
-        PerCode::full(model.epci.ids(), per_epci),
+        PerCode::full(model.epci_ids.clone(), per_epci),
     )
+}
+
+/// Moves premises `slot` from its state in `old` to its state in `new` in the per-commune
+/// and per-EPCI figures.
+pub fn replace(
+    communes: &mut PerCode<Premises>,
+    epci: &mut PerCode<Premises>,
+    old: &ReadModel,
+    new: &ReadModel,
+    slot: usize,
+    year: i32,
+) {
+    for (m, sign) in [(old, -1), (new, 1)] {
+        if !m.locaux.is_live(slot) {
+            continue;
+        }
+        let ci = m.joins.local_commune[slot] as usize;
+        if ci >= m.communes.slots() {
+            continue;
+        }
+        let f = figures(m.locaux.record(slot), year);
+        let c = communes.slot_mut(ci);
+        c.get_or_insert_with(Premises::default).apply(f, sign);
+        if c.as_ref().is_some_and(|p| p.locaux == 0) {
+            *c = None;
+        }
+        if let Some(p) = epci.at_mut(m.joins.commune_epci[ci] as usize) {
+            p.apply(f, sign);
+        }
+    }
 }

@@ -111,14 +111,6 @@ pub fn fr(v: f64, decimals: usize) -> String {
     out
 }
 
-fn polygons(g: &Geometry<f64>) -> MultiPolygon<f64> {
-    match g {
-        Geometry::Polygon(p) => MultiPolygon(vec![p.clone()]),
-        Geometry::MultiPolygon(m) => m.clone(),
-        _ => MultiPolygon(vec![]),
-    }
-}
-
 /// Runs the check.
 ///
 /// - area: planar area in Lambert-93 (m² → ha);
@@ -148,7 +140,10 @@ pub fn check(model: &ReadModel, metrics: &Metrics, p: &Proposal) -> CheckResult 
         cands.sort_unstable();
         for i in cands {
             let c = model.communes.get(i);
-            let inter = p.area.intersection(&polygons(&c.geometry)).unsigned_area();
+            let inter = p
+                .area
+                .intersection(&c.shape.to_multipolygon())
+                .unsigned_area();
             if inter > 0.0 {
                 communes.push(Share {
                     code: c.record.code_insee,
@@ -163,7 +158,10 @@ pub fn check(model: &ReadModel, metrics: &Metrics, p: &Proposal) -> CheckResult 
         sites.sort_unstable();
         for i in sites {
             let s = model.sites.get(i);
-            let inter = p.area.intersection(&polygons(&s.geometry)).unsigned_area();
+            let inter = p
+                .area
+                .intersection(&s.shape.to_multipolygon())
+                .unsigned_area();
             if inter > 0.0 {
                 overlap_m2 += inter;
                 overlaps.push(Overlap {
@@ -200,6 +198,7 @@ pub fn check(model: &ReadModel, metrics: &Metrics, p: &Proposal) -> CheckResult 
 
     // Available land within the radius.
     let r = p.radius_km * 1000.0;
+    let area = Geometry::MultiPolygon(p.area.clone());
     let mut nearby: Vec<(f64, usize)> = Vec::new();
     if let Some(env) = env {
         let search = AABB::from_corners(
@@ -221,14 +220,14 @@ pub fn check(model: &ReadModel, metrics: &Metrics, p: &Proposal) -> CheckResult 
                 continue;
             }
             if let Some(v) = &p.vocation {
-                let site = model.joins.terrain_site[i];
-                if site == crate::read_model::NONE
-                    || !model.sites.get(site as usize).record.welcomes(v)
+                if !model
+                    .named_site(i)
+                    .is_some_and(|s| model.sites.record(s).welcomes(v))
                 {
                     continue;
                 }
             }
-            let d = Euclidean.distance(&t.geometry, &Geometry::MultiPolygon(p.area.clone()));
+            let d = Euclidean.distance(&t.geometry(), &area);
             if d <= r {
                 nearby.push((d, i));
             }

@@ -4,12 +4,19 @@
 use serde::Serialize;
 
 use crate::model::{codes, Site, Terrain};
-use crate::read_model::ReadModel;
+use crate::read_model::{ReadModel, NONE};
 
-use super::occupancy::assign_site;
+use super::occupancy::OccupancyIndex;
 
 /// Occupation states a firm can settle on: not in use.
 pub const AVAILABLE_STATES: [&str; 3] = [codes::VACANT, codes::INOCCUPE, codes::FRICHE];
+/// [`AVAILABLE_STATES`] as indices in [`codes::TERR_ETAT_OCCUP`] (see
+/// [`crate::read_model::PlotFacts::etat`]).
+const AVAILABLE_INDICES: [u8; 3] = [
+    codes::position(codes::TERR_ETAT_OCCUP, codes::VACANT) as u8,
+    codes::position(codes::TERR_ETAT_OCCUP, codes::INOCCUPE) as u8,
+    codes::position(codes::TERR_ETAT_OCCUP, codes::FRICHE) as u8,
+];
 
 /// Search criteria; `None` means no constraint.
 #[derive(Clone, Debug, Default)]
@@ -87,14 +94,25 @@ fn plot_matches(t: &Terrain, site: Option<&Site>, c: &Criteria) -> bool {
 /// Runs the search. With `near`, walks the plots by increasing true distance through the
 /// R-tree (nearest-neighbour iterator) and stops at the radius or the limit; without, scans
 /// in id order.
-pub fn search(model: &ReadModel, c: &Criteria) -> (Vec<Hit>, usize) {
+pub fn search(model: &ReadModel, occupancy: &OccupancyIndex, c: &Criteria) -> (Vec<Hit>, usize) {
     let mut hits = Vec::new();
     let mut matched = 0;
-    let site_of = |i: usize| assign_site(&model.sites, model.terrains.get(i)).0;
+    let site_of = |i: usize| {
+        occupancy
+            .plot_site
+            .try_get(i)
+            .filter(|&&s| s != NONE)
+            .map(|&s| s as usize)
+    };
     let mut consider = |i: usize, d: Option<f64>, hits: &mut Vec<Hit>| {
+        // The plot's state and use first, from its typed facts.
+        let f = &model.plot_facts[i];
+        if !f.useful || !AVAILABLE_INDICES.contains(&f.etat) {
+            return;
+        }
         let s = site_of(i);
-        let rec = &model.terrains.get(i).record;
-        if plot_matches(rec, s.map(|s| &model.sites.get(s).record), c) {
+        let rec = model.terrains.record(i);
+        if plot_matches(rec, s.map(|s| model.sites.record(s)), c) {
             matched += 1;
             if hits.len() < c.limit {
                 hits.push(Hit {
@@ -116,7 +134,7 @@ pub fn search(model: &ReadModel, c: &Criteria) -> (Vec<Hit>, usize) {
             }
         }
         None => {
-            for i in 0..model.terrains.len() {
+            for i in model.terrains.live_slots() {
                 consider(i, None, &mut hits);
             }
         }

@@ -6,9 +6,9 @@ use serde::Serialize;
 
 use crate::date::Date;
 use crate::model::codes;
-use crate::read_model::ReadModel;
+use crate::read_model::{ReadModel, NONE};
 
-use super::occupancy::assign_site;
+use super::occupancy::OccupancyIndex;
 
 /// First year of the series.
 pub const FIRST_YEAR: i32 = 2015;
@@ -45,7 +45,12 @@ fn year_of(s: &str) -> Option<i32> {
 /// plot `inoccupé` never counts. Settlements and jobs come from `etab_implantation_date`,
 /// `etab_implantation_mode` and `etab_emplois`; premises from `local_installation_annee`;
 /// visits and procedures from the tiers-lieux' yearly reports.
-pub fn timeline(model: &ReadModel, siren: &str, last_year: i32) -> Vec<YearRow> {
+pub fn timeline(
+    model: &ReadModel,
+    occupancy: &OccupancyIndex,
+    siren: &str,
+    last_year: i32,
+) -> Vec<YearRow> {
     let mut rows: BTreeMap<i32, YearRow> = (FIRST_YEAR..=last_year)
         .map(|y| {
             (
@@ -58,7 +63,7 @@ pub fn timeline(model: &ReadModel, siren: &str, last_year: i32) -> Vec<YearRow> 
         })
         .collect();
     let mut first_settled: HashMap<&str, i32> = HashMap::new();
-    for e in model.etablissements.features() {
+    for e in model.etablissements.iter() {
         let r = &e.record;
         if r.epci_siren != siren {
             continue;
@@ -79,15 +84,19 @@ pub fn timeline(model: &ReadModel, siren: &str, last_year: i32) -> Vec<YearRow> 
     }
     let mut useful = 0.0;
     let mut occupied: BTreeMap<i32, f64> = BTreeMap::new();
-    for t in model.terrains.features() {
-        let Some(si) = assign_site(&model.sites, t).0 else {
-            continue;
-        };
-        let site = &model.sites.get(si).record;
-        if site.site_epci_siren != siren || t.record.terr_utile.as_deref() == Some("non") {
+    let e = model.epci_ids.get(siren).map(|&e| e as u32).unwrap_or(NONE);
+    let plots = model
+        .sites
+        .live_slots()
+        .filter(|&s| model.joins.site_epci[s] == e)
+        .flat_map(|s| occupancy.plots_of(s).map(move |p| (s, p)));
+    for (si, p) in plots {
+        let site = model.sites.record(si);
+        let t = model.terrains.get(p);
+        if t.record.terr_utile.as_deref() == Some("non") {
             continue;
         }
-        let r = &t.record;
+        let r = t.record;
         useful += r.terr_surf_brute;
         let created = site
             .site_creation_date
@@ -117,7 +126,7 @@ pub fn timeline(model: &ReadModel, siren: &str, last_year: i32) -> Vec<YearRow> 
             }
         }
     }
-    for l in model.locaux.features() {
+    for l in model.locaux.iter() {
         if l.record.epci_siren == siren {
             if let Some(row) = l
                 .record
@@ -128,7 +137,7 @@ pub fn timeline(model: &ReadModel, siren: &str, last_year: i32) -> Vec<YearRow> 
             }
         }
     }
-    for t in model.tiers_lieux.features() {
+    for t in model.tiers_lieux.iter() {
         if t.record.epci_siren != siren {
             continue;
         }

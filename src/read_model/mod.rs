@@ -1,17 +1,27 @@
-//! The in-memory read model: every layer with its R-tree, the tables, and each layer's
-//! features serialized once as CRS84 GeoJSON for serving. All reads and metrics use it.
+//! The in-memory read model: every layer with its records typed, its geometries stored once
+//! in flat buffers and its R-tree ([`Layer`]), the tables, the key joins resolved to slots
+//! and the plots' facts typed for the metrics. All reads and metrics use it; responses are
+//! written from it on demand ([`served`]).
+//!
+//! Versions share what they did not change: layers and per-feature arrays are persistent
+//! ([`pvec`], [`shapes`], [`spatial`]), and [`ReadModel::with_change`] makes the version
+//! with one feature created, replaced or removed in time logarithmic in the layer (one
+//! chunk of each array copied, the spatial index's small overlay updated).
 
+pub mod fields;
 pub mod layer;
+pub mod pvec;
 pub mod rings;
 pub mod served;
+pub mod shapes;
+pub mod spatial;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rustc_hash::FxHashMap;
-
-use geo::{Area, Geometry, Polygon};
+use geo::Area;
 
 use crate::model::{
     Commune, CommuteFlow, Epci, Etablissement, Feature, LandTake, LocalCommercial, Pole, Record,
@@ -19,8 +29,9 @@ use crate::model::{
 };
 use crate::source::Dataset;
 
-pub use layer::{IdIndex, Layer};
-pub use served::Served;
+pub use layer::{FeatureRef, IdIndex, Layer};
+pub use pvec::PVec;
+pub use served::Collection;
 
 /// Errors of the read model.
 #[derive(Debug, thiserror::Error)]
@@ -29,34 +40,9 @@ pub enum ReadModelError {
     DuplicateId(&'static str, String),
     #[error("layer `{0}`: feature `{1}` has an empty geometry")]
     EmptyGeometry(&'static str, String),
-    #[error("layer `{0}`: feature `{1}`: {2}")]
-    Serve(&'static str, String, String),
 }
 
 pub type ReadModelResult<T> = Result<T, ReadModelError>;
-
-/// Geometry access and spatial queries of a layer, whatever its record type.
-pub trait SpatialIndex: Send + Sync {
-    fn len(&self) -> usize;
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-    fn geometry(&self, index: usize) -> &Geometry<f64>;
-    /// Indices of the features whose geometry intersects `area` (Lambert-93), ascending.
-    fn intersecting(&self, area: &Polygon<f64>) -> Vec<usize>;
-}
-
-impl<R: Record> SpatialIndex for Layer<R> {
-    fn len(&self) -> usize {
-        Layer::len(self)
-    }
-    fn geometry(&self, index: usize) -> &Geometry<f64> {
-        &self.get(index).geometry
-    }
-    fn intersecting(&self, area: &Polygon<f64>) -> Vec<usize> {
-        Layer::intersecting(self, area)
-    }
-}
 
 /// What was loaded and how long it took.
 #[derive(Clone, Debug)]
@@ -81,8 +67,9 @@ impl std::fmt::Display for LoadReport {
     }
 }
 
-/// The whole read model. Layers and tables are shared (`Arc`): a model with one layer
-/// changed ([`ReadModel::with_change`]) shares every other one with its predecessor.
+/// The whole read model. Layers and tables are shared (`Arc`): a model with one feature
+/// changed ([`ReadModel::with_change`]) shares every other layer with its predecessor, and
+/// within the changed layer every chunk but one.
 #[derive(Clone)]
 pub struct ReadModel {
     pub communes: Arc<Layer<Commune>>,
@@ -96,44 +83,43 @@ pub struct ReadModel {
     /// Home–work flows, sorted by residence then work commune code.
     pub flows: Arc<Vec<CommuteFlow>>,
     pub land_take: Arc<Vec<LandTake>>,
-    /// Each feature's version (its ETag) by `collection/id`, when not 1 (PostGIS counts
-    /// the writes; the embedded files are version 1).
-    pub versions: Arc<FxHashMap<String, i64>>,
-    pub attribution: String,
-    /// Key joins resolved once at load (index into the other layer, [`NONE`] when the key
-    /// is unknown), so that metrics never hash a code in their loops.
+    pub attribution: Arc<str>,
+    /// Commune and EPCI slots by code (the reference layers are not edited).
+    pub commune_ids: IdIndex,
+    pub epci_ids: IdIndex,
+    /// Key joins resolved once at load (a slot of the other layer, [`NONE`] when the key
+    /// is unknown), so that metrics never look a code up in their loops.
     pub joins: Joins,
-    /// Each plot's attributes typed for the metrics, in layer order.
-    pub plot_facts: Vec<PlotFacts>,
-    /// The sites' polygons prepared for point tests (the plot→site join).
-    pub site_rings: rings::Rings,
-    served: Vec<Arc<Served>>,
+    /// Each plot's attributes typed for the metrics, by slot.
+    pub plot_facts: PVec<PlotFacts>,
+    /// Models built from one dataset share a lineage; its versions count the changes.
+    pub lineage: u64,
     pub report: LoadReport,
 }
 
 /// Marks an unresolved join.
 pub const NONE: u32 = u32::MAX;
 
-/// Indices joining the layers and tables by their keys.
+/// Slots joining the layers and tables by their keys.
 #[derive(Clone, Debug, Default)]
 pub struct Joins {
     /// Commune → its EPCI.
-    pub commune_epci: Vec<u32>,
+    pub commune_epci: Arc<Vec<u32>>,
     /// Site → its EPCI (`site_epci_siren`).
-    pub site_epci: Vec<u32>,
+    pub site_epci: PVec<u32>,
     /// Establishment → its EPCI (`epci_siren`).
-    pub etab_epci: Vec<u32>,
+    pub etab_epci: PVec<u32>,
     /// Premises → its commune (`comm_insee`).
-    pub local_commune: Vec<u32>,
+    pub local_commune: PVec<u32>,
     /// Tiers-lieu → its commune (`comm_insee`).
-    pub tl_commune: Vec<u32>,
+    pub tl_commune: PVec<u32>,
     /// Flow → (residence commune, work commune, workers): the keys resolved and the count
     /// copied, so the commuting metrics read 12 bytes per flow.
-    pub flow_communes: Vec<(u32, u32, u32)>,
+    pub flow_communes: Arc<Vec<(u32, u32, u32)>>,
     /// Land-take row → its commune.
-    pub land_take_commune: Vec<u32>,
+    pub land_take_commune: Arc<Vec<u32>>,
     /// Plot → the site its `site_id` names (the spatial check is the metrics' job).
-    pub terrain_site: Vec<u32>,
+    pub terrain_site: PVec<u32>,
 }
 
 /// A plot's attributes as the metrics read them, typed once at load: the CNIG text fields
@@ -157,9 +143,8 @@ pub struct PlotFacts {
 }
 
 impl PlotFacts {
-    pub fn of(t: &Terrain, geometry: &Geometry<f64>) -> PlotFacts {
+    pub fn of(t: &Terrain, shape: shapes::Shape<'_>) -> PlotFacts {
         use crate::model::codes::{CodeList, EtatList, StadeList};
-        use geo::Centroid;
         let days = |d: &Option<Str>| {
             d.as_deref()
                 .and_then(|s| crate::date::Date::parse(s).ok())
@@ -173,78 +158,79 @@ impl PlotFacts {
             stade: StadeList::index(&t.terr_stade_comm) as u8,
             activite_fin: days(&t.terr_activite_fin_date),
             inoccupe: days(&t.terr_inoccupe_date),
-            centroid: geometry
+            centroid: shape
                 .centroid()
-                .map(|c| (c.x(), c.y()))
+                .map(|c| (c.x, c.y))
                 .unwrap_or((f64::NAN, f64::NAN)),
         }
     }
 }
 
+/// The slot of `code` in an id index, [`NONE`] when unknown.
+fn slot_in(ids: &IdIndex, code: &str) -> u32 {
+    ids.get(code).map(|&s| s as u32).unwrap_or(NONE)
+}
+
 impl Joins {
-    #[allow(clippy::too_many_arguments)]
-    fn build(
-        communes: &Layer<Commune>,
-        epci: &Layer<Epci>,
-        sites: &Layer<Site>,
-        etabs: &Layer<Etablissement>,
-        locaux: &Layer<LocalCommercial>,
-        tl: &Layer<TiersLieu>,
-        flows: &[CommuteFlow],
-        land: &[LandTake],
-        terrains: &Layer<Terrain>,
-    ) -> Joins {
-        let ix = |o: Option<usize>| o.map(|i| i as u32).unwrap_or(NONE);
+    fn site_epci_of(epci_ids: &IdIndex, s: &Site) -> u32 {
+        slot_in(epci_ids, &s.site_epci_siren)
+    }
+
+    fn terrain_site_of(sites: &Layer<Site>, t: &Terrain) -> u32 {
+        t.site_id
+            .as_deref()
+            .and_then(|id| sites.index_of(id))
+            .map(|s| s as u32)
+            .unwrap_or(NONE)
+    }
+
+    fn build(m: &ReadModel) -> Joins {
+        let per_slot = |n: usize, f: &dyn Fn(usize) -> u32| PVec::from_vec((0..n).map(f).collect());
+        let site_ids = m.sites.id_index();
         Joins {
-            commune_epci: communes
-                .features()
-                .iter()
-                .map(|c| ix(epci.index_of(&c.record.epci_siren)))
-                .collect(),
-            site_epci: sites
-                .features()
-                .iter()
-                .map(|s| ix(epci.index_of(&s.record.site_epci_siren)))
-                .collect(),
-            etab_epci: etabs
-                .features()
-                .iter()
-                .map(|e| ix(epci.index_of(&e.record.epci_siren)))
-                .collect(),
-            local_commune: locaux
-                .features()
-                .iter()
-                .map(|l| ix(communes.index_of(&l.record.comm_insee)))
-                .collect(),
-            tl_commune: tl
-                .features()
-                .iter()
-                .map(|t| ix(communes.index_of(&t.record.comm_insee)))
-                .collect(),
-            flow_communes: flows
-                .iter()
-                .map(|f| {
-                    (
-                        ix(communes.index_of(&f.commune_residence)),
-                        ix(communes.index_of(&f.commune_travail)),
-                        f.actifs,
-                    )
-                })
-                .collect(),
-            land_take_commune: land
-                .iter()
-                .map(|r| ix(communes.index_of(&r.code_insee)))
-                .collect(),
-            terrain_site: terrains
-                .features()
-                .iter()
-                .map(|t| {
-                    ix(t.record
-                        .site_id
-                        .as_deref()
-                        .and_then(|id| sites.index_of(id)))
-                })
-                .collect(),
+            commune_epci: Arc::new(
+                (0..m.communes.slots())
+                    .map(|c| slot_in(&m.epci_ids, &m.communes.record(c).epci_siren))
+                    .collect(),
+            ),
+            site_epci: per_slot(m.sites.slots(), &|s| {
+                Self::site_epci_of(&m.epci_ids, m.sites.record(s))
+            }),
+            etab_epci: per_slot(m.etablissements.slots(), &|e| {
+                slot_in(&m.epci_ids, &m.etablissements.record(e).epci_siren)
+            }),
+            local_commune: per_slot(m.locaux.slots(), &|l| {
+                slot_in(&m.commune_ids, &m.locaux.record(l).comm_insee)
+            }),
+            tl_commune: per_slot(m.tiers_lieux.slots(), &|t| {
+                slot_in(&m.commune_ids, &m.tiers_lieux.record(t).comm_insee)
+            }),
+            flow_communes: Arc::new(
+                m.flows
+                    .iter()
+                    .map(|f| {
+                        (
+                            slot_in(&m.commune_ids, &f.commune_residence),
+                            slot_in(&m.commune_ids, &f.commune_travail),
+                            f.actifs,
+                        )
+                    })
+                    .collect(),
+            ),
+            land_take_commune: Arc::new(
+                m.land_take
+                    .iter()
+                    .map(|r| slot_in(&m.commune_ids, &r.code_insee))
+                    .collect(),
+            ),
+            terrain_site: per_slot(m.terrains.slots(), &|t| {
+                m.terrains
+                    .record(t)
+                    .site_id
+                    .as_deref()
+                    .map(|id| slot_in(&site_ids, id))
+                    .unwrap_or(NONE)
+            }),
         }
     }
 }
@@ -252,9 +238,12 @@ impl Joins {
 /// Square metres per hectare.
 pub const M2_PER_HA: f64 = 10_000.0;
 
+/// Numbers the lineages of models built in this process.
+static LINEAGE: AtomicU64 = AtomicU64::new(1);
+
 impl ReadModel {
     /// Indexes a dataset: derives the communes' and EPCIs' areas, densities and rural/urban
-    /// classes, builds the R-trees and serializes every feature once for serving.
+    /// classes, builds the layers (one thread a layer) and resolves the joins.
     pub fn build(mut data: Dataset) -> ReadModelResult<ReadModel> {
         let started = Instant::now();
         derive_territory(&mut data);
@@ -262,87 +251,84 @@ impl ReadModel {
             (a.commune_residence.as_str(), a.commune_travail.as_str())
                 .cmp(&(b.commune_residence.as_str(), b.commune_travail.as_str()))
         });
-        let communes = Layer::new(data.communes)?;
-        let epci = Layer::new(data.epci)?;
-        let poles = Layer::new(data.poles)?;
-        let sites = Layer::new(data.sites)?;
-        let terrains = Layer::new(data.terrains)?;
-        let etablissements = Layer::new(data.etablissements)?;
-        let locaux = Layer::new(data.locaux)?;
-        let tiers_lieux = Layer::new(data.tiers_lieux)?;
-
-        let attribution = data.attribution;
-        let served = std::thread::scope(|s| {
-            let a = s.spawn(|| {
-                Ok::<_, ReadModelError>(vec![
-                    Served::build(&epci, &attribution)?,
-                    Served::build(&communes, &attribution)?,
-                    Served::build(&poles, &attribution)?,
-                    Served::build(&sites, &attribution)?,
-                ])
-            });
-            let b = s.spawn(|| {
-                Ok::<_, ReadModelError>(vec![
-                    Served::build(&terrains, &attribution)?,
-                    Served::build(&etablissements, &attribution)?,
-                    Served::build(&locaux, &attribution)?,
-                    Served::build(&tiers_lieux, &attribution)?,
-                ])
-            });
-            let mut all = a.join().expect("serializer thread panicked")?;
-            all.extend(b.join().expect("serializer thread panicked")?);
-            Ok::<_, ReadModelError>(all)
-        })?;
-
-        let versions = Arc::new(std::mem::take(&mut data.versions));
+        let versions = std::mem::take(&mut data.versions);
+        fn layer<R: Record>(
+            features: Vec<Feature<R>>,
+            versions: &rustc_hash::FxHashMap<String, i64>,
+        ) -> ReadModelResult<Layer<R>> {
+            if versions.is_empty() {
+                return Layer::new(features);
+            }
+            Layer::with_versions(
+                features
+                    .into_iter()
+                    .map(|f| {
+                        let v = versions
+                            .get(&format!("{}/{}", R::COLLECTION, f.record.id()))
+                            .copied()
+                            .unwrap_or(1);
+                        (f, v as u32)
+                    })
+                    .collect(),
+            )
+        }
+        let v = &versions;
+        let (communes, epci, poles, sites, terrains, etabs, locaux, tl) = std::thread::scope(|s| {
+            let c = s.spawn(|| layer(data.communes, v));
+            let e = s.spawn(|| layer(data.epci, v));
+            let p = s.spawn(|| layer(data.poles, v));
+            let si = s.spawn(|| layer(data.sites, v));
+            let t = s.spawn(|| layer(data.terrains, v));
+            let et = s.spawn(|| layer(data.etablissements, v));
+            let l = s.spawn(|| layer(data.locaux, v));
+            let tl = layer(data.tiers_lieux, v);
+            let j = "layer thread panicked";
+            (
+                c.join().expect(j),
+                e.join().expect(j),
+                p.join().expect(j),
+                si.join().expect(j),
+                t.join().expect(j),
+                et.join().expect(j),
+                l.join().expect(j),
+                tl,
+            )
+        });
+        let (communes, epci) = (communes?, epci?);
         let mut model = ReadModel {
+            commune_ids: communes.id_index(),
+            epci_ids: epci.id_index(),
             communes: Arc::new(communes),
             epci: Arc::new(epci),
-            poles: Arc::new(poles),
-            sites: Arc::new(sites),
-            terrains: Arc::new(terrains),
-            etablissements: Arc::new(etablissements),
-            locaux: Arc::new(locaux),
-            tiers_lieux: Arc::new(tiers_lieux),
+            poles: Arc::new(poles?),
+            sites: Arc::new(sites?),
+            terrains: Arc::new(terrains?),
+            etablissements: Arc::new(etabs?),
+            locaux: Arc::new(locaux?),
+            tiers_lieux: Arc::new(tl?),
             flows: Arc::new(data.flows),
             land_take: Arc::new(data.land_take),
-            versions,
-            attribution,
+            attribution: data.attribution.into(),
             joins: Joins::default(),
-            plot_facts: Vec::new(),
-            site_rings: rings::Rings::default(),
-            served: served.into_iter().map(Arc::new).collect(),
+            plot_facts: PVec::default(),
+            lineage: LINEAGE.fetch_add(1, Ordering::Relaxed),
             report: LoadReport {
                 counts: Vec::new(),
                 elapsed: Duration::ZERO,
             },
         };
-        model.derive();
+        model.joins = Joins::build(&model);
+        model.plot_facts = PVec::from_vec(
+            (0..model.terrains.slots())
+                .map(|t| PlotFacts::of(model.terrains.record(t), model.terrains.shape(t)))
+                .collect(),
+        );
+        model.count();
         model.report.elapsed = started.elapsed();
         Ok(model)
     }
 
-    /// Recomputes what is derived from the layers: key joins, plot facts, site rings and
-    /// the counts of the load report.
-    fn derive(&mut self) {
-        self.joins = Joins::build(
-            &self.communes,
-            &self.epci,
-            &self.sites,
-            &self.etablissements,
-            &self.locaux,
-            &self.tiers_lieux,
-            &self.flows,
-            &self.land_take,
-            &self.terrains,
-        );
-        self.site_rings = rings::Rings::new(&self.sites);
-        self.plot_facts = self
-            .terrains
-            .features()
-            .iter()
-            .map(|t| PlotFacts::of(&t.record, &t.geometry))
-            .collect();
+    fn count(&mut self) {
         self.report.counts = vec![
             ("communes", self.communes.len()),
             ("EPCI", self.epci.len()),
@@ -357,71 +343,92 @@ impl ReadModel {
         ];
     }
 
-    /// The version (ETag) of feature `id` of collection `collection`.
+    /// The version (ETag) of feature `id` of collection `collection` (0 when there is none).
     pub fn version(&self, collection: &str, id: &str) -> i64 {
-        self.versions
-            .get(&format!("{collection}/{id}"))
-            .copied()
-            .unwrap_or(1)
+        self.collection(collection)
+            .and_then(|c| c.index_of(id).map(|s| c.version(s)))
+            .unwrap_or(0)
     }
 
-    /// This model with one feature of layer `R` created, replaced or removed: that layer
-    /// is re-indexed and re-serialized, the joins and derived facts recomputed; the other
-    /// layers are shared.
+    /// This model with one feature of layer `R` created, replaced or removed, and what
+    /// changed. Only the changed layer's chunks that hold the feature are copied; its joins
+    /// and facts are resolved for it alone, and, for a site, for the plots that name it.
     pub fn with_change<R: InModel>(
         &self,
         change: Change<R>,
         version: i64,
-    ) -> ReadModelResult<ReadModel> {
-        let mut features = R::layer(self).features().to_vec();
-        let id = match &change {
-            Change::Upsert(f) => f.record.id().to_string(),
-            Change::Remove(id) => id.clone(),
-        };
-        let at = features.iter().position(|f| f.record.id() == id);
-        match (change, at) {
-            (Change::Upsert(f), Some(i)) => features[i] = f,
-            (Change::Upsert(f), None) => features.push(f),
-            (Change::Remove(_), Some(i)) => {
-                features.remove(i);
-            }
-            (Change::Remove(_), None) => {}
-        }
-        let layer = Layer::new(features)?;
-        let served = Served::build(&layer, &self.attribution)?;
+    ) -> ReadModelResult<(ReadModel, Changed<R>)> {
         let mut next = self.clone();
-        *R::layer_mut(&mut next) = Arc::new(layer);
-        if let Some(s) = next.served.iter_mut().find(|s| s.id == R::COLLECTION) {
-            *s = Arc::new(served);
+        let layer = Arc::make_mut(R::layer_mut(&mut next));
+        let changed = match change {
+            Change::Upsert(f) => {
+                let (slot, old) = layer.upsert(f, version as u32)?;
+                Changed {
+                    slot: Some(slot),
+                    old,
+                    live: true,
+                }
+            }
+            Change::Remove(id) => match layer.remove(&id) {
+                Some((slot, old)) => Changed {
+                    slot: Some(slot),
+                    old: Some(old),
+                    live: false,
+                },
+                None => Changed {
+                    slot: None,
+                    old: None,
+                    live: false,
+                },
+            },
+        };
+        if let Some(slot) = changed.slot {
+            R::rejoin(&mut next, slot, changed.old.as_ref());
         }
-        let mut versions = (*self.versions).clone();
-        versions.insert(format!("{}/{id}", R::COLLECTION), version);
-        next.versions = Arc::new(versions);
-        next.derive();
-        Ok(next)
+        next.count();
+        Ok((next, changed))
+    }
+
+    /// The live site plot `p` names by its `site_id`, if any: the join resolved at load
+    /// while it holds, else looked up again (a site created or removed since).
+    pub fn named_site(&self, p: usize) -> Option<usize> {
+        let j = self.joins.terrain_site[p];
+        if j != NONE && self.sites.is_live(j as usize) {
+            return Some(j as usize);
+        }
+        let id = self.terrains.record(p).site_id?;
+        self.sites.index_of(&id)
     }
 
     /// The served collections, in the order of the `/ogc/collections` document.
-    pub fn collections(&self) -> &[Arc<Served>] {
-        &self.served
+    pub fn collections(&self) -> [&dyn Collection; 8] {
+        [
+            &*self.epci,
+            &*self.communes,
+            &*self.poles,
+            &*self.sites,
+            &*self.terrains,
+            &*self.etablissements,
+            &*self.locaux,
+            &*self.tiers_lieux,
+        ]
     }
 
-    /// A served collection and its spatial index, by OGC collection id.
-    pub fn collection(&self, id: &str) -> Option<(&Served, &dyn SpatialIndex)> {
-        let served = self.served.iter().find(|s| s.id == id)?;
-        let index: &dyn SpatialIndex = match id {
-            Commune::COLLECTION => &*self.communes,
-            Epci::COLLECTION => &*self.epci,
-            Pole::COLLECTION => &*self.poles,
-            Site::COLLECTION => &*self.sites,
-            Terrain::COLLECTION => &*self.terrains,
-            Etablissement::COLLECTION => &*self.etablissements,
-            LocalCommercial::COLLECTION => &*self.locaux,
-            TiersLieu::COLLECTION => &*self.tiers_lieux,
-            _ => return None,
-        };
-        Some((served, index))
+    /// A served collection by OGC collection id.
+    pub fn collection(&self, id: &str) -> Option<&dyn Collection> {
+        self.collections().into_iter().find(|c| c.about().id == id)
     }
+}
+
+/// What [`ReadModel::with_change`] did.
+#[derive(Clone, Debug)]
+pub struct Changed<R> {
+    /// The feature's slot (`None`: a removal of a feature that was not there).
+    pub slot: Option<usize>,
+    /// The feature before the change, if there was one.
+    pub old: Option<Feature<R>>,
+    /// Whether the slot holds a feature after the change.
+    pub live: bool,
 }
 
 /// A change to one feature of a layer.
@@ -437,6 +444,9 @@ pub enum Change<R> {
 pub trait InModel: Record {
     fn layer(m: &ReadModel) -> &Arc<Layer<Self>>;
     fn layer_mut(m: &mut ReadModel) -> &mut Arc<Layer<Self>>;
+    /// Resolves the joins and facts of slot `slot` after it changed (`old`: the feature it
+    /// held before).
+    fn rejoin(_m: &mut ReadModel, _slot: usize, _old: Option<&Feature<Self>>) {}
 }
 
 macro_rules! in_model {
@@ -456,11 +466,84 @@ in_model! {
     Commune => communes;
     Epci => epci;
     Pole => poles;
-    Site => sites;
-    Terrain => terrains;
-    Etablissement => etablissements;
-    LocalCommercial => locaux;
-    TiersLieu => tiers_lieux;
+}
+
+/// Sets `v[slot]`, appending when `slot` is the next one.
+fn put<T: Clone>(v: &mut PVec<T>, slot: usize, value: T) {
+    if slot == v.len() {
+        v.push(value);
+    } else {
+        v.set(slot, value);
+    }
+}
+
+impl InModel for Site {
+    fn layer(m: &ReadModel) -> &Arc<Layer<Self>> {
+        &m.sites
+    }
+    fn layer_mut(m: &mut ReadModel) -> &mut Arc<Layer<Self>> {
+        &mut m.sites
+    }
+    /// The site's EPCI. Plots that name it keep their join: a join to a dead slot, or
+    /// none, is looked up again by [`ReadModel::named_site`].
+    fn rejoin(m: &mut ReadModel, slot: usize, _: Option<&Feature<Self>>) {
+        let e = Joins::site_epci_of(&m.epci_ids, m.sites.record(slot));
+        put(&mut m.joins.site_epci, slot, e);
+    }
+}
+
+impl InModel for Terrain {
+    fn layer(m: &ReadModel) -> &Arc<Layer<Self>> {
+        &m.terrains
+    }
+    fn layer_mut(m: &mut ReadModel) -> &mut Arc<Layer<Self>> {
+        &mut m.terrains
+    }
+    fn rejoin(m: &mut ReadModel, slot: usize, _: Option<&Feature<Self>>) {
+        let j = Joins::terrain_site_of(&m.sites, m.terrains.record(slot));
+        put(&mut m.joins.terrain_site, slot, j);
+        let facts = PlotFacts::of(m.terrains.record(slot), m.terrains.shape(slot));
+        put(&mut m.plot_facts, slot, facts);
+    }
+}
+
+impl InModel for Etablissement {
+    fn layer(m: &ReadModel) -> &Arc<Layer<Self>> {
+        &m.etablissements
+    }
+    fn layer_mut(m: &mut ReadModel) -> &mut Arc<Layer<Self>> {
+        &mut m.etablissements
+    }
+    fn rejoin(m: &mut ReadModel, slot: usize, _: Option<&Feature<Self>>) {
+        let e = slot_in(&m.epci_ids, &m.etablissements.record(slot).epci_siren);
+        put(&mut m.joins.etab_epci, slot, e);
+    }
+}
+
+impl InModel for LocalCommercial {
+    fn layer(m: &ReadModel) -> &Arc<Layer<Self>> {
+        &m.locaux
+    }
+    fn layer_mut(m: &mut ReadModel) -> &mut Arc<Layer<Self>> {
+        &mut m.locaux
+    }
+    fn rejoin(m: &mut ReadModel, slot: usize, _: Option<&Feature<Self>>) {
+        let c = slot_in(&m.commune_ids, &m.locaux.record(slot).comm_insee);
+        put(&mut m.joins.local_commune, slot, c);
+    }
+}
+
+impl InModel for TiersLieu {
+    fn layer(m: &ReadModel) -> &Arc<Layer<Self>> {
+        &m.tiers_lieux
+    }
+    fn layer_mut(m: &mut ReadModel) -> &mut Arc<Layer<Self>> {
+        &mut m.tiers_lieux
+    }
+    fn rejoin(m: &mut ReadModel, slot: usize, _: Option<&Feature<Self>>) {
+        let c = slot_in(&m.commune_ids, &m.tiers_lieux.record(slot).comm_insee);
+        put(&mut m.joins.tl_commune, slot, c);
+    }
 }
 
 /// Fills the derived fields of communes and EPCIs: area (ha, planar in Lambert-93),

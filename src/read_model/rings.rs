@@ -1,9 +1,8 @@
-//! Polygons prepared for point-in-polygon tests.
+//! Point-in-polygon tests by ray crossing, on `geo` polygons and on stored shapes.
 
 use geo::Geometry;
 
-use super::Layer;
-use crate::model::Record;
+use super::shapes::{Kind, Shape};
 
 /// Whether point (x, y) is inside `ring` (ray crossing; boundary points may fall either way).
 fn ring_contains(pts: &[geo::Coord<f64>], x: f64, y: f64) -> bool {
@@ -37,66 +36,18 @@ pub fn contains_point(g: &Geometry<f64>, (x, y): (f64, f64)) -> bool {
     }
 }
 
-/// The rings of every polygon of a layer copied into one buffer, a prepared form for point
-/// tests: testing thousands of plots against their sites reads contiguous memory instead of
-/// chasing each site's geometry. Built with the read model, like the R-trees.
-#[derive(Clone, Debug, Default)]
-pub struct Rings {
-    pts: Vec<geo::Coord<f64>>,
-    /// (first point, end point, is an exterior ring): a polygon is an exterior ring followed
-    /// by its holes.
-    rings: Vec<(u32, u32, bool)>,
-    /// The rings of site `s` are `rings[site_start[s]..site_start[s + 1]]`.
-    site_start: Vec<u32>,
-}
-
-impl Rings {
-    pub fn new<R: Record>(layer: &Layer<R>) -> Rings {
-        let mut r = Rings {
-            pts: Vec::new(),
-            rings: Vec::new(),
-            site_start: Vec::with_capacity(layer.len() + 1),
-        };
-        let push = |r: &mut Rings, ring: &geo::LineString<f64>, exterior: bool| {
-            let start = r.pts.len() as u32;
-            r.pts.extend_from_slice(&ring.0);
-            r.rings.push((start, r.pts.len() as u32, exterior));
-        };
-        let polygon = |r: &mut Rings, p: &geo::Polygon<f64>| {
-            push(r, p.exterior(), true);
-            for h in p.interiors() {
-                push(r, h, false);
-            }
-        };
-        for f in layer.features() {
-            r.site_start.push(r.rings.len() as u32);
-            match &f.geometry {
-                Geometry::Polygon(p) => polygon(&mut r, p),
-                Geometry::MultiPolygon(mp) => mp.0.iter().for_each(|p| polygon(&mut r, p)),
-                _ => {}
-            }
-        }
-        r.site_start.push(r.rings.len() as u32);
-        r
+/// [`contains_point`] on a stored shape, reading its rings where they lie (the layer's
+/// flat coordinate buffer): the plot→site join tests thousands of plots this way without
+/// making a `geo` polygon.
+pub fn shape_contains(shape: Shape<'_>, (x, y): (f64, f64)) -> bool {
+    if !matches!(shape.kind, Kind::Polygon | Kind::MultiPolygon) {
+        return false;
     }
-
-    /// [`contains_point`] on feature `site`'s copied rings.
-    pub fn contains(&self, site: usize, (x, y): (f64, f64)) -> bool {
-        let rings = &self.rings[self.site_start[site] as usize..self.site_start[site + 1] as usize];
-        // Per polygon: inside its exterior and outside each of its holes.
-        let mut inside_polygon = false;
-        for &(a, b, exterior) in rings {
-            if exterior {
-                if inside_polygon {
-                    return true;
-                }
-                inside_polygon = ring_contains(&self.pts[a as usize..b as usize], x, y);
-            } else if inside_polygon && ring_contains(&self.pts[a as usize..b as usize], x, y) {
-                inside_polygon = false;
-            }
-        }
-        inside_polygon
-    }
+    shape.parts().any(|p| {
+        let mut rings = p.rings();
+        rings.next().is_some_and(|ext| ring_contains(ext, x, y))
+            && !rings.any(|hole| ring_contains(hole, x, y))
+    })
 }
 
 #[cfg(test)]
@@ -140,20 +91,20 @@ mod tests {
     }
 
     proptest! {
-        /// The prepared rings answer as `geo` does, holes and parts included.
+        /// Stored shapes answer as `geo` does, holes and parts included.
         #[test]
-        fn rings_agree_with_geo(x in -10.0f64..400.0, y in -10.0f64..110.0) {
+        fn shapes_agree_with_geo(x in -10.0f64..400.0, y in -10.0f64..110.0) {
             let features: Vec<Feature<Pole>> = shapes()
                 .into_iter()
                 .enumerate()
                 .map(|(i, g)| Feature { record: pole(i), geometry: g })
                 .collect();
-            let layer = Layer::new(features).unwrap();
-            let rings = Rings::new(&layer);
-            for (i, f) in layer.features().iter().enumerate() {
-                let expected = f.geometry.contains(&Point(Coord { x, y }));
-                prop_assert_eq!(rings.contains(i, (x, y)), expected);
-                prop_assert_eq!(contains_point(&f.geometry, (x, y)), expected);
+            let layer = crate::read_model::Layer::new(features).unwrap();
+            for f in layer.iter() {
+                let g = f.geometry();
+                let expected = g.contains(&Point(Coord { x, y }));
+                prop_assert_eq!(shape_contains(f.shape, (x, y)), expected);
+                prop_assert_eq!(contains_point(&g, (x, y)), expected);
             }
         }
     }

@@ -1,20 +1,36 @@
-//! A layer as OGC API – Features serves it: public properties (confidential fields removed),
-//! each feature pre-serialized as CRS84 GeoJSON, the collection's extent and queryable fields.
+//! A layer as OGC API – Features serves it, whatever its record type ([`Collection`]):
+//! title and provenance, queryable fields, extent, and each feature written on demand as a
+//! GeoJSON Feature from its typed record and its stored geometry (public fields only).
+//! Nothing is serialized ahead: a write changes one record and the next response shows it.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
 
-use geo::BoundingRect;
+use geo::{Geometry, Polygon};
+use serde::ser::{self, Impossible, Serialize};
 use serde_json::Value;
 
-use crate::crs::{self, Crs};
-use crate::format::{write_feature, Precision};
+use crate::crs::{Crs, Lambert93};
+use crate::format::{write_shape, Precision};
 use crate::model::{Record, SYNTHETIC_SOURCE};
 
-use super::{Layer, ReadModelError, ReadModelResult};
+use super::fields;
+use super::layer::Layer;
+use super::shapes::Kind;
 
 /// Title, description and provenance of a collection.
-fn describe(id: &str) -> (&'static str, &'static str, bool) {
-    match id {
+#[derive(Clone, Copy, Debug)]
+pub struct About {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    /// True when the layer is made by `ecofoncier generate`.
+    pub synthetic: bool,
+}
+
+/// The description of collection `id`.
+pub fn about(id: &'static str) -> About {
+    let (title, description, synthetic) = match id {
         "epci" => (
             "EPCI",
             "Établissements publics de coopération intercommunale des Hauts-de-France (DGCL 2026), \
@@ -63,151 +79,467 @@ fn describe(id: &str) -> (&'static str, &'static str, bool) {
             true,
         ),
         _ => ("", "", false),
+    };
+    About {
+        id,
+        title,
+        description,
+        synthetic,
     }
 }
 
-/// The JSON Schema type of a property value.
-fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-        Value::Null => "null",
+/// Queryable property names and their JSON types.
+pub type Fields = BTreeMap<String, &'static str>;
+
+/// The fields of a layer, found once for a layer and its later versions.
+#[derive(Clone, Debug, Default)]
+pub struct FieldsCell(Arc<OnceLock<Fields>>);
+
+/// Records the JSON type of each field a record serializes.
+struct TypeProbe<'f> {
+    fields: &'f mut Vec<(&'static str, &'static str)>,
+}
+
+/// The JSON type of one value.
+struct ValueType;
+
+macro_rules! value_types {
+    ($($method:ident($($arg:ty),*) => $t:expr),* $(,)?) => {
+        $(fn $method(self, $(_: $arg),*) -> Result<&'static str, fields::NotAStruct> {
+            Ok($t)
+        })*
+    };
+}
+
+impl ser::Serializer for ValueType {
+    type Ok = &'static str;
+    type Error = fields::NotAStruct;
+    type SerializeSeq = Impossible<&'static str, fields::NotAStruct>;
+    type SerializeTuple = Impossible<&'static str, fields::NotAStruct>;
+    type SerializeTupleStruct = Impossible<&'static str, fields::NotAStruct>;
+    type SerializeTupleVariant = Impossible<&'static str, fields::NotAStruct>;
+    type SerializeMap = Impossible<&'static str, fields::NotAStruct>;
+    type SerializeStruct = Impossible<&'static str, fields::NotAStruct>;
+    type SerializeStructVariant = Impossible<&'static str, fields::NotAStruct>;
+    value_types! {
+        serialize_bool(bool) => "boolean",
+        serialize_i8(i8) => "integer", serialize_i16(i16) => "integer",
+        serialize_i32(i32) => "integer", serialize_i64(i64) => "integer",
+        serialize_u8(u8) => "integer", serialize_u16(u16) => "integer",
+        serialize_u32(u32) => "integer", serialize_u64(u64) => "integer",
+        serialize_f32(f32) => "number", serialize_f64(f64) => "number",
+        serialize_char(char) => "string", serialize_str(&str) => "string",
+        serialize_bytes(&[u8]) => "array", serialize_none() => "null", serialize_unit() => "null",
+        serialize_unit_struct(&'static str) => "null",
+        serialize_unit_variant(&'static str, u32, &'static str) => "string",
+    }
+    fn serialize_some<T: ?Sized + Serialize>(self, v: &T) -> Result<&'static str, Self::Error> {
+        v.serialize(ValueType)
+    }
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        v: &T,
+    ) -> Result<&'static str, Self::Error> {
+        v.serialize(ValueType)
+    }
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<&'static str, Self::Error> {
+        Ok("object")
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Self::Error> {
+        Err(fields::NotAStruct("array".into()))
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Self::Error> {
+        Err(fields::NotAStruct("array".into()))
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, Self::Error> {
+        Err(fields::NotAStruct("array".into()))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, Self::Error> {
+        Err(fields::NotAStruct("array".into()))
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Self::Error> {
+        Err(fields::NotAStruct("object".into()))
+    }
+    fn serialize_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStruct, Self::Error> {
+        Err(fields::NotAStruct("object".into()))
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, Self::Error> {
+        Err(fields::NotAStruct("object".into()))
     }
 }
 
-/// A collection ready to serve.
-#[derive(Debug)]
-pub struct Served {
-    pub id: &'static str,
-    pub title: &'static str,
-    pub description: &'static str,
-    /// True when the layer is made by `ecofoncier generate`.
-    pub synthetic: bool,
-    pub attribution: String,
+impl TypeProbe<'_> {
+    fn note(&mut self, key: &'static str, t: &'static str) {
+        match self.fields.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) if slot.1 == "null" => slot.1 = t,
+            Some(_) => {}
+            None => self.fields.push((key, t)),
+        }
+    }
+}
+
+/// Finds the fields a layer's records serialize (those left out by every record are not
+/// queryable) and their JSON types, scanning until every field a record can have was seen
+/// with a value.
+pub(super) fn find_fields<'r, R: Serialize + 'r>(records: impl Iterator<Item = &'r R>) -> Fields {
+    let mut seen: Vec<(&'static str, &'static str)> = Vec::new();
+    let mut possible: Vec<&'static str> = Vec::new();
+    for r in records {
+        let mut probe = TypeProbe { fields: &mut seen };
+        let _ = r.serialize(&mut FieldWalker {
+            probe: &mut probe,
+            possible: &mut possible,
+        });
+        if !possible.is_empty()
+            && possible
+                .iter()
+                .all(|k| seen.iter().any(|(s, t)| s == k && *t != "null"))
+        {
+            break;
+        }
+    }
+    seen.into_iter().map(|(k, t)| (k.to_string(), t)).collect()
+}
+
+/// Walks a record's fields for [`find_fields`].
+struct FieldWalker<'a, 'f> {
+    probe: &'a mut TypeProbe<'f>,
+    possible: &'a mut Vec<&'static str>,
+}
+
+struct WalkState<'b, 'a, 'f>(&'b mut FieldWalker<'a, 'f>);
+
+impl ser::SerializeStruct for WalkState<'_, '_, '_> {
+    type Ok = ();
+    type Error = fields::NotAStruct;
+    fn serialize_field<T: ?Sized + Serialize>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Self::Error> {
+        if !self.0.possible.contains(&key) {
+            self.0.possible.push(key);
+        }
+        if let Ok(t) = value.serialize(ValueType) {
+            self.0.probe.note(key, t);
+        } else {
+            self.0.probe.note(key, "array");
+        }
+        Ok(())
+    }
+    fn skip_field(&mut self, key: &'static str) -> Result<(), Self::Error> {
+        if !self.0.possible.contains(&key) {
+            self.0.possible.push(key);
+        }
+        Ok(())
+    }
+    fn end(self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+macro_rules! walk_refuses {
+    ($($method:ident($($arg:ty),*)),* $(,)?) => {
+        $(fn $method(self, $(_: $arg),*) -> Result<(), fields::NotAStruct> {
+            Err(fields::NotAStruct(stringify!($method).into()))
+        })*
+    };
+}
+
+impl<'b, 'a, 'f> ser::Serializer for &'b mut FieldWalker<'a, 'f> {
+    type Ok = ();
+    type Error = fields::NotAStruct;
+    type SerializeSeq = Impossible<(), fields::NotAStruct>;
+    type SerializeTuple = Impossible<(), fields::NotAStruct>;
+    type SerializeTupleStruct = Impossible<(), fields::NotAStruct>;
+    type SerializeTupleVariant = Impossible<(), fields::NotAStruct>;
+    type SerializeMap = Impossible<(), fields::NotAStruct>;
+    type SerializeStruct = WalkState<'b, 'a, 'f>;
+    type SerializeStructVariant = Impossible<(), fields::NotAStruct>;
+    walk_refuses! {
+        serialize_bool(bool), serialize_i8(i8), serialize_i16(i16), serialize_i32(i32),
+        serialize_i64(i64), serialize_u8(u8), serialize_u16(u16), serialize_u32(u32),
+        serialize_u64(u64), serialize_f32(f32), serialize_f64(f64), serialize_char(char),
+        serialize_str(&str), serialize_bytes(&[u8]), serialize_none(), serialize_unit(),
+        serialize_unit_struct(&'static str),
+        serialize_unit_variant(&'static str, u32, &'static str),
+    }
+    fn serialize_some<T: ?Sized + Serialize>(self, _: &T) -> Result<(), Self::Error> {
+        Err(fields::NotAStruct("option".into()))
+    }
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        _: &T,
+    ) -> Result<(), Self::Error> {
+        Err(fields::NotAStruct("newtype".into()))
+    }
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<(), Self::Error> {
+        Err(fields::NotAStruct("variant".into()))
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Self::Error> {
+        Err(fields::NotAStruct("seq".into()))
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Self::Error> {
+        Err(fields::NotAStruct("tuple".into()))
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, Self::Error> {
+        Err(fields::NotAStruct("tuple struct".into()))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, Self::Error> {
+        Err(fields::NotAStruct("tuple variant".into()))
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Self::Error> {
+        Err(fields::NotAStruct("map".into()))
+    }
+    fn serialize_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStruct, Self::Error> {
+        Ok(WalkState(self))
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, Self::Error> {
+        Err(fields::NotAStruct("struct variant".into()))
+    }
+}
+
+/// A served layer, whatever its record type.
+pub trait Collection: Send + Sync {
+    fn about(&self) -> About;
     /// GeoJSON geometry type of the layer's features.
-    pub geometry_type: &'static str,
-    pub ids: Vec<String>,
-    /// Offset of each feature's `properties` object in its serialized bytes: filters and
-    /// other CRSs read the properties there instead of keeping a second copy.
-    pub props_at: Vec<u32>,
-    /// Each feature as a CRS84 GeoJSON Feature, serialized once.
-    pub crs84: Vec<Box<[u8]>>,
-    /// CRS84 extent [min lon, min lat, max lon, max lat].
-    pub extent: [f64; 4],
+    fn geometry_type(&self) -> &'static str;
+    /// Live features.
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The live slot of rank `k`.
+    fn nth_live(&self, k: usize) -> Option<usize>;
+    fn index_of(&self, id: &str) -> Option<usize>;
+    fn id(&self, slot: usize) -> &str;
+    /// The feature's version (its ETag).
+    fn version(&self, slot: usize) -> i64;
+    /// Slots of the features whose geometry intersects `area` (Lambert-93), ascending.
+    fn intersecting(&self, area: &Polygon<f64>) -> Vec<usize>;
+    /// The geometry of feature `slot` (Lambert-93).
+    fn geometry(&self, slot: usize) -> Geometry<f64>;
+    /// The live slots, ascending.
+    fn live_slots(&self) -> Box<dyn Iterator<Item = usize> + '_>;
     /// Queryable property names and their JSON types.
-    pub fields: BTreeMap<String, &'static str>,
+    fn fields(&self) -> &Fields;
+    /// CRS84 extent `[min lon, min lat, max lon, max lat]`.
+    fn extent(&self) -> [f64; 4];
+    /// The value of public property `key` of feature `slot`.
+    fn property(&self, slot: usize, key: &str) -> Option<Value>;
+    /// Writes feature `slot` as a GeoJSON Feature in `crs` (public fields only).
+    fn write_feature(&self, out: &mut Vec<u8>, slot: usize, crs: Crs);
 }
 
-impl Served {
-    pub fn build<R: Record>(layer: &Layer<R>, attribution: &str) -> ReadModelResult<Served> {
-        let (title, description, synthetic) = describe(R::COLLECTION);
-        let n = layer.len();
-        let mut ids = Vec::with_capacity(n);
-        let mut props_at = Vec::with_capacity(n);
-        let mut crs84 = Vec::with_capacity(n);
-        let mut fields = BTreeMap::new();
-        let mut extent = [
+/// Writes a stored geometry as GeoJSON in `crs`.
+pub fn write_geometry_in(out: &mut Vec<u8>, shape: super::shapes::Shape<'_>, crs: Crs) {
+    match crs {
+        Crs::Crs84 => {
+            let l = Lambert93::get();
+            write_shape(out, shape, |x, y| l.inverse(x, y), Precision::DEGREES)
+        }
+        Crs::Epsg4326 => {
+            let l = Lambert93::get();
+            write_shape(
+                out,
+                shape,
+                |x, y| {
+                    let (lon, lat) = l.inverse(x, y);
+                    (lat, lon)
+                },
+                Precision::DEGREES,
+            )
+        }
+        Crs::Lambert93 => write_shape(out, shape, |x, y| (x, y), Precision::METRES),
+        Crs::WebMercator => write_shape(
+            out,
+            shape,
+            |x, y| crate::crs::from_l93(Crs::WebMercator, x, y).unwrap_or((f64::NAN, f64::NAN)),
+            Precision::METRES,
+        ),
+    }
+}
+
+impl FieldsCell {
+    /// The fields, when found already.
+    pub fn get(&self) -> Option<&Fields> {
+        self.0.get()
+    }
+
+    /// A cell holding `fields`.
+    pub fn with(fields: Fields) -> FieldsCell {
+        let cell = OnceLock::new();
+        let _ = cell.set(fields);
+        FieldsCell(Arc::new(cell))
+    }
+}
+
+impl<R: Record> Collection for Layer<R> {
+    fn about(&self) -> About {
+        about(R::COLLECTION)
+    }
+
+    fn geometry_type(&self) -> &'static str {
+        self.live_slots()
+            .next()
+            .map(|s| self.shape(s).kind.geojson_type())
+            .unwrap_or(Kind::Point.geojson_type())
+    }
+
+    fn len(&self) -> usize {
+        Layer::len(self)
+    }
+
+    fn nth_live(&self, k: usize) -> Option<usize> {
+        Layer::nth_live(self, k)
+    }
+
+    fn index_of(&self, id: &str) -> Option<usize> {
+        Layer::index_of(self, id)
+    }
+
+    fn id(&self, slot: usize) -> &str {
+        self.record(slot).id()
+    }
+
+    fn version(&self, slot: usize) -> i64 {
+        Layer::version(self, slot)
+    }
+
+    fn intersecting(&self, area: &Polygon<f64>) -> Vec<usize> {
+        Layer::intersecting(self, area)
+    }
+
+    fn geometry(&self, slot: usize) -> Geometry<f64> {
+        Layer::geometry(self, slot)
+    }
+
+    fn live_slots(&self) -> Box<dyn Iterator<Item = usize> + '_> {
+        Box::new(Layer::live_slots(self))
+    }
+
+    fn fields(&self) -> &Fields {
+        self.fields_cell().0.get_or_init(|| {
+            let mut f = find_fields(self.records());
+            for k in R::CONFIDENTIAL {
+                f.remove(*k);
+            }
+            if about(R::COLLECTION).synthetic {
+                f.entry("source_producteur".into()).or_insert("string");
+            }
+            f
+        })
+    }
+
+    fn extent(&self) -> [f64; 4] {
+        let Some(e) = Layer::extent(self) else {
+            return [0.0; 4];
+        };
+        // The Lambert-93 envelope's outline, densified, in CRS84: the conic projection bends
+        // its edges, and the outline encloses every feature.
+        let l = Lambert93::get();
+        let mut out = [
             f64::INFINITY,
             f64::INFINITY,
             f64::NEG_INFINITY,
             f64::NEG_INFINITY,
         ];
-        let mut geometry_type = "Geometry";
-        let mut buf = Vec::with_capacity(4096);
-        for f in layer.features() {
-            let id = f.record.id().to_string();
-            let err = |m: String| ReadModelError::Serve(R::COLLECTION, id.clone(), m);
-            let mut props = match serde_json::to_value(&f.record) {
-                Ok(Value::Object(m)) => m,
-                Ok(_) => return Err(err("record is not an object".into())),
-                Err(e) => return Err(err(e.to_string())),
-            };
-            for key in R::CONFIDENTIAL {
-                props.remove(*key);
+        const K: usize = 32;
+        for i in 0..=K {
+            let t = i as f64 / K as f64;
+            let (x, y) = (e[0] + (e[2] - e[0]) * t, e[1] + (e[3] - e[1]) * t);
+            for (a, b) in [(x, e[1]), (x, e[3]), (e[0], y), (e[2], y)] {
+                let (lon, lat) = l.inverse(a, b);
+                out = [
+                    out[0].min(lon),
+                    out[1].min(lat),
+                    out[2].max(lon),
+                    out[3].max(lat),
+                ];
             }
-            if synthetic {
-                props
-                    .entry("source_producteur")
-                    .or_insert_with(|| Value::String(SYNTHETIC_SOURCE.into()));
-            }
-            for (k, v) in &props {
-                fields.entry(k.clone()).or_insert_with(|| json_type(v));
-            }
-            let geom =
-                crs::geometry_from_l93(&f.geometry, Crs::Crs84).map_err(|e| err(e.to_string()))?;
-            if let Some(r) = geom.bounding_rect() {
-                extent[0] = extent[0].min(r.min().x);
-                extent[1] = extent[1].min(r.min().y);
-                extent[2] = extent[2].max(r.max().x);
-                extent[3] = extent[3].max(r.max().y);
-            }
-            geometry_type = geometry_type_name(&geom);
-            buf.clear();
-            let at = write_feature(&mut buf, &id, &geom, &props, Precision::DEGREES);
-            crs84.push(buf.clone().into_boxed_slice());
-            ids.push(id);
-            props_at.push(at as u32);
         }
-        if n == 0 {
-            extent = [0.0; 4];
+        out
+    }
+
+    fn property(&self, slot: usize, key: &str) -> Option<Value> {
+        if R::CONFIDENTIAL.contains(&key) {
+            return None;
         }
-        Ok(Served {
-            id: R::COLLECTION,
-            title,
-            description,
-            synthetic,
-            attribution: attribution.to_string(),
-            geometry_type,
-            ids,
-            props_at,
-            crs84,
-            extent,
-            fields,
-        })
-    }
-
-    pub fn len(&self) -> usize {
-        self.ids.len()
-    }
-
-    /// The serialized `properties` object of feature `i`.
-    pub fn properties_json(&self, i: usize) -> &[u8] {
-        let f = &self.crs84[i];
-        // The feature object closes right after its properties.
-        &f[self.props_at[i] as usize..f.len() - 1]
-    }
-
-    /// The value of top-level property `key` of feature `i`, read from its serialized bytes.
-    pub fn property(&self, i: usize, key: &str) -> Option<Value> {
-        let props = self.properties_json(i);
-        let mut pat = serde_json::to_vec(key).ok()?;
-        pat.push(b':');
-        let pos = props.windows(pat.len()).position(|w| w == pat.as_slice())?;
-        serde_json::Deserializer::from_slice(&props[pos + pat.len()..])
-            .into_iter::<Value>()
-            .next()?
-            .ok()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
-    }
-}
-
-fn geometry_type_name(g: &geo::Geometry<f64>) -> &'static str {
-    match g {
-        geo::Geometry::Point(_) => "Point",
-        geo::Geometry::MultiPoint(_) => "MultiPoint",
-        geo::Geometry::LineString(_) | geo::Geometry::Line(_) => "LineString",
-        geo::Geometry::MultiLineString(_) => "MultiLineString",
-        geo::Geometry::Polygon(_) | geo::Geometry::Rect(_) | geo::Geometry::Triangle(_) => {
-            "Polygon"
+        let r = self.record(slot);
+        match fields::field(r, key) {
+            None if key == "source_producteur" && about(R::COLLECTION).synthetic => {
+                Some(Value::String(SYNTHETIC_SOURCE.into()))
+            }
+            v => v,
         }
-        geo::Geometry::MultiPolygon(_) => "MultiPolygon",
-        geo::Geometry::GeometryCollection(_) => "GeometryCollection",
+    }
+
+    fn write_feature(&self, out: &mut Vec<u8>, slot: usize, crs: Crs) {
+        let r = self.record(slot);
+        out.extend_from_slice(br#"{"type":"Feature","id":"#);
+        let _ = serde_json::to_writer(&mut *out, r.id());
+        out.extend_from_slice(br#","geometry":"#);
+        write_geometry_in(out, self.shape(slot), crs);
+        out.extend_from_slice(br#","properties":"#);
+        let fallback = about(R::COLLECTION)
+            .synthetic
+            .then_some(("source_producteur", SYNTHETIC_SOURCE));
+        // Records are structs: writing one cannot fail.
+        let _ = fields::write_object(out, r, R::CONFIDENTIAL, fallback);
+        out.push(b'}');
     }
 }

@@ -6,19 +6,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::web;
 use futures_util::StreamExt;
 use tokio_postgres::{AsyncMessage, NoTls};
 
 use super::source::{load_dataset, load_feature};
 use super::write::Editable;
-use crate::api::{AppState, Snapshot};
-use crate::metrics::Metrics;
 use crate::model::{Etablissement, LocalCommercial, Record, Site, Terrain, TiersLieu};
+use crate::publish::Publisher;
 use crate::read_model::{Change, ReadModel};
 
-/// Follows the notifications of the database at `url` for ever, reconnecting as needed.
-pub async fn follow(url: String, state: web::Data<AppState>) {
+/// Follows the notifications of the database at `url` for ever, reconnecting as needed,
+/// and publishes what other instances wrote through `state`.
+pub async fn follow(url: String, state: Arc<Publisher>) {
     let mut connected_before = false;
     loop {
         if let Ok((client, mut connection)) = tokio_postgres::connect(&url, NoTls).await {
@@ -52,23 +51,17 @@ pub async fn follow(url: String, state: web::Data<AppState>) {
     }
 }
 
-/// Publishes `model` with freshly computed metrics.
-fn publish(state: &AppState, model: ReadModel) {
-    let year = state.snapshot().metrics.year;
-    let metrics = Metrics::compute(&model, year);
-    state.publish(Snapshot::new(Arc::new(model), Arc::new(metrics)));
-}
-
-async fn reload_all(client: &tokio_postgres::Client, state: &AppState) {
+async fn reload_all(client: &tokio_postgres::Client, state: &Publisher) {
     if let Ok(data) = load_dataset(client).await {
         if let Ok(model) = ReadModel::build(data) {
-            publish(state, model);
+            let _serial = state.lock().await;
+            state.replace(model);
         }
     }
 }
 
 /// Loads the feature a notification names, unless this server has it already.
-async fn apply(client: &tokio_postgres::Client, state: &AppState, payload: &str) {
+async fn apply(client: &tokio_postgres::Client, state: &Publisher, payload: &str) {
     let mut parts = payload.rsplitn(2, '/');
     let (Some(version), Some(rest)) = (parts.next(), parts.next()) else {
         return;
@@ -91,18 +84,13 @@ async fn apply(client: &tokio_postgres::Client, state: &AppState, payload: &str)
 
 async fn update<R: Editable>(
     client: &tokio_postgres::Client,
-    state: &AppState,
+    state: &Publisher,
     id: &str,
     version: i64,
 ) {
-    // This server's own writes publish under the writer's lock: take it too, so that
-    // snapshots follow each other.
-    let _serial = match state.store.as_ref() {
-        Some(w) => Some(w.lock().await),
-        None => None,
-    };
-    let snap = state.snapshot();
-    if snap.model.version(R::COLLECTION, id) >= version {
+    // This server's own writes publish under the same lock: snapshots follow each other.
+    let _serial = state.lock().await;
+    if state.has::<R>(id, version) {
         return;
     }
     let change = match load_feature::<R>(client, id).await {
@@ -110,7 +98,5 @@ async fn update<R: Editable>(
         Ok(None) => Change::Remove(id.to_string()),
         Err(_) => return,
     };
-    if let Ok(model) = snap.model.with_change(change, version) {
-        publish(state, model);
-    }
+    let _ = state.apply(change, version);
 }

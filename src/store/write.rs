@@ -15,7 +15,8 @@ use serde_json::{Map, Value};
 use super::copy::{columns, Column};
 use super::{StoreError, StoreResult, Stored};
 use crate::model::{Etablissement, Feature, LocalCommercial, Record, Site, Terrain, TiersLieu};
-use crate::read_model::{Change, InModel, ReadModel};
+use crate::publish::Tracked;
+use crate::read_model::{Change, ReadModel};
 
 /// Who writes.
 #[derive(Clone, Debug, PartialEq)]
@@ -106,8 +107,6 @@ pub type WriteResult<T> = Result<T, WriteError>;
 /// The writer of one server: a connection pool and the tokens already verified.
 pub struct Writer {
     pool: Pool,
-    /// Serializes this server's writes, so snapshots are published in commit order.
-    publish: tokio::sync::Mutex<()>,
     verified: Mutex<FxHashMap<String, Principal>>,
 }
 
@@ -198,7 +197,7 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
 }
 
 /// A record the API edits: its EPCI and its own rules.
-pub trait Editable: Stored + InModel {
+pub trait Editable: Stored + Tracked {
     /// The EPCI the feature belongs to, as the rights see it.
     fn epci(&self, model: &ReadModel) -> Option<crate::model::Str>;
     /// The rules beyond the schema's: inside the EPCI, a plot inside its site, sites not
@@ -242,7 +241,7 @@ fn inside_epci(epci: Option<&str>, g: &Geometry<f64>, model: &ReadModel) -> Writ
     let Some(e) = epci.and_then(|e| model.epci.by_id(e)) else {
         return Err(invalid("epci_siren", "unknown EPCI"));
     };
-    if share_inside(g, &e.geometry) < 0.99 {
+    if share_inside(g, &e.geometry()) < 0.99 {
         return Err(invalid(
             "geometry",
             format!("outside the territory of EPCI {}", e.record.epci_siren),
@@ -266,7 +265,7 @@ impl Editable for Site {
             if other.record.site_id == self.site_id {
                 continue;
             }
-            if let (Some(a), Some(b)) = (&mine, share_mp(&other.geometry)) {
+            if let (Some(a), Some(b)) = (&mine, share_mp(&other.geometry())) {
                 let overlap = a.intersection(&b).unsigned_area();
                 if overlap > 1.0 {
                     return Err(WriteError::Conflict(format!(
@@ -297,7 +296,7 @@ impl Editable for Terrain {
         let Some(site) = self.site_id.as_deref().and_then(|s| model.sites.by_id(s)) else {
             return Err(invalid("site_id", "names no known site"));
         };
-        if share_inside(g, &site.geometry) < 0.99 {
+        if share_inside(g, &site.geometry()) < 0.99 {
             return Err(invalid(
                 "geometry",
                 format!("the plot is not inside its site {}", site.record.site_id),
@@ -368,28 +367,19 @@ fn record_props<R: Record>(r: &R) -> WriteResult<Map<String, Value>> {
     }
 }
 
-/// What a committed write left.
-#[derive(Clone)]
+/// What a committed write left: the change to publish and the feature's new version.
+#[derive(Clone, Debug)]
 pub struct Written<R> {
-    /// The feature as stored (`None` after a delete).
-    pub feature: Option<Feature<R>>,
+    pub change: Change<R>,
     pub version: i64,
-    /// The read model with the write applied.
-    pub model: ReadModel,
 }
 
 impl Writer {
     pub fn new(url: &str) -> StoreResult<Writer> {
         Ok(Writer {
             pool: super::pool(url, 8)?,
-            publish: tokio::sync::Mutex::new(()),
             verified: Mutex::new(FxHashMap::default()),
         })
-    }
-
-    /// Serializes this server's writes (hold the guard until the snapshot is published).
-    pub async fn lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
-        self.publish.lock().await
     }
 
     /// The principal of bearer token `token`.
@@ -642,18 +632,11 @@ impl Writer {
         )
         .await?;
         tx.commit().await?;
-        let change = match &new {
-            Some(f) => Change::Upsert(f.clone()),
-            None => Change::Remove(id.clone()),
+        let change = match new {
+            Some(f) => Change::Upsert(f),
+            None => Change::Remove(id),
         };
-        let next = model
-            .with_change(change, version)
-            .map_err(|e| WriteError::Internal(e.to_string()))?;
-        Ok(Written {
-            feature: new,
-            version,
-            model: next,
-        })
+        Ok(Written { change, version })
     }
 
     /// The audit rows of one feature, oldest first: (when, action, token id, before, after).

@@ -2,24 +2,27 @@
 //! `/tiles/{layer}/{z}/{x}/{y}` in the Web Mercator tile grid (XYZ, y down), TileJSON 3.0
 //! at `/tiles/{layer}`.
 //!
-//! Each layer's geometries are projected to Web Mercator once per snapshot (on the first
-//! tile asked of it) and indexed by an R-tree of their envelopes; a tile is an envelope
-//! query, a quantization to the 4096-unit tile grid and the encoding. Encoded tiles are
-//! kept per snapshot, so a tile is built once until the data changes. Confidential fields
-//! are never in a tile: each layer lists the few public fields it carries.
+//! A tile is a query of the layer's own R-tree (Lambert-93) with the tile's envelope, the
+//! features' coordinates projected to Web Mercator as they are read from the layer's flat
+//! buffers, a quantization to the 4096-unit tile grid and the encoding: no projected copy
+//! of the data is kept. Encoded tiles are cached across versions of the data, and a write
+//! drops only the tiles its feature touches. Confidential fields are never in a tile: each
+//! layer lists the few public fields it carries.
 
 pub mod mvt;
 pub mod overview;
 
 use std::collections::HashMap;
-use std::sync::{OnceLock, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
-use geo::{BoundingRect, Geometry};
-use rstar::{primitives::GeomWithData, primitives::Rectangle, RTree, AABB};
+use geo::{Geometry, MapCoords};
+use rstar::AABB;
 
-use crate::crs::{self, Crs};
-use crate::model::{Feature, Record};
-use crate::read_model::ReadModel;
+use crate::crs::{self, Crs, Lambert93};
+use crate::model::Record;
+use crate::read_model::fields;
+use crate::read_model::shapes::Kind;
+use crate::read_model::{Layer, ReadModel};
 use mvt::{LayerBuilder, TileGeometry, Value};
 
 /// Half the Web Mercator world width, metres.
@@ -132,19 +135,20 @@ pub fn layer(id: &str) -> Option<(usize, &'static TileLayer)> {
     LAYERS.iter().enumerate().find(|(_, l)| l.id == id)
 }
 
-/// A layer in Web Mercator with its index and public tile fields.
-struct Projected {
-    geometries: Vec<Geometry<f64>>,
-    props: Vec<Vec<(&'static str, Value)>>,
-    tree: RTree<GeomWithData<Rectangle<[f64; 2]>, u32>>,
-}
-
-/// The tiles of one snapshot: projected layers (built on first use) and encoded tiles.
+/// Tiles kept across versions of the data: a write drops only the tiles its feature's old
+/// and new envelopes touch ([`Tiles::invalidate`]), whatever the zoom.
 #[derive(Default)]
 pub struct Tiles {
-    projected: [OnceLock<Projected>; 7],
-    overview: OnceLock<Option<overview::Overview>>,
-    cache: RwLock<HashMap<(u8, u8, u32, u32), Tile>>,
+    cache: RwLock<Cache>,
+    overview: Mutex<Option<(u64, Arc<Option<overview::Overview>>)>>,
+}
+
+#[derive(Default)]
+struct Cache {
+    /// The version of the data the cached tiles agree with: a tile built from an older
+    /// version is not kept (it may miss a change invalidated meanwhile).
+    generation: u64,
+    tiles: HashMap<(u8, u8, u32, u32), Tile>,
 }
 
 /// An encoded tile and its ETag (empty bytes: no feature).
@@ -154,50 +158,6 @@ pub struct Tile {
     pub etag: String,
 }
 
-fn project<R: Record>(
-    features: &[Feature<R>],
-    fields: &'static [(&'static str, &'static str)],
-) -> Projected {
-    let mut geometries = Vec::with_capacity(features.len());
-    let mut props = Vec::with_capacity(features.len());
-    let mut entries = Vec::with_capacity(features.len());
-    for f in features {
-        let Ok(g) = crs::geometry_from_l93(&f.geometry, Crs::WebMercator) else {
-            continue;
-        };
-        let Some(r) = g.bounding_rect() else {
-            continue;
-        };
-        let json = serde_json::to_value(&f.record).unwrap_or_default();
-        let p = fields
-            .iter()
-            .filter_map(|(k, _)| {
-                let v = match json.get(*k)? {
-                    serde_json::Value::String(s) => Value::String(s.clone()),
-                    serde_json::Value::Number(n) => match n.as_u64() {
-                        Some(u) => Value::Uint(u),
-                        None => Value::Double(n.as_f64()?),
-                    },
-                    serde_json::Value::Bool(b) => Value::Bool(*b),
-                    _ => return None,
-                };
-                Some((*k, v))
-            })
-            .collect();
-        entries.push(GeomWithData::new(
-            Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
-            geometries.len() as u32,
-        ));
-        geometries.push(g);
-        props.push(p);
-    }
-    Projected {
-        geometries,
-        props,
-        tree: RTree::bulk_load(entries),
-    }
-}
-
 /// Why a tile request is refused.
 #[derive(Debug, PartialEq)]
 pub enum TileError {
@@ -205,38 +165,92 @@ pub enum TileError {
     OutOfRange(String),
 }
 
+/// Lambert-93 → Web Mercator.
+fn to_mercator(x: f64, y: f64) -> (f64, f64) {
+    let (lon, lat) = Lambert93::get().inverse(x, y);
+    crs::lonlat_to_web_mercator(lon, lat)
+}
+
+/// The Lambert-93 envelope of a Web Mercator rectangle: its outline, densified (16 points
+/// an edge) and projected, widened by a metre.
+fn l93_envelope(b: [f64; 4]) -> Option<AABB<[f64; 2]>> {
+    let mut e = [
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    ];
+    for k in 0..=16 {
+        let t = k as f64 / 16.0;
+        let (x, y) = (b[0] + (b[2] - b[0]) * t, b[1] + (b[3] - b[1]) * t);
+        for (mx, my) in [(x, b[1]), (x, b[3]), (b[0], y), (b[2], y)] {
+            let Ok((a, c)) = crs::to_l93(Crs::WebMercator, mx, my) else {
+                continue;
+            };
+            e = [e[0].min(a), e[1].min(c), e[2].max(a), e[3].max(c)];
+        }
+    }
+    e[0].is_finite()
+        .then(|| AABB::from_corners([e[0] - 1.0, e[1] - 1.0], [e[2] + 1.0, e[3] + 1.0]))
+}
+
+/// The Web Mercator envelope of a Lambert-93 one: its outline, densified and projected.
+fn mercator_envelope(e: [f64; 4]) -> [f64; 4] {
+    let mut m = [
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    ];
+    for k in 0..=8 {
+        let t = k as f64 / 8.0;
+        let (x, y) = (e[0] + (e[2] - e[0]) * t, e[1] + (e[3] - e[1]) * t);
+        for (a, b) in [(x, e[1]), (x, e[3]), (e[0], y), (e[2], y)] {
+            let (mx, my) = to_mercator(a, b);
+            m = [m[0].min(mx), m[1].min(my), m[2].max(mx), m[3].max(my)];
+        }
+    }
+    m
+}
+
 impl Tiles {
-    /// The PNG overview of the EPCIs ([`overview::render`]), made once per snapshot.
-    pub fn overview(&self, m: &ReadModel) -> Option<&overview::Overview> {
-        self.overview
-            .get_or_init(|| {
-                let p = self.projected(0, m);
-                overview::render(&p.geometries, |i| {
-                    p.props[i]
-                        .iter()
-                        .any(|(k, v)| *k == "classe" && *v == Value::String("rural".into()))
+    /// The PNG overview of the EPCIs ([`overview::render`]), made once per model lineage
+    /// (the EPCIs are not edited).
+    pub fn overview(&self, m: &ReadModel) -> Arc<Option<overview::Overview>> {
+        let mut o = self.overview.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((lineage, img)) = o.as_ref() {
+            if *lineage == m.lineage {
+                return Arc::clone(img);
+            }
+        }
+        let slots: Vec<usize> = m.epci.live_slots().collect();
+        let geometries: Vec<Geometry<f64>> = slots
+            .iter()
+            .map(|&s| {
+                m.epci.geometry(s).map_coords(|c| {
+                    let (x, y) = to_mercator(c.x, c.y);
+                    geo::Coord { x, y }
                 })
             })
-            .as_ref()
+            .collect();
+        let img = Arc::new(overview::render(&geometries, |i| {
+            m.epci.record(slots[i]).classe == crate::model::TerritoryClass::Rural
+        }));
+        *o = Some((m.lineage, Arc::clone(&img)));
+        img
     }
 
-    fn projected(&self, slot: usize, m: &ReadModel) -> &Projected {
-        self.projected[slot].get_or_init(|| {
-            let fields = LAYERS[slot].fields;
-            match slot {
-                0 => project(m.epci.features(), fields),
-                1 => project(m.communes.features(), fields),
-                2 => project(m.sites.features(), fields),
-                3 => project(m.terrains.features(), fields),
-                4 => project(m.etablissements.features(), fields),
-                5 => project(m.locaux.features(), fields),
-                _ => project(m.tiers_lieux.features(), fields),
-            }
-        })
-    }
-
-    /// Tile `z/x/y` of layer `id`: cached, or built and cached.
-    pub fn tile(&self, m: &ReadModel, id: &str, z: u8, x: u32, y: u32) -> Result<Tile, TileError> {
+    /// Tile `z/x/y` of layer `id` of `m`, version `generation` of the data: cached, or
+    /// built and cached.
+    pub fn tile(
+        &self,
+        m: &ReadModel,
+        generation: u64,
+        id: &str,
+        z: u8,
+        x: u32,
+        y: u32,
+    ) -> Result<Tile, TileError> {
         let (slot, l) = layer(id).ok_or_else(|| TileError::UnknownLayer(id.to_string()))?;
         if z > MAX_ZOOM {
             return Err(TileError::OutOfRange(format!("z: at most {MAX_ZOOM}")));
@@ -250,6 +264,7 @@ impl Tiles {
             .cache
             .read()
             .unwrap_or_else(|e| e.into_inner())
+            .tiles
             .get(&key)
         {
             return Ok(t.clone());
@@ -257,17 +272,81 @@ impl Tiles {
         let bytes = if z < l.min_zoom {
             Vec::new()
         } else {
-            encode(self.projected(slot, m), l.id, z, x, y)
+            match slot {
+                0 => encode(&m.epci, l, z, x, y),
+                1 => encode(&m.communes, l, z, x, y),
+                2 => encode(&m.sites, l, z, x, y),
+                3 => encode(&m.terrains, l, z, x, y),
+                4 => encode(&m.etablissements, l, z, x, y),
+                5 => encode(&m.locaux, l, z, x, y),
+                _ => encode(&m.tiers_lieux, l, z, x, y),
+            }
         };
         let tile = Tile {
             etag: crate::etag_of(&bytes),
             bytes: bytes::Bytes::from(bytes),
         };
         let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
-        if cache.len() < CACHE_LIMIT {
-            cache.insert(key, tile.clone());
+        if cache.generation == generation && cache.tiles.len() < CACHE_LIMIT {
+            cache.tiles.insert(key, tile.clone());
         }
         Ok(tile)
+    }
+
+    /// Version `generation` of the data changed features of layer `collection` within the
+    /// Lambert-93 envelopes `envelopes` (a feature's old and new ones): every cached tile of
+    /// that layer they touch is dropped, at every zoom, and tiles built from older versions
+    /// will not be kept. Call it before publishing the version.
+    pub fn invalidate(&self, generation: u64, collection: &str, envelopes: &[[f64; 4]]) {
+        let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
+        cache.generation = generation;
+        let Some((slot, _)) = layer(collection) else {
+            return;
+        };
+        for e in envelopes {
+            let b = mercator_envelope(*e);
+            for z in 0..=MAX_ZOOM {
+                let size = 2.0 * WORLD / (1u64 << z) as f64;
+                // Features within the tile buffer of a neighbour are drawn there too.
+                let pad = size * BUFFER / EXTENT as f64;
+                let n = (1u64 << z) as f64;
+                let col = |v: f64| (((v + WORLD) / size).floor().clamp(0.0, n - 1.0)) as u32;
+                let row = |v: f64| (((WORLD - v) / size).floor().clamp(0.0, n - 1.0)) as u32;
+                let (x0, x1) = (col(b[0] - pad), col(b[2] + pad));
+                let (y0, y1) = (row(b[3] + pad), row(b[1] - pad));
+                let count = (x1 - x0 + 1) as u64 * (y1 - y0 + 1) as u64;
+                if count > cache.tiles.len() as u64 {
+                    cache.tiles.retain(|&(s, tz, tx, ty), _| {
+                        !(s as usize == slot
+                            && tz == z
+                            && (x0..=x1).contains(&tx)
+                            && (y0..=y1).contains(&ty))
+                    });
+                } else {
+                    for tx in x0..=x1 {
+                        for ty in y0..=y1 {
+                            cache.tiles.remove(&(slot as u8, z, tx, ty));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Drops every cached tile (a whole new model).
+    pub fn clear(&self, generation: u64) {
+        let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
+        cache.generation = generation;
+        cache.tiles.clear();
+    }
+
+    /// Tiles in the cache.
+    pub fn cached(&self) -> usize {
+        self.cache
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .tiles
+            .len()
     }
 }
 
@@ -277,61 +356,100 @@ pub fn tile_bounds(z: u8, x: u32, y: u32) -> (f64, f64, f64) {
     (-WORLD + x as f64 * size, WORLD - y as f64 * size, size)
 }
 
-fn encode(p: &Projected, name: &str, z: u8, x: u32, y: u32) -> Vec<u8> {
+/// Encodes tile `z/x/y` of `layer`: the features whose Web Mercator envelope meets the
+/// tile and its buffer, projected as they are read from the layer's Lambert-93 buffers,
+/// with the tile layer's public fields.
+fn encode<R: Record>(layer: &Layer<R>, l: &TileLayer, z: u8, x: u32, y: u32) -> Vec<u8> {
     let (min_x, max_y, size) = tile_bounds(z, x, y);
     let scale = EXTENT as f64 / size;
     let margin = BUFFER / scale;
-    let query = AABB::from_corners(
-        [min_x - margin, max_y - size - margin],
-        [min_x + size + margin, max_y + margin],
-    );
-    let mut hits: Vec<u32> = p
-        .tree
-        .locate_in_envelope_intersecting(&query)
-        .map(|e| e.data)
-        .collect();
+    let query = [
+        min_x - margin,
+        max_y - size - margin,
+        min_x + size + margin,
+        max_y + margin,
+    ];
+    let Some(env) = l93_envelope(query) else {
+        return Vec::new();
+    };
+    let mut hits: Vec<usize> = layer.in_envelope(&env).collect();
     if hits.is_empty() {
         return Vec::new();
     }
     hits.sort_unstable();
-    let to_tile = |c: &geo::Coord<f64>| {
-        (
-            ((c.x - min_x) * scale).round() as i32,
-            ((max_y - c.y) * scale).round() as i32,
-        )
-    };
-    let mut layer = LayerBuilder::new(name, EXTENT);
+    let names: Vec<&str> = l.fields.iter().map(|(k, _)| *k).collect();
+    let mut out = LayerBuilder::new(l.id, EXTENT);
+    let mut coords: Vec<(f64, f64)> = Vec::new();
     for i in hits {
-        let g = &p.geometries[i as usize];
-        let tg = match g {
-            Geometry::Point(pt) => TileGeometry::Points(vec![to_tile(&pt.0)]),
-            Geometry::MultiPoint(mp) => {
-                TileGeometry::Points(mp.iter().map(|pt| to_tile(&pt.0)).collect())
-            }
-            Geometry::Polygon(poly) => TileGeometry::Polygons(vec![rings(poly, &to_tile)]),
-            Geometry::MultiPolygon(mp) => {
-                TileGeometry::Polygons(mp.iter().map(|poly| rings(poly, &to_tile)).collect())
-            }
-            _ => continue,
+        let shape = layer.shape(i);
+        // The feature in Web Mercator, and its envelope there.
+        coords.clear();
+        let mut e = [
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        for c in shape.coords() {
+            let (mx, my) = to_mercator(c.x, c.y);
+            e = [e[0].min(mx), e[1].min(my), e[2].max(mx), e[3].max(my)];
+            coords.push((mx, my));
+        }
+        if e[2] < query[0] || e[0] > query[2] || e[3] < query[1] || e[1] > query[3] {
+            continue;
+        }
+        let to_tile = |&(mx, my): &(f64, f64)| {
+            (
+                ((mx - min_x) * scale).round() as i32,
+                ((max_y - my) * scale).round() as i32,
+            )
         };
-        layer.add(Some(i as u64), &tg, &p.props[i as usize]);
+        let tg = match shape.kind {
+            Kind::Point | Kind::MultiPoint => {
+                TileGeometry::Points(coords.iter().map(to_tile).collect())
+            }
+            Kind::Polygon | Kind::MultiPolygon => {
+                let mut at = 0;
+                let polygons = shape
+                    .parts()
+                    .map(|p| {
+                        p.rings()
+                            .map(|r| {
+                                let ring: Vec<(i32, i32)> =
+                                    coords[at..at + r.len()].iter().map(to_tile).collect();
+                                at += r.len();
+                                ring
+                            })
+                            .collect()
+                    })
+                    .collect();
+                TileGeometry::Polygons(polygons)
+            }
+            Kind::LineString | Kind::MultiLineString => continue,
+        };
+        let props: Vec<(&'static str, Value)> = fields::pick(layer.record(i), &names)
+            .into_iter()
+            .filter_map(|(k, v)| {
+                let v = match v {
+                    serde_json::Value::String(s) => Value::String(s),
+                    serde_json::Value::Number(n) => match n.as_u64() {
+                        Some(u) => Value::Uint(u),
+                        None => Value::Double(n.as_f64()?),
+                    },
+                    serde_json::Value::Bool(b) => Value::Bool(b),
+                    _ => return None,
+                };
+                Some((k, v))
+            })
+            .collect();
+        out.add(Some(i as u64), &tg, &props);
     }
-    if layer.is_empty() {
+    if out.is_empty() {
         return Vec::new();
     }
     let mut tile = Vec::new();
-    layer.finish(&mut tile);
+    out.finish(&mut tile);
     tile
-}
-
-fn rings(
-    poly: &geo::Polygon<f64>,
-    to_tile: &impl Fn(&geo::Coord<f64>) -> (i32, i32),
-) -> Vec<Vec<(i32, i32)>> {
-    std::iter::once(poly.exterior())
-        .chain(poly.interiors())
-        .map(|r| r.coords().map(to_tile).collect())
-        .collect()
 }
 
 /// The TileJSON 3.0 document of a layer.

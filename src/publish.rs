@@ -1,0 +1,171 @@
+//! The current state of the data and the one way it changes. A [`Snapshot`] is one
+//! consistent version: a read model and the metrics computed from it; handlers take the
+//! current one once and answer from it, whatever is published meanwhile.
+//!
+//! Every change goes through the [`Publisher`]: a write made here over HTTP, a write made
+//! by another instance and followed through LISTEN/NOTIFY, and a reload. A change of one
+//! feature ([`Publisher::apply`]) makes the next model in logarithmic time
+//! ([`ReadModel::with_change`]), moves the metrics by the difference ([`Metrics::update`]),
+//! drops the tiles the feature's old and new envelopes touch, then publishes: nothing is
+//! rebuilt that did not change. Changes are applied one at a time, in the order of the
+//! lock ([`Publisher::lock`]); readers never wait for them.
+
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use crate::metrics::{Metrics, Touched};
+use crate::model::{Etablissement, LocalCommercial, Pole, Record, Site, Terrain, TiersLieu};
+use crate::read_model::{Change, InModel, ReadModel, ReadModelResult};
+use crate::tiles::Tiles;
+
+/// One consistent state of the data: a read model and the metrics computed from it.
+pub struct Snapshot {
+    pub model: Arc<ReadModel>,
+    pub metrics: Arc<Metrics>,
+    /// Counts the versions published by this process (tiles cached from an older one are
+    /// not kept).
+    pub generation: u64,
+}
+
+/// Which metrics a change of a record of this layer moves.
+pub trait Tracked: InModel {
+    fn touched(slot: usize) -> Touched;
+}
+
+macro_rules! tracked {
+    ($($t:ty => $v:ident;)*) => {
+        $(impl Tracked for $t {
+            fn touched(slot: usize) -> Touched {
+                Touched::$v(slot)
+            }
+        })*
+    };
+}
+
+tracked! {
+    Site => Site;
+    Terrain => Terrain;
+    Etablissement => Etablissement;
+    LocalCommercial => LocalCommercial;
+    TiersLieu => TiersLieu;
+}
+
+impl Tracked for Pole {
+    fn touched(_: usize) -> Touched {
+        Touched::Nothing
+    }
+}
+
+/// What publishing one change cost (for the server's log and the benchmarks).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Timing {
+    pub model_us: u64,
+    pub metrics_us: u64,
+    pub tiles_us: u64,
+}
+
+/// Holds the current snapshot and the tile cache, and publishes every change.
+pub struct Publisher {
+    current: RwLock<Arc<Snapshot>>,
+    /// Serializes changes, so snapshots follow each other in commit order.
+    serial: tokio::sync::Mutex<()>,
+    pub tiles: Tiles,
+}
+
+impl Publisher {
+    pub fn new(model: Arc<ReadModel>, metrics: Arc<Metrics>) -> Publisher {
+        Publisher {
+            current: RwLock::new(Arc::new(Snapshot {
+                model,
+                metrics,
+                generation: 1,
+            })),
+            serial: tokio::sync::Mutex::new(()),
+            tiles: Tiles::default(),
+        }
+    }
+
+    /// The current snapshot.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        Arc::clone(&self.current.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Takes the change lock: hold it from the commit of a write to its publication.
+    pub async fn lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.serial.lock().await
+    }
+
+    fn set(&self, next: Snapshot) -> Arc<Snapshot> {
+        let next = Arc::new(next);
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::clone(&next);
+        next
+    }
+
+    /// Publishes the change of one feature of layer `R` committed at `version`. Hold
+    /// [`Publisher::lock`] around it.
+    pub fn apply<R: Tracked>(
+        &self,
+        change: Change<R>,
+        version: i64,
+    ) -> ReadModelResult<(Arc<Snapshot>, Timing)> {
+        let t0 = Instant::now();
+        let snap = self.snapshot();
+        let (model, changed) = snap.model.with_change(change, version)?;
+        let t1 = Instant::now();
+        let Some(slot) = changed.slot else {
+            return Ok((snap, Timing::default()));
+        };
+        let metrics = snap.metrics.update(&snap.model, &model, R::touched(slot));
+        let t2 = Instant::now();
+        let generation = snap.generation + 1;
+        let mut envelopes = Vec::with_capacity(2);
+        if let Some(old) = &changed.old {
+            envelopes.extend(
+                crate::read_model::layer::envelope_of(&old.geometry)
+                    .map(|e| [e.lower()[0], e.lower()[1], e.upper()[0], e.upper()[1]]),
+            );
+        }
+        if changed.live {
+            envelopes.push(R::layer(&model).envelope(slot));
+        }
+        self.tiles.invalidate(generation, R::COLLECTION, &envelopes);
+        let t3 = Instant::now();
+        let next = self.set(Snapshot {
+            model: Arc::new(model),
+            metrics: Arc::new(metrics),
+            generation,
+        });
+        let us = |a: Instant, b: Instant| (b - a).as_micros() as u64;
+        Ok((
+            next,
+            Timing {
+                model_us: us(t0, t1),
+                metrics_us: us(t1, t2),
+                tiles_us: us(t2, t3),
+            },
+        ))
+    }
+
+    /// Publishes a whole new model (a reload), its metrics computed afresh.
+    pub fn replace(&self, model: ReadModel) -> Arc<Snapshot> {
+        let snap = self.snapshot();
+        let metrics = Metrics::compute(&model, snap.metrics.year);
+        let generation = snap.generation + 1;
+        self.tiles.clear(generation);
+        self.set(Snapshot {
+            model: Arc::new(model),
+            metrics: Arc::new(metrics),
+            generation,
+        })
+    }
+
+    /// The version of feature `id` of collection `collection` now (0 when there is none).
+    pub fn version(&self, collection: &str, id: &str) -> i64 {
+        self.snapshot().model.version(collection, id)
+    }
+
+    /// Whether a record of layer `R` has a version at least `version` now.
+    pub fn has<R: Record>(&self, id: &str, version: i64) -> bool {
+        self.version(R::COLLECTION, id) >= version
+    }
+}

@@ -1,0 +1,299 @@
+//! A record's fields, read through its `Serialize` implementation: written as a public
+//! JSON object (confidential fields left out) or picked by name (tile attributes,
+//! property filters). The records themselves are the one copy of the attributes: responses
+//! are written from them on demand.
+
+use serde::ser::{self, Impossible, Serialize, SerializeStruct};
+
+/// Why a record could not be read field by field: it is not a struct.
+#[derive(Debug)]
+pub struct NotAStruct(pub(crate) String);
+
+impl std::fmt::Display for NotAStruct {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "a record must serialize as a struct: {}", self.0)
+    }
+}
+
+impl std::error::Error for NotAStruct {}
+
+impl ser::Error for NotAStruct {
+    fn custom<T: std::fmt::Display>(msg: T) -> Self {
+        NotAStruct(msg.to_string())
+    }
+}
+
+/// Generates the `Serializer` methods a struct-only serializer refuses.
+macro_rules! only_structs {
+    ($($method:ident($($arg:ty),*)),* $(,)?) => {
+        $(fn $method(self, $(_: $arg),*) -> Result<Self::Ok, Self::Error> {
+            Err(NotAStruct(stringify!($method).into()))
+        })*
+    };
+}
+
+macro_rules! struct_only_serializer {
+    ($t:ty, $state:ident) => {
+        impl<'a, 's> ser::Serializer for &'a mut $t {
+            type Ok = ();
+            type Error = NotAStruct;
+            type SerializeSeq = Impossible<(), NotAStruct>;
+            type SerializeTuple = Impossible<(), NotAStruct>;
+            type SerializeTupleStruct = Impossible<(), NotAStruct>;
+            type SerializeTupleVariant = Impossible<(), NotAStruct>;
+            type SerializeMap = Impossible<(), NotAStruct>;
+            type SerializeStruct = $state<'a, 's>;
+            type SerializeStructVariant = Impossible<(), NotAStruct>;
+
+            only_structs! {
+                serialize_bool(bool), serialize_i8(i8), serialize_i16(i16), serialize_i32(i32),
+                serialize_i64(i64), serialize_u8(u8), serialize_u16(u16), serialize_u32(u32),
+                serialize_u64(u64), serialize_f32(f32), serialize_f64(f64), serialize_char(char),
+                serialize_str(&str), serialize_bytes(&[u8]), serialize_none(), serialize_unit(),
+                serialize_unit_struct(&'static str),
+                serialize_unit_variant(&'static str, u32, &'static str),
+            }
+
+            fn serialize_some<T: ?Sized + Serialize>(self, _: &T) -> Result<(), NotAStruct> {
+                Err(NotAStruct("option".into()))
+            }
+            fn serialize_newtype_struct<T: ?Sized + Serialize>(
+                self,
+                _: &'static str,
+                _: &T,
+            ) -> Result<(), NotAStruct> {
+                Err(NotAStruct("newtype".into()))
+            }
+            fn serialize_newtype_variant<T: ?Sized + Serialize>(
+                self,
+                _: &'static str,
+                _: u32,
+                _: &'static str,
+                _: &T,
+            ) -> Result<(), NotAStruct> {
+                Err(NotAStruct("variant".into()))
+            }
+            fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, NotAStruct> {
+                Err(NotAStruct("seq".into()))
+            }
+            fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, NotAStruct> {
+                Err(NotAStruct("tuple".into()))
+            }
+            fn serialize_tuple_struct(
+                self,
+                _: &'static str,
+                _: usize,
+            ) -> Result<Self::SerializeTupleStruct, NotAStruct> {
+                Err(NotAStruct("tuple struct".into()))
+            }
+            fn serialize_tuple_variant(
+                self,
+                _: &'static str,
+                _: u32,
+                _: &'static str,
+                _: usize,
+            ) -> Result<Self::SerializeTupleVariant, NotAStruct> {
+                Err(NotAStruct("tuple variant".into()))
+            }
+            fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, NotAStruct> {
+                Err(NotAStruct("map".into()))
+            }
+            fn serialize_struct_variant(
+                self,
+                _: &'static str,
+                _: u32,
+                _: &'static str,
+                _: usize,
+            ) -> Result<Self::SerializeStructVariant, NotAStruct> {
+                Err(NotAStruct("struct variant".into()))
+            }
+            fn serialize_struct(
+                self,
+                _: &'static str,
+                _: usize,
+            ) -> Result<Self::SerializeStruct, NotAStruct> {
+                Ok($state::open(self))
+            }
+        }
+    };
+}
+
+/// Writes a record's fields as a JSON object.
+struct ObjectWriter<'s> {
+    out: &'s mut Vec<u8>,
+    skip: &'s [&'s str],
+    /// A `(key, value)` written last when the record has no such field (or leaves it out).
+    fallback: Option<(&'s str, &'s str)>,
+    first: bool,
+}
+
+struct ObjectState<'a, 's>(&'a mut ObjectWriter<'s>);
+
+impl<'a, 's> ObjectState<'a, 's> {
+    fn open(w: &'a mut ObjectWriter<'s>) -> Self {
+        w.out.push(b'{');
+        ObjectState(w)
+    }
+}
+
+struct_only_serializer!(ObjectWriter<'s>, ObjectState);
+
+impl ObjectState<'_, '_> {
+    fn key(&mut self, key: &str) {
+        let w = &mut self.0;
+        if !w.first {
+            w.out.push(b',');
+        }
+        w.first = false;
+        // Field names are plain identifiers: no escaping needed, but stay safe.
+        let _ = serde_json::to_writer(&mut *w.out, key);
+        w.out.push(b':');
+    }
+}
+
+impl SerializeStruct for ObjectState<'_, '_> {
+    type Ok = ();
+    type Error = NotAStruct;
+    fn serialize_field<T: ?Sized + Serialize>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), NotAStruct> {
+        if self.0.skip.contains(&key) {
+            return Ok(());
+        }
+        if self.0.fallback.is_some_and(|(k, _)| k == key) {
+            self.0.fallback = None;
+        }
+        self.key(key);
+        value
+            .serialize(&mut serde_json::Serializer::new(&mut *self.0.out))
+            .map_err(|e| NotAStruct(e.to_string()))
+    }
+    fn end(mut self) -> Result<(), NotAStruct> {
+        if let Some((k, v)) = self.0.fallback.take() {
+            self.key(k);
+            let _ = serde_json::to_writer(&mut *self.0.out, v);
+        }
+        self.0.out.push(b'}');
+        Ok(())
+    }
+}
+
+/// Writes `record`'s fields as a JSON object into `out`, in declaration order, leaving out
+/// the fields named in `skip` (and those the record itself skips, such as absent options);
+/// `fallback` is written last when the record has no such field.
+pub fn write_object<R: Serialize>(
+    out: &mut Vec<u8>,
+    record: &R,
+    skip: &[&str],
+    fallback: Option<(&str, &str)>,
+) -> Result<(), NotAStruct> {
+    record.serialize(&mut ObjectWriter {
+        out,
+        skip,
+        fallback,
+        first: true,
+    })
+}
+
+/// Picks named fields of a record as JSON values.
+struct Picker<'s> {
+    wanted: &'s [&'s str],
+    found: Vec<(&'static str, serde_json::Value)>,
+}
+
+struct PickerState<'a, 's>(&'a mut Picker<'s>);
+
+impl<'a, 's> PickerState<'a, 's> {
+    fn open(p: &'a mut Picker<'s>) -> Self {
+        PickerState(p)
+    }
+}
+
+struct_only_serializer!(Picker<'s>, PickerState);
+
+impl SerializeStruct for PickerState<'_, '_> {
+    type Ok = ();
+    type Error = NotAStruct;
+    fn serialize_field<T: ?Sized + Serialize>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), NotAStruct> {
+        if self.0.wanted.contains(&key) {
+            let v = serde_json::to_value(value).map_err(|e| NotAStruct(e.to_string()))?;
+            if !v.is_null() {
+                self.0.found.push((key, v));
+            }
+        }
+        Ok(())
+    }
+    fn end(self) -> Result<(), NotAStruct> {
+        Ok(())
+    }
+}
+
+/// The fields of `record` named in `wanted` that it holds (absent and null ones left out),
+/// in the record's order.
+pub fn pick<R: Serialize>(record: &R, wanted: &[&str]) -> Vec<(&'static str, serde_json::Value)> {
+    let mut p = Picker {
+        wanted,
+        found: Vec::new(),
+    };
+    if record.serialize(&mut p).is_err() {
+        return Vec::new();
+    }
+    p.found
+}
+
+/// The value of field `key` of `record`, if it holds one.
+pub fn field<R: Serialize>(record: &R, key: &str) -> Option<serde_json::Value> {
+    pick(record, &[key]).pop().map(|(_, v)| v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Serialize)]
+    struct R {
+        a: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        b: Option<f64>,
+        secret: u32,
+        n: u32,
+    }
+
+    #[test]
+    fn writes_public_objects_and_picks_fields() {
+        let r = R {
+            a: "x\"y",
+            b: None,
+            secret: 7,
+            n: 3,
+        };
+        let mut out = Vec::new();
+        write_object(&mut out, &r, &["secret"], Some(("source", "s"))).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"a":"x\"y","n":3,"source":"s"}"#
+        );
+        let mut out = Vec::new();
+        write_object(&mut out, &r, &[], Some(("a", "ignored"))).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"a":"x\"y","secret":7,"n":3}"#
+        );
+        assert_eq!(
+            pick(&r, &["n", "a", "b"]),
+            vec![
+                ("a", serde_json::json!("x\"y")),
+                ("n", serde_json::json!(3))
+            ]
+        );
+        assert_eq!(field(&r, "secret"), Some(serde_json::json!(7)));
+        assert_eq!(field(&r, "zzz"), None);
+        assert!(write_object(&mut Vec::new(), &3u8, &[], None).is_err());
+    }
+}
