@@ -40,6 +40,9 @@ pub enum Command {
         /// Worker threads (default: one per core).
         #[arg(long, value_name = "N")]
         workers: Option<usize>,
+        /// Megabytes of encoded features the items pages keep for reuse (0: none).
+        #[arg(long, value_name = "MB", default_value_t = 64)]
+        feature_cache_mb: usize,
         /// PostGIS database to serve from instead of the embedded dataset (a libpq
         /// connection string or postgres:// URL). Run `ecofoncier migrate` and an import
         /// first.

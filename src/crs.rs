@@ -144,7 +144,7 @@ pub fn l93_to_lonlat_proj4rs(x: f64, y: f64) -> CrsResult<(f64, f64)> {
 /// of the exact relation (solved by Newton's method): they fall below 1e-15 by k = 6, so
 /// the latitude is exact to the last bits (checked against `proj4rs` and PROJ's `cs2cs`).
 pub struct Lambert93 {
-    n: f64,
+    inv_n: f64,
     af: f64,
     rho0: f64,
     c: [f64; 6],
@@ -155,6 +155,7 @@ const L93_F: f64 = 1.0 / 298.257_222_101;
 const L93_LON0: f64 = 3.0;
 const L93_X0: f64 = 700_000.0;
 const L93_Y0: f64 = 6_600_000.0;
+const DEG: f64 = 180.0 / std::f64::consts::PI;
 
 impl Lambert93 {
     pub fn get() -> &'static Lambert93 {
@@ -196,7 +197,7 @@ impl Lambert93 {
             }
         }
         Lambert93 {
-            n,
+            inv_n: 1.0 / n,
             af,
             rho0: af * t(p0).powf(n),
             c,
@@ -208,11 +209,24 @@ impl Lambert93 {
     pub fn inverse(&self, x: f64, y: f64) -> (f64, f64) {
         let dx = x - L93_X0;
         let dy = self.rho0 - (y - L93_Y0);
-        let rho = dx.hypot(dy);
-        let theta = dx.atan2(dy);
-        let t = (rho / self.af).powf(1.0 / self.n);
-        let chi = std::f64::consts::FRAC_PI_2 - 2.0 * t.atan();
-        let (s2, c2) = (2.0 * chi).sin_cos();
+        let rho = (dx * dx + dy * dy).sqrt();
+        // Everywhere in the projection's domain the cone's apex is north: dy > 0, and
+        // atan(dx/dy) is atan2(dx, dy) at half the cost.
+        let theta = if dy > 0.0 {
+            (dx / dy).atan()
+        } else {
+            dx.atan2(dy)
+        };
+        let t = ((rho / self.af).ln() * self.inv_n).exp();
+        // χ = π/2 − 2·atan t, so sin χ = (1 − t²)/(1 + t²) and cos χ = 2t/(1 + t²): the
+        // double angle without a sine or cosine call.
+        let t2 = t * t;
+        let (sin_chi, cos_chi) = ((1.0 - t2) / (1.0 + t2), 2.0 * t / (1.0 + t2));
+        let chi = (sin_chi / cos_chi).atan();
+        let (s2, c2) = (
+            2.0 * sin_chi * cos_chi,
+            cos_chi * cos_chi - sin_chi * sin_chi,
+        );
         // Clenshaw: Σ cₖ sin(k·2χ) = b₁·sin 2χ with bₖ = cₖ + 2cos(2χ)·bₖ₊₁ − bₖ₊₂.
         let (mut b1, mut b2) = (0.0, 0.0);
         for &ck in self.c.iter().rev() {
@@ -221,7 +235,7 @@ impl Lambert93 {
             b1 = b0;
         }
         let phi = chi + b1 * s2;
-        (L93_LON0 + (theta / self.n).to_degrees(), phi.to_degrees())
+        (L93_LON0 + theta * self.inv_n * DEG, phi * DEG)
     }
 }
 

@@ -11,12 +11,16 @@ fn main() -> ExitCode {
             data,
             bind,
             workers,
+            feature_cache_mb,
             database_url,
         } => ecofoncier::startup::serve(
             data.unwrap_or_else(default_data_dir),
-            database_url,
             bind,
-            workers,
+            ecofoncier::startup::Settings {
+                workers,
+                database_url,
+                feature_cache_bytes: feature_cache_mb << 20,
+            },
         ),
         Command::Token {
             action:

@@ -75,10 +75,11 @@ pub struct Publisher {
 impl Publisher {
     pub fn new(model: Arc<ReadModel>, metrics: Arc<Metrics>) -> Publisher {
         Publisher {
+            // The tile cache starts at generation 0 too: it keeps what this version builds.
             current: RwLock::new(Arc::new(Snapshot {
                 model,
                 metrics,
-                generation: 1,
+                generation: 0,
             })),
             serial: tokio::sync::Mutex::new(()),
             tiles: Tiles::default(),

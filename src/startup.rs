@@ -44,13 +44,38 @@ pub async fn load<S: Source>(source: &S) -> Result<ReadModel, StartupError> {
     Ok(model)
 }
 
+/// How to serve: worker threads, the PostGIS store, the items' feature cache.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Worker threads (default: one per core).
+    pub workers: Option<usize>,
+    /// PostGIS (writes and followers), when the data lives there.
+    pub database_url: Option<String>,
+    /// Bytes of encoded features the items pages keep ([`api::FEATURE_CACHE_BYTES`]).
+    pub feature_cache_bytes: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            workers: None,
+            database_url: None,
+            feature_cache_bytes: api::FEATURE_CACHE_BYTES,
+        }
+    }
+}
+
 /// Starts the HTTP server on an already bound listener; computes the metrics first.
 pub fn run(
     model: Arc<ReadModel>,
     listener: TcpListener,
-    workers: Option<usize>,
-    database_url: Option<String>,
+    settings: Settings,
 ) -> Result<Server, StartupError> {
+    let Settings {
+        workers,
+        database_url,
+        feature_cache_bytes,
+    } = settings;
     let started = Instant::now();
     let metrics = Arc::new(Metrics::compute(&model, crate::metrics::DEFAULT_YEAR));
     println!(
@@ -58,7 +83,7 @@ pub fn run(
         metrics.indicators.len(),
         started.elapsed().as_secs_f64() * 1e3
     );
-    let mut state = AppState::new(model, metrics);
+    let mut state = AppState::new(model, metrics).with_feature_cache(feature_cache_bytes);
     if let Some(url) = &database_url {
         state = state.with_store(store::write::Writer::new(url).map_err(StartupError::Store)?);
     }
@@ -81,15 +106,10 @@ pub fn run(
 
 /// `ecofoncier serve`: loads the dataset (PostGIS at `database_url` when given, else the
 /// embedded files of `data`) and serves it on `bind`.
-pub fn serve(
-    data: PathBuf,
-    database_url: Option<String>,
-    bind: SocketAddr,
-    workers: Option<usize>,
-) -> Result<(), String> {
+pub fn serve(data: PathBuf, bind: SocketAddr, settings: Settings) -> Result<(), String> {
     actix_web::rt::System::new()
         .block_on(async move {
-            let url = database_url.filter(|u| !u.is_empty());
+            let url = settings.database_url.clone().filter(|u| !u.is_empty());
             let model = match &url {
                 Some(url) => load(&PostgisSource::new(url.clone())).await?,
                 None => load(&EmbeddedSource::new(data)).await?,
@@ -99,7 +119,11 @@ pub fn serve(
                 "listening on http://{}",
                 listener.local_addr().map_err(StartupError::Server)?
             );
-            run(Arc::new(model), listener, workers, url)?
+            let settings = Settings {
+                database_url: url,
+                ..settings
+            };
+            run(Arc::new(model), listener, settings)?
                 .await
                 .map_err(StartupError::Server)
         })

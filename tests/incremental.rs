@@ -426,3 +426,59 @@ proptest! {
         }
     }
 }
+
+/// Tiles are built once and kept; a change drops the tiles its feature's old and new
+/// envelopes touch, at every zoom, and no other; a tile built from an older version is not
+/// kept once a newer one invalidated the cache.
+#[test]
+fn tiles_kept_and_dropped_where_a_feature_changed() {
+    use ecofoncier::publish::Publisher;
+    let (m0, x0) = base();
+    let p = Publisher::new(Arc::clone(m0), Arc::new(x0.clone()));
+    let snap = p.snapshot();
+    let plot = m0.terrains.get(0);
+    let c = plot.shape.first();
+    let (lon, lat) = ecofoncier::crs::l93_to_lonlat(c.x, c.y).unwrap();
+    let tile_of = |z: u8| {
+        let n = (1u32 << z) as f64;
+        let x = ((lon + 180.0) / 360.0 * n) as u32;
+        let l = lat.to_radians();
+        let y = ((1.0 - (l.tan() + 1.0 / l.cos()).ln() / std::f64::consts::PI) / 2.0 * n) as u32;
+        (x, y)
+    };
+    let (x14, y14) = tile_of(14);
+    let t = p
+        .tiles
+        .tile(&snap.model, snap.generation, "terrains", 14, x14, y14)
+        .unwrap();
+    assert!(!t.bytes.is_empty());
+    // Another layer's tile and a far tile of the same layer.
+    p.tiles
+        .tile(&snap.model, snap.generation, "etablissements", 14, x14, y14)
+        .unwrap();
+    p.tiles
+        .tile(&snap.model, snap.generation, "terrains", 14, x14 + 40, y14)
+        .unwrap();
+    assert_eq!(p.tiles.cached(), 3);
+    // The plot changes state: its tile goes, the others stay.
+    let mut f = plot.to_feature();
+    f.record.terr_etat_occup = if f.record.terr_etat_occup == "vacant" {
+        "occupé"
+    } else {
+        "vacant"
+    }
+    .into();
+    let (next, _) = p.apply(Change::Upsert(f), 2).unwrap();
+    assert_eq!(p.tiles.cached(), 2);
+    // A tile built from the old version is not kept; one from the new version is.
+    p.tiles
+        .tile(&snap.model, snap.generation, "terrains", 14, x14, y14)
+        .unwrap();
+    assert_eq!(p.tiles.cached(), 2);
+    let fresh = p
+        .tiles
+        .tile(&next.model, next.generation, "terrains", 14, x14, y14)
+        .unwrap();
+    assert_eq!(p.tiles.cached(), 3);
+    assert_ne!(fresh.etag, t.etag, "the new tile shows the new state");
+}

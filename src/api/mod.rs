@@ -18,6 +18,7 @@ use serde_json::json;
 
 use crate::metrics::Metrics;
 use crate::publish::{Publisher, Snapshot};
+use crate::read_model::served::FeatureCache;
 use crate::read_model::ReadModel;
 
 pub use problem::{ApiError, ApiResult};
@@ -32,7 +33,12 @@ pub struct AppState {
     /// The web map's page with the overview inlined, made on first request (per lineage
     /// of the model: the EPCIs it draws are not edited).
     pub page: Mutex<Option<(u64, Arc<webmap::Prepared>)>>,
+    /// Encoded features kept for the items pages ([`FeatureCache`]).
+    pub features: FeatureCache,
 }
+
+/// Bytes of encoded features the items pages keep by default.
+pub const FEATURE_CACHE_BYTES: usize = 64 << 20;
 
 impl AppState {
     pub fn new(model: Arc<ReadModel>, metrics: Arc<Metrics>) -> AppState {
@@ -42,7 +48,14 @@ impl AppState {
             openapi,
             store: None,
             page: Mutex::new(None),
+            features: FeatureCache::new(FEATURE_CACHE_BYTES),
         }
+    }
+
+    /// With a feature cache of `bytes` bytes (0: none).
+    pub fn with_feature_cache(mut self, bytes: usize) -> AppState {
+        self.features = FeatureCache::new(bytes);
+        self
     }
 
     /// With writes going to PostGIS through `writer`.

@@ -192,8 +192,15 @@ async fn items(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
-    let state = state.snapshot();
+    let app = state;
+    let state = app.snapshot();
     let c = find(&state, &path)?;
+    let index = state
+        .model
+        .collections()
+        .iter()
+        .position(|x| x.about().id == c.about().id)
+        .unwrap_or(0) as u8;
     let raw = pairs(req.query_string())?;
     let q = items_query(&raw, c)?;
 
@@ -280,7 +287,12 @@ async fn items(
         if k > 0 {
             out.push(b',');
         }
-        c.write_feature(&mut out, i, q.crs);
+        if q.crs == Crs::Crs84 {
+            app.features
+                .write(&mut out, state.model.lineage, index, c, i);
+        } else {
+            c.write_feature(&mut out, i, q.crs);
+        }
     }
     out.extend_from_slice(b"]}");
     Ok(HttpResponse::Ok()

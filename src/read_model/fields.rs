@@ -145,8 +145,7 @@ impl ObjectState<'_, '_> {
             w.out.push(b',');
         }
         w.first = false;
-        // Field names are plain identifiers: no escaping needed, but stay safe.
-        let _ = serde_json::to_writer(&mut *w.out, key);
+        write_str(w.out, key);
         w.out.push(b':');
     }
 }
@@ -166,6 +165,10 @@ impl SerializeStruct for ObjectState<'_, '_> {
             self.0.fallback = None;
         }
         self.key(key);
+        // Scalars (nearly every field) by the fast writer; lists and objects by serde_json.
+        if value.serialize(Scalar(&mut *self.0.out)).is_ok() {
+            return Ok(());
+        }
         value
             .serialize(&mut serde_json::Serializer::new(&mut *self.0.out))
             .map_err(|e| NotAStruct(e.to_string()))
@@ -173,10 +176,163 @@ impl SerializeStruct for ObjectState<'_, '_> {
     fn end(mut self) -> Result<(), NotAStruct> {
         if let Some((k, v)) = self.0.fallback.take() {
             self.key(k);
-            let _ = serde_json::to_writer(&mut *self.0.out, v);
+            write_str(self.0.out, v);
         }
         self.0.out.push(b'}');
         Ok(())
+    }
+}
+
+/// Whether `s` can be written between quotes as it is: no quote, backslash or control
+/// character (checked eight bytes at a time).
+fn plain(s: &[u8]) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(LO) & !v & HI;
+    let mut chunks = s.chunks_exact(8);
+    for c in &mut chunks {
+        let v = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+        // A byte below 0x20, or equal to '"' or '\\' (bytes ≥ 0x80 have their high bit
+        // set and never match).
+        let below = v.wrapping_sub(0x2020_2020_2020_2020) & !v & HI;
+        if below | has_zero(v ^ (LO * b'"' as u64)) | has_zero(v ^ (LO * b'\\' as u64)) != 0 {
+            return false;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .all(|&b| b >= 0x20 && b != b'"' && b != b'\\')
+}
+
+/// Writes `s` as a JSON string, as serde_json does.
+pub fn write_str(out: &mut Vec<u8>, s: &str) {
+    if plain(s.as_bytes()) {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        // Writing a string into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, s);
+    }
+}
+
+/// Writes a scalar value as JSON exactly as serde_json does, strings without a per-byte
+/// escape loop when they need none; refuses lists and objects before writing anything.
+struct Scalar<'o>(&'o mut Vec<u8>);
+
+macro_rules! json_scalars {
+    ($($method:ident($t:ty)),* $(,)?) => {
+        $(fn $method(self, v: $t) -> Result<(), NotAStruct> {
+            ser::Serializer::$method(&mut serde_json::Serializer::new(self.0), v)
+                .map_err(|e| NotAStruct(e.to_string()))
+        })*
+    };
+}
+
+impl ser::Serializer for Scalar<'_> {
+    type Ok = ();
+    type Error = NotAStruct;
+    type SerializeSeq = Impossible<(), NotAStruct>;
+    type SerializeTuple = Impossible<(), NotAStruct>;
+    type SerializeTupleStruct = Impossible<(), NotAStruct>;
+    type SerializeTupleVariant = Impossible<(), NotAStruct>;
+    type SerializeMap = Impossible<(), NotAStruct>;
+    type SerializeStruct = Impossible<(), NotAStruct>;
+    type SerializeStructVariant = Impossible<(), NotAStruct>;
+
+    json_scalars! {
+        serialize_bool(bool), serialize_i8(i8), serialize_i16(i16), serialize_i32(i32),
+        serialize_i64(i64), serialize_u8(u8), serialize_u16(u16), serialize_u32(u32),
+        serialize_u64(u64), serialize_f32(f32), serialize_f64(f64), serialize_char(char),
+    }
+
+    fn serialize_str(self, v: &str) -> Result<(), NotAStruct> {
+        write_str(self.0, v);
+        Ok(())
+    }
+    fn serialize_none(self) -> Result<(), NotAStruct> {
+        self.0.extend_from_slice(b"null");
+        Ok(())
+    }
+    fn serialize_unit(self) -> Result<(), NotAStruct> {
+        self.0.extend_from_slice(b"null");
+        Ok(())
+    }
+    fn serialize_some<T: ?Sized + Serialize>(self, v: &T) -> Result<(), NotAStruct> {
+        v.serialize(self)
+    }
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<(), NotAStruct> {
+        self.serialize_str(variant)
+    }
+    fn serialize_bytes(self, _: &[u8]) -> Result<(), NotAStruct> {
+        Err(NotAStruct("bytes".into()))
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), NotAStruct> {
+        Err(NotAStruct("unit struct".into()))
+    }
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        v: &T,
+    ) -> Result<(), NotAStruct> {
+        v.serialize(self)
+    }
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<(), NotAStruct> {
+        Err(NotAStruct("variant".into()))
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, NotAStruct> {
+        Err(NotAStruct("seq".into()))
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, NotAStruct> {
+        Err(NotAStruct("tuple".into()))
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, NotAStruct> {
+        Err(NotAStruct("tuple struct".into()))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, NotAStruct> {
+        Err(NotAStruct("tuple variant".into()))
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, NotAStruct> {
+        Err(NotAStruct("map".into()))
+    }
+    fn serialize_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStruct, NotAStruct> {
+        Err(NotAStruct("struct".into()))
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, NotAStruct> {
+        Err(NotAStruct("struct variant".into()))
     }
 }
 
@@ -263,6 +419,36 @@ mod tests {
         b: Option<f64>,
         secret: u32,
         n: u32,
+    }
+
+    #[test]
+    fn strings_as_serde_json_writes_them() {
+        for t in [
+            "",
+            "a",
+            "zone d'activités",
+            "12345678",
+            "123456789",
+            "quote\" inside",
+            "back\\slash",
+            "tab\there",
+            "é€𝄞 ascii ok",
+            "\u{1f}",
+            "seven..\"",
+            "eight...\\",
+            "0123456789abcdef\n",
+        ] {
+            let mut out = Vec::new();
+            ser::Serializer::serialize_str(Scalar(&mut out), t).unwrap();
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                serde_json::to_string(t).unwrap(),
+                "{t:?}"
+            );
+        }
+        let mut out = Vec::new();
+        assert!(vec![1, 2].serialize(Scalar(&mut out)).is_err());
+        assert!(out.is_empty());
     }
 
     #[test]

@@ -17,7 +17,7 @@ use rustc_hash::FxHashMap;
 use crate::model::{Feature, Record, Str};
 
 use super::pvec::PVec;
-use super::rings::shape_contains;
+use super::rings::{ring_contains, shape_contains};
 use super::served::{find_fields, FieldsCell};
 use super::shapes::{Shape, Shapes};
 use super::spatial::{Entry, Envelope, SpatialIndex};
@@ -291,9 +291,17 @@ impl<R: Record> Layer<R> {
         let Some(envelope) = envelope_of(&Geometry::Polygon(area.clone())) else {
             return Vec::new();
         };
+        // A feature with a vertex strictly inside a hole-free area meets it: most features a
+        // bbox finds are decided so, without making a `geo` geometry.
+        let ext = &area.exterior().0;
+        let simple = area.interiors().is_empty();
         let mut hits: Vec<usize> = self
             .in_envelope(&envelope)
-            .filter(|&s| self.shape(s).to_geometry().intersects(area))
+            .filter(|&s| {
+                let shape = self.shape(s);
+                let c = shape.first();
+                (simple && ring_contains(ext, c.x, c.y)) || shape.to_geometry().intersects(area)
+            })
             .collect();
         hits.sort_unstable();
         hits

@@ -5,7 +5,7 @@ use geo::Geometry;
 use super::shapes::{Kind, Shape};
 
 /// Whether point (x, y) is inside `ring` (ray crossing; boundary points may fall either way).
-fn ring_contains(pts: &[geo::Coord<f64>], x: f64, y: f64) -> bool {
+pub fn ring_contains(pts: &[geo::Coord<f64>], x: f64, y: f64) -> bool {
     let n = pts.len();
     if n < 3 {
         return false;

@@ -531,7 +531,7 @@ impl<R: Record> Collection for Layer<R> {
     fn write_feature(&self, out: &mut Vec<u8>, slot: usize, crs: Crs) {
         let r = self.record(slot);
         out.extend_from_slice(br#"{"type":"Feature","id":"#);
-        let _ = serde_json::to_writer(&mut *out, r.id());
+        fields::write_str(out, r.id());
         out.extend_from_slice(br#","geometry":"#);
         write_geometry_in(out, self.shape(slot), crs);
         out.extend_from_slice(br#","properties":"#);
@@ -541,5 +541,104 @@ impl<R: Record> Collection for Layer<R> {
         // Records are structs: writing one cannot fail.
         let _ = fields::write_object(out, r, R::CONFIDENTIAL, fallback);
         out.push(b'}');
+    }
+}
+
+/// Key of an encoded feature: model lineage, collection, slot and version, so that an
+/// edited feature (a new version) or a reloaded model (a new lineage) never meets an old
+/// encoding.
+type CacheKey = (u64, u8, u32, u32);
+
+struct CacheShard {
+    map: rustc_hash::FxHashMap<CacheKey, Arc<[u8]>>,
+    /// Keys in insertion order: the oldest go first when the shard is full.
+    order: std::collections::VecDeque<CacheKey>,
+    bytes: usize,
+}
+
+/// CRS84 GeoJSON features kept once written, up to a byte budget: a cache in front of the
+/// on-demand writer for the features asked again and again (a map's visible area, a
+/// popular page), not a copy of the model. First in, first out.
+pub struct FeatureCache {
+    shards: Vec<std::sync::Mutex<CacheShard>>,
+    /// Bytes a shard may hold.
+    budget: usize,
+}
+
+impl FeatureCache {
+    const SHARDS: usize = 16;
+
+    /// A cache of at most `bytes` bytes of encoded features (0: no cache).
+    pub fn new(bytes: usize) -> FeatureCache {
+        FeatureCache {
+            shards: (0..Self::SHARDS)
+                .map(|_| {
+                    std::sync::Mutex::new(CacheShard {
+                        map: Default::default(),
+                        order: Default::default(),
+                        bytes: 0,
+                    })
+                })
+                .collect(),
+            budget: bytes / Self::SHARDS,
+        }
+    }
+
+    fn shard(&self, k: &CacheKey) -> &std::sync::Mutex<CacheShard> {
+        let h = (k.2 as usize).wrapping_mul(0x9E37_79B9) ^ k.1 as usize;
+        &self.shards[(h >> 7) % Self::SHARDS]
+    }
+
+    /// Appends feature `slot` of collection `c` (number `index` in the model's list) as CRS84
+    /// GeoJSON to `out`, from the cache or written and kept.
+    pub fn write(
+        &self,
+        out: &mut Vec<u8>,
+        lineage: u64,
+        index: u8,
+        c: &dyn Collection,
+        slot: usize,
+    ) {
+        if self.budget == 0 {
+            return c.write_feature(out, slot, Crs::Crs84);
+        }
+        let key = (lineage, index, slot as u32, c.version(slot) as u32);
+        let shard = self.shard(&key);
+        let hit = shard
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .map
+            .get(&key)
+            .cloned();
+        if let Some(bytes) = hit {
+            out.extend_from_slice(&bytes);
+            return;
+        }
+        let start = out.len();
+        c.write_feature(out, slot, Crs::Crs84);
+        let bytes: Arc<[u8]> = Arc::from(&out[start..]);
+        let mut s = shard.lock().unwrap_or_else(|e| e.into_inner());
+        if bytes.len() > self.budget || s.map.contains_key(&key) {
+            return;
+        }
+        s.bytes += bytes.len();
+        s.map.insert(key, bytes);
+        s.order.push_back(key);
+        while s.bytes > self.budget {
+            let Some(old) = s.order.pop_front() else {
+                break;
+            };
+            if let Some(b) = s.map.remove(&old) {
+                s.bytes -= b.len();
+            }
+        }
+    }
+
+    /// Bytes held.
+    pub fn bytes(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).bytes)
+            .sum()
     }
 }
