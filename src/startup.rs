@@ -35,6 +35,7 @@ pub async fn load<S: Source>(source: &S) -> Result<ReadModel, StartupError> {
     let data = source.load().await?;
     let read = started.elapsed();
     let model = ReadModel::build(data)?;
+    release_free_memory();
     println!(
         "loaded the read model from {}: read {:.0} ms, indexed {}",
         source.describe(),
@@ -62,6 +63,17 @@ impl Default for Settings {
             database_url: None,
             feature_cache_bytes: api::FEATURE_CACHE_BYTES,
         }
+    }
+}
+
+/// Gives the memory freed while loading back to the system: the layers are parsed into
+/// temporary records and geometries, then copied into the model's compact buffers, and the
+/// allocator would otherwise keep the freed pages for itself.
+pub fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free memory to the kernel.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 

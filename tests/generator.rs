@@ -27,9 +27,9 @@ fn same_seed_same_bytes_and_equal_to_committed_data() {
     let a = temp_dir("gen-a");
     let b = temp_dir("gen-b");
     let c = temp_dir("gen-other-seed");
-    generate(&data_dir(), &a, DEFAULT_SEED).unwrap();
-    generate(&data_dir(), &b, DEFAULT_SEED).unwrap();
-    generate(&data_dir(), &c, DEFAULT_SEED + 1).unwrap();
+    generate(&data_dir(), &a, DEFAULT_SEED, 1.0).unwrap();
+    generate(&data_dir(), &b, DEFAULT_SEED, 1.0).unwrap();
+    generate(&data_dir(), &c, DEFAULT_SEED + 1, 1.0).unwrap();
     for f in GENERATED {
         let fa = std::fs::read(a.join(f)).unwrap();
         assert_eq!(
@@ -302,18 +302,33 @@ fn land_take_matches_regional_figures() {
     assert_eq!(m.land_take.len(), m.communes.len() * years.len());
 }
 
+/// The commuting flows against the published figures they are calibrated on: rural
+/// residents' median one-way distance 13 km (INSEE 2019), 71 % of workers leaving their
+/// commune (INSEE Hauts-de-France 2013), 11.7 % of the Métropole Européenne de Lille's
+/// leaving it (INSEE 2014); the share leaving their EPCI is printed beside them (about a
+/// third of French workers, INSEE 2016; Hauts-de-France EPCIs are small).
 #[test]
-fn commuting_rural_median_near_13_km() {
+fn commuting_calibrated_on_published_figures() {
     let m = model();
     let mut rural: Vec<(f64, u32)> = Vec::new();
     let mut workers: HashMap<&str, u32> = HashMap::new();
+    let (mut all, mut out_commune, mut out_epci) = (0u64, 0u64, 0u64);
+    let mut by_epci: HashMap<&str, (u64, u64)> = HashMap::new();
     for f in m.flows.iter() {
-        let a = &m.communes.by_id(&f.commune_residence).unwrap().record;
-        let b = &m.communes.by_id(&f.commune_travail).unwrap().record;
+        let a = m.communes.by_id(&f.commune_residence).unwrap().record;
+        let b = m.communes.by_id(&f.commune_travail).unwrap().record;
         *workers.entry(&a.code_insee).or_default() += f.actifs;
         if a.classe == TerritoryClass::Rural {
             rural.push((commute_distance_km(a, b), f.actifs));
         }
+        let n = f.actifs as u64;
+        all += n;
+        out_commune += n * (a.code_insee != b.code_insee) as u64;
+        let leaves = a.epci_siren != b.epci_siren;
+        out_epci += n * leaves as u64;
+        let e = by_epci.entry(&a.epci_siren).or_default();
+        e.0 += n;
+        e.1 += n * leaves as u64;
     }
     rural.sort_by(|x, y| x.0.total_cmp(&y.0));
     let total: u64 = rural.iter().map(|r| r.1 as u64).sum();
@@ -326,13 +341,31 @@ fn commuting_rural_median_near_13_km() {
         })
         .unwrap()
         .0;
-    let all: u64 = workers.values().map(|&v| v as u64).sum();
+    let share = |e: &str| {
+        let (w, out) = by_epci[e];
+        out as f64 / w as f64
+    };
+    let leave_commune = out_commune as f64 / all as f64;
+    let (mel, amiens) = (share("200093201"), share("248000531"));
     println!(
-        "commuting: {} flows, {all} workers, rural median one-way {med:.1} km",
-        m.flows.len()
+        "commuting: {} flows, {all} workers; rural median one-way {med:.1} km (INSEE: 13); \
+         {:.1} % leave their commune (INSEE 2013: 71); {:.1} % of the MEL's leave it (INSEE \
+         2014: 11.7); {:.1} % of Amiens Métropole's; {:.1} % leave their EPCI (France, INSEE \
+         2016: about a third)",
+        m.flows.len(),
+        100.0 * leave_commune,
+        100.0 * mel,
+        100.0 * amiens,
+        100.0 * out_epci as f64 / all as f64
     );
     assert!((11.5..=14.5).contains(&med), "rural median {med} km");
+    assert!(
+        (0.69..=0.73).contains(&leave_commune),
+        "leave commune {leave_commune}"
+    );
+    assert!((0.10..=0.135).contains(&mel), "MEL {mel}");
     // About 40 % of the population are employed residents.
+    let all: u64 = workers.values().map(|&v| v as u64).sum();
     let pop: u64 = m.communes.iter().map(|c| c.record.population as u64).sum();
     assert!((all as f64 / pop as f64 - 0.40).abs() < 0.01);
 }

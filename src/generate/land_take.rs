@@ -25,10 +25,13 @@ pub const REGION_ACTIVITY_M2: f64 = 600.0 * 10_000.0;
 /// Shares of the non-activity destinations: housing, mixed, roads, rail, unknown.
 const OTHER_SHARES: [f64; 5] = [0.72, 0.05, 0.16, 0.01, 0.06];
 
+/// The yearly land take of `communes`; `scale` is the territory's population over the
+/// Hauts-de-France one the totals were calibrated on.
 pub fn generate(
     seed: u64,
     communes: &Layer<Commune>,
     zone_area_ha: &HashMap<crate::model::Str, f64>,
+    scale: f64,
 ) -> Vec<LandTake> {
     let mut rng = Rng::fork(seed, "land-take");
     let years = (FIRST_YEAR..=LAST_YEAR).collect::<Vec<_>>();
@@ -75,8 +78,8 @@ pub fn generate(
     let n_years = years.len() as f64;
     let act_sum: f64 = rows.iter().map(|r| r.activite_m2).sum();
     let other_sum: f64 = rows.iter().map(|r| r.total_m2() - r.activite_m2).sum();
-    let ka = REGION_ACTIVITY_M2 * n_years / act_sum;
-    let ko = (REGION_TOTAL_M2 - REGION_ACTIVITY_M2) * n_years / other_sum;
+    let ka = REGION_ACTIVITY_M2 * scale * n_years / act_sum;
+    let ko = (REGION_TOTAL_M2 - REGION_ACTIVITY_M2) * scale * n_years / other_sum;
     for r in &mut rows {
         r.activite_m2 = (r.activite_m2 * ka).round();
         r.habitat_m2 = (r.habitat_m2 * ko).round();

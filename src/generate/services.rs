@@ -140,18 +140,19 @@ fn services(rng: &mut Rng, france_services: bool) -> String {
 }
 
 /// 280 tiers-lieux (communes weighted by √population) and 80 France services sites (bourgs
-/// and small towns of 1,500–15,000 inhabitants, rural ones first).
-pub fn tiers_lieux(seed: u64, communes: &Layer<Commune>) -> Vec<Feature<TiersLieu>> {
+/// and small towns of 1,500–15,000 inhabitants, rural ones first) for the population of
+/// Hauts-de-France; `scale` times as many elsewhere.
+pub fn tiers_lieux(seed: u64, communes: &Layer<Commune>, scale: f64) -> Vec<Feature<TiersLieu>> {
     use crate::model::TerritoryClass;
     let mut rng = Rng::fork(seed, "tiers-lieux");
-    let tl = draw_communes(&mut rng, communes, 280, |c| {
+    let tl = draw_communes(&mut rng, communes, (280.0 * scale).round() as usize, |c| {
         if c.population < 300 {
             0.0
         } else {
             (c.population as f64).sqrt()
         }
     });
-    let fs = draw_communes(&mut rng, communes, 80, |c| {
+    let fs = draw_communes(&mut rng, communes, (80.0 * scale).round() as usize, |c| {
         if (1_500..=15_000).contains(&c.population) {
             if c.classe == TerritoryClass::Rural {
                 2.0

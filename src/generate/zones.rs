@@ -262,13 +262,20 @@ struct PlotDraft {
 }
 
 /// Generates sites, plots, establishments and pôles.
-pub fn generate(seed: u64, communes: &Layer<Commune>, epci: &HashMap<Str, Epci>) -> Zones {
+/// The zones of `communes`; `scale` is the territory's population over the Hauts-de-France
+/// one the counts were calibrated on ([`super::REFERENCE_POPULATION`]).
+pub fn generate(
+    seed: u64,
+    communes: &Layer<Commune>,
+    epci: &HashMap<Str, Epci>,
+    scale: f64,
+) -> Zones {
     let mut rng = Rng::fork(seed, "zones");
     let inv = inventory_date();
 
     // 1. How many sites each commune hosts: weight grows with population, more in urban
     //    communes; villages under 500 inhabitants rarely have one.
-    let target_sites = 2_600.0;
+    let target_sites = 2_600.0 * scale;
     let weights: Vec<f64> = communes
         .iter()
         .map(|c| {

@@ -311,46 +311,57 @@ impl OccupancyIndex {
             .step_by(CHUNK)
             .map(|a| a..(a + CHUNK).min(n))
             .collect();
-        // Each chunk: its plots' sites and mismatches, and its sums by EPCI.
-        type Part = (
-            Vec<u32>,
-            Vec<(u32, Mismatch)>,
-            Vec<(Str, u32)>,
-            Vec<Occupancy>,
-            Occupancy,
-        );
-        let parts: Vec<Part> = chunks
-            .into_par_iter()
-            .map(|range| {
-                let mut sites = Vec::with_capacity(range.len());
-                let mut mism = Vec::new();
-                let mut orphans = Vec::new();
-                let mut epci = vec![Occupancy::default(); ne];
-                let mut region = Occupancy::default();
-                for p in range {
-                    if !model.terrains.is_live(p) {
-                        sites.push(NONE);
-                        continue;
-                    }
-                    let (site, m) = site_of(model, p);
-                    if let Some(m) = m {
-                        mism.push((p as u32, m));
-                    }
-                    if let Some(id) = orphan_of(model, p) {
-                        orphans.push((id, p as u32));
-                    }
-                    let site = site.map(|s| s as u32).unwrap_or(NONE);
-                    sites.push(site);
-                    if site == NONE {
-                        continue;
-                    }
-                    let fig = PlotFigures::from_facts(&model.plot_facts[p], year);
-                    region.apply(&fig, 1.0);
-                    if let Some(o) = epci.get_mut(model.joins.site_epci[site as usize] as usize) {
-                        o.apply(&fig, 1.0);
-                    }
+        // Each chunk: its plots' sites, mismatches and orphans; the sums by EPCI are folded
+        // per worker thread (a vector of EPCIs a thread, not a chunk).
+        type Part = (Vec<u32>, Vec<(u32, Mismatch)>, Vec<(Str, u32)>);
+        type Sums = (Vec<Occupancy>, Occupancy);
+        let place = |range: std::ops::Range<usize>, sums: &mut Sums| -> Part {
+            let mut sites = Vec::with_capacity(range.len());
+            let mut mism = Vec::new();
+            let mut orphans = Vec::new();
+            for p in range {
+                if !model.terrains.is_live(p) {
+                    sites.push(NONE);
+                    continue;
                 }
-                (sites, mism, orphans, epci, region)
+                let (site, m) = site_of(model, p);
+                if let Some(m) = m {
+                    mism.push((p as u32, m));
+                }
+                if let Some(id) = orphan_of(model, p) {
+                    orphans.push((id, p as u32));
+                }
+                let site = site.map(|s| s as u32).unwrap_or(NONE);
+                sites.push(site);
+                if site == NONE {
+                    continue;
+                }
+                let fig = PlotFigures::from_facts(&model.plot_facts[p], year);
+                sums.1.apply(&fig, 1.0);
+                if let Some(o) = sums
+                    .0
+                    .get_mut(model.joins.site_epci[site as usize] as usize)
+                {
+                    o.apply(&fig, 1.0);
+                }
+            }
+            (sites, mism, orphans)
+        };
+        // A fixed number of blocks of chunks, each with its own sums by EPCI, added in
+        // block order: bounded memory, the same figures every run on any number of cores.
+        const BLOCKS: usize = 32;
+        let per_block = chunks.len().div_ceil(BLOCKS).max(1);
+        let blocks: Vec<(Vec<Part>, Sums)> = chunks
+            .chunks(per_block)
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|block| {
+                let mut sums = (vec![Occupancy::default(); ne], Occupancy::default());
+                let parts = block
+                    .iter()
+                    .map(|range| place(range.clone(), &mut sums))
+                    .collect();
+                (parts, sums)
             })
             .collect();
         let mut plot_site = Vec::with_capacity(n);
@@ -358,11 +369,13 @@ impl OccupancyIndex {
         let mut orphans: BTreeMap<Str, Vec<u32>> = BTreeMap::new();
         let mut epci = vec![Occupancy::default(); ne];
         let mut region = Occupancy::default();
-        for (sites, mism, orph, e, r) in parts {
-            plot_site.extend(sites);
-            mismatches.extend(mism);
-            for (id, p) in orph {
-                orphans.entry(id).or_default().push(p);
+        for (parts, (e, r)) in blocks {
+            for (sites, mism, orph) in parts {
+                plot_site.extend(sites);
+                mismatches.extend(mism);
+                for (id, p) in orph {
+                    orphans.entry(id).or_default().push(p);
+                }
             }
             for (a, b) in epci.iter_mut().zip(&e) {
                 a.merge(b);

@@ -13,7 +13,6 @@
 //! which is what makes `Str` equality an integer comparison.
 
 use std::borrow::Borrow;
-use std::collections::HashSet;
 use std::fmt;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::num::NonZeroU32;
@@ -33,40 +32,12 @@ static CHUNKS: [AtomicPtr<u8>; MAX_CHUNKS] =
 /// The next free chunk number; chunk 0 is never used, so no `Str` is zero.
 static NEXT_CHUNK: AtomicU32 = AtomicU32::new(1);
 
-/// A key of a shard's table: a `Str`'s id, hashed and compared by its text.
-#[derive(Clone, Copy)]
-struct Key(u32);
-
-impl Key {
-    fn text(self) -> &'static str {
-        resolve(self.0)
-    }
-}
-
-impl PartialEq for Key {
-    fn eq(&self, other: &Self) -> bool {
-        self.0 == other.0 || self.text() == other.text()
-    }
-}
-
-impl Eq for Key {}
-
-impl Hash for Key {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.text().hash(state)
-    }
-}
-
-impl Borrow<str> for Key {
-    fn borrow(&self) -> &str {
-        self.text()
-    }
-}
-
 type Build = std::hash::BuildHasherDefault<rustc_hash::FxHasher>;
 
 struct Shard {
-    table: HashSet<Key, Build>,
+    /// (id, high half of the hash) of every text the shard holds: the hash kept beside
+    /// the id, so that growing the table and most probes never read the text itself.
+    table: hashbrown::HashTable<(u32, u32)>,
     /// Chunk number and bytes used of the chunk this shard writes into (0: none yet).
     chunk: u32,
     used: usize,
@@ -123,7 +94,7 @@ fn shards() -> &'static [Mutex<Shard>; SHARDS] {
     S.get_or_init(|| {
         std::array::from_fn(|_| {
             Mutex::new(Shard {
-                table: HashSet::default(),
+                table: hashbrown::HashTable::new(),
                 chunk: 0,
                 used: 0,
             })
@@ -174,16 +145,49 @@ fn resolve(id: u32) -> &'static str {
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Str(NonZeroU32);
 
+/// Entries of each thread's cache of recently interned texts.
+const RECENT: usize = 4096;
+
+thread_local! {
+    /// Each thread's last texts by hash: a dataset repeats most of its text (code-list
+    /// values, names and codes of communes, dates) in runs, and a hit here costs neither
+    /// the shard's lock nor a probe of its large table.
+    static RECENT_TEXTS: std::cell::RefCell<Vec<(u64, u32)>> =
+        std::cell::RefCell::new(vec![(0, 0); RECENT]);
+}
+
 impl Str {
     /// The id of `text`, interning it on first sight.
     pub fn new(text: &str) -> Str {
-        let shard = &shards()[(Build::default().hash_one(text) >> 59) as usize % SHARDS];
-        let mut s = shard.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(k) = s.table.get(text) {
-            return Str(NonZeroU32::new(k.0).expect("ids are not zero"));
+        let hash = Build::default().hash_one(text);
+        let slot = (hash as usize) % RECENT;
+        let recent = RECENT_TEXTS.with(|r| {
+            let (h, id) = r.borrow()[slot];
+            (id != 0 && h == hash && resolve(id) == text).then_some(id)
+        });
+        if let Some(id) = recent {
+            return Str(NonZeroU32::new(id).expect("ids are not zero"));
         }
-        let id = s.store(text);
-        s.table.insert(Key(id));
+        let shard = &shards()[(hash >> 59) as usize % SHARDS];
+        let mut s = shard.lock().unwrap_or_else(|e| e.into_inner());
+        // The table hashes by the kept high half: the low bits chose this thread's cache
+        // slot and the top ones the shard, the middle ones spread the buckets.
+        let high = (hash >> 32) as u32;
+        let found = s
+            .table
+            .find(high as u64, |&(id, h)| h == high && resolve(id) == text)
+            .map(|&(id, _)| id);
+        let id = match found {
+            Some(id) => id,
+            None => {
+                let id = s.store(text);
+                s.table
+                    .insert_unique(high as u64, (id, high), |&(_, h)| h as u64);
+                id
+            }
+        };
+        drop(s);
+        RECENT_TEXTS.with(|r| r.borrow_mut()[slot] = (hash, id));
         Str(NonZeroU32::new(id).expect("chunk 0 is never used"))
     }
 

@@ -399,6 +399,11 @@ impl<R: Record> Layer<R> {
         Some((slot, old))
     }
 
+    /// Coordinates stored (for memory reports).
+    pub fn shapes_coords(&self) -> usize {
+        self.shapes.coordinate_count()
+    }
+
     /// Whether the spatial index's overlay calls for a new base ([`Layer::compact`]).
     pub fn compaction_due(&self) -> bool {
         self.tree.compaction_due()

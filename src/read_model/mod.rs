@@ -185,7 +185,10 @@ impl Joins {
     }
 
     fn build(m: &ReadModel) -> Joins {
-        let per_slot = |n: usize, f: &dyn Fn(usize) -> u32| PVec::from_vec((0..n).map(f).collect());
+        use rayon::prelude::*;
+        let per_slot = |n: usize, f: &(dyn Fn(usize) -> u32 + Sync)| {
+            PVec::from_vec((0..n).into_par_iter().map(f).collect())
+        };
         let site_ids = m.sites.id_index();
         Joins {
             commune_epci: Arc::new(
@@ -317,12 +320,18 @@ impl ReadModel {
                 elapsed: Duration::ZERO,
             },
         };
-        model.joins = Joins::build(&model);
-        model.plot_facts = PVec::from_vec(
-            (0..model.terrains.slots())
-                .map(|t| PlotFacts::of(model.terrains.record(t), model.terrains.shape(t)))
-                .collect(),
+        let (joins, facts) = rayon::join(
+            || Joins::build(&model),
+            || {
+                use rayon::prelude::*;
+                (0..model.terrains.slots())
+                    .into_par_iter()
+                    .map(|t| PlotFacts::of(model.terrains.record(t), model.terrains.shape(t)))
+                    .collect::<Vec<_>>()
+            },
         );
+        model.joins = joins;
+        model.plot_facts = PVec::from_vec(facts);
         model.count();
         model.report.elapsed = started.elapsed();
         Ok(model)

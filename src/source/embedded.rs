@@ -5,7 +5,7 @@
 //! are large and compress tenfold); the loader takes `NAME` or else `NAME.gz`.
 
 use std::fs;
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -36,21 +36,48 @@ impl EmbeddedSource {
         EmbeddedSource { dir: dir.into() }
     }
 
-    /// Loads everything synchronously.
+    /// Loads everything, the files read in parallel (the largest first).
     pub fn load_sync(&self) -> SourceResult<Dataset> {
-        let (communes, attribution) = read_layer(&self.dir)?;
+        let d = &self.dir;
+        let (((etabs, terrains), (locaux, flows)), ((land, sites), (communes, rest))) = rayon::join(
+            || {
+                rayon::join(
+                    || rayon::join(|| read_layer(d), || read_layer(d)),
+                    || rayon::join(|| read_layer(d), || read_flows(d)),
+                )
+            },
+            || {
+                rayon::join(
+                    || rayon::join(|| read_land_take(d), || read_layer(d)),
+                    || {
+                        rayon::join(
+                            || read_layer(d),
+                            || {
+                                (
+                                    read_layer(d).map(|l| l.0),
+                                    read_layer(d).map(|l| l.0),
+                                    read_layer(d).map(|l| l.0),
+                                )
+                            },
+                        )
+                    },
+                )
+            },
+        );
+        let (communes, attribution) = communes?;
+        let (epci, poles, tiers_lieux) = rest;
         Ok(Dataset {
             versions: Default::default(),
             communes,
-            epci: read_layer(&self.dir)?.0,
-            poles: read_layer(&self.dir)?.0,
-            sites: read_layer(&self.dir)?.0,
-            terrains: read_layer(&self.dir)?.0,
-            etablissements: read_layer(&self.dir)?.0,
-            locaux: read_layer(&self.dir)?.0,
-            tiers_lieux: read_layer(&self.dir)?.0,
-            flows: read_flows(&self.dir)?,
-            land_take: read_land_take(&self.dir)?,
+            epci: epci?,
+            poles: poles?,
+            sites: sites?.0,
+            terrains: terrains?.0,
+            etablissements: etabs?.0,
+            locaux: locaux?.0,
+            tiers_lieux: tiers_lieux?,
+            flows: flows?,
+            land_take: land?,
             attribution,
         })
     }
@@ -107,10 +134,79 @@ pub fn read_data_file(dir: &Path, name: &str) -> SourceResult<(PathBuf, Vec<u8>)
     Ok((gz, bytes))
 }
 
+/// Opens `dir/name`, or else `dir/name.gz` decompressing as it is read.
+fn open_data_file(dir: &Path, name: &str) -> SourceResult<(PathBuf, Box<dyn BufRead + Send>)> {
+    let plain = dir.join(name);
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| SourceError::Io { path, source }
+    };
+    if plain.exists() {
+        let f = fs::File::open(&plain).map_err(io(&plain))?;
+        return Ok((
+            plain,
+            Box::new(std::io::BufReader::with_capacity(1 << 20, f)),
+        ));
+    }
+    let gz = dir.join(format!("{name}.gz"));
+    let f = fs::File::open(&gz).map_err(io(&gz))?;
+    let inflate = flate2::read::GzDecoder::new(std::io::BufReader::with_capacity(1 << 20, f));
+    Ok((
+        gz,
+        Box::new(std::io::BufReader::with_capacity(1 << 20, inflate)),
+    ))
+}
+
 /// Reads the GeoJSON file of layer `R` in `dir`; returns its features and attribution.
+///
+/// A file written one feature a line (as `ecofoncier generate` writes them) is parsed a
+/// line at a time while it is decompressed, so a national layer never sits whole in
+/// memory as text; any other GeoJSON file is parsed whole.
 pub fn read_layer<R: Record>(dir: &Path) -> SourceResult<(Vec<Feature<R>>, String)> {
-    let (path, bytes) = read_data_file(dir, R::FILE)?;
-    parse_layer(&bytes, &path)
+    let (path, mut reader) = open_data_file(dir, R::FILE)?;
+    let io = |source| SourceError::Io {
+        path: path.clone(),
+        source,
+    };
+    let mut head = Vec::new();
+    reader.read_until(b'\n', &mut head).map_err(io)?;
+    if !head.ends_with(b"\"features\":[\n") {
+        reader.read_to_end(&mut head).map_err(io)?;
+        return parse_layer(&head, &path);
+    }
+    // The collection's members before its features, closed to read the attribution.
+    head.truncate(head.len() - 1);
+    head.extend_from_slice(b"]}");
+    let attribution = parse_layer::<R>(&head, &path)?.1;
+    let mut out = Vec::new();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line).map_err(io)? == 0 {
+            break;
+        }
+        let mut l = line.as_slice();
+        while let [rest @ .., b'\n' | b'\r' | b','] = l {
+            l = rest;
+        }
+        if l == b"]}" || l.is_empty() {
+            continue;
+        }
+        let index = out.len();
+        let err = |message: String| SourceError::Feature {
+            path: path.clone(),
+            index,
+            message,
+        };
+        let f: RawFeature<R> = serde_json::from_slice(l).map_err(|e| err(e.to_string()))?;
+        let geometry = f.geometry.ok_or_else(|| err("no geometry".into()))?;
+        let geometry = geo::Geometry::<f64>::try_from(&geometry).map_err(|e| err(e.to_string()))?;
+        out.push(Feature {
+            geometry,
+            record: f.properties,
+        });
+    }
+    Ok((out, attribution))
 }
 
 /// Parses a GeoJSON FeatureCollection (Lambert-93) into typed features.
@@ -165,6 +261,37 @@ pub fn write_layer<R: Record>(dir: &Path, features: &[Feature<R>], note: &str) -
             &props,
             Precision::METRES,
         );
+        if i + 1 < features.len() {
+            out.push(b',');
+        }
+        out.push(b'\n');
+    }
+    out.extend_from_slice(b"]}\n");
+    write_file(&path, &out)
+}
+
+/// Writes a layer of the real geography (`NAME.gz`): a GeoJSON FeatureCollection in
+/// Lambert-93 with its `attribution`, one feature per line.
+pub fn write_geography<R: Record>(
+    dir: &Path,
+    features: &[Feature<R>],
+    attribution: &str,
+) -> SourceResult<()> {
+    let path = dir.join(format!("{}.gz", R::FILE));
+    let mut out = Vec::with_capacity(features.len() * 2048);
+    out.extend_from_slice(br#"{"type":"FeatureCollection","name":"#);
+    let _ = serde_json::to_writer(&mut out, R::COLLECTION);
+    out.extend_from_slice(
+        br#","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::2154"}},"attribution":"#,
+    );
+    let _ = serde_json::to_writer(&mut out, attribution);
+    out.extend_from_slice(b",\"features\":[\n");
+    for (i, f) in features.iter().enumerate() {
+        let props = match serde_json::to_value(&f.record) {
+            Ok(serde_json::Value::Object(m)) => m,
+            _ => serde_json::Map::new(),
+        };
+        write_feature(&mut out, f.record.id(), &f.geometry, &props, Precision(1));
         if i + 1 < features.len() {
             out.push(b',');
         }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use tokio_postgres::{AsyncMessage, NoTls};
 
-use super::source::{load_dataset, load_feature};
+use super::source::{load_all, load_feature};
 use super::write::Editable;
 use crate::model::{Etablissement, LocalCommercial, Record, Site, Terrain, TiersLieu};
 use crate::publish::Publisher;
@@ -39,7 +39,7 @@ pub async fn follow(url: String, state: Arc<Publisher>) {
             });
             if client.batch_execute("LISTEN ecofoncier").await.is_ok() {
                 if connected_before {
-                    reload_all(&client, &state).await;
+                    reload_all(&url, &state).await;
                 }
                 connected_before = true;
                 while let Some(payload) = rx.recv().await {
@@ -51,8 +51,8 @@ pub async fn follow(url: String, state: Arc<Publisher>) {
     }
 }
 
-async fn reload_all(client: &tokio_postgres::Client, state: &Publisher) {
-    if let Ok(data) = load_dataset(client).await {
+async fn reload_all(url: &str, state: &Publisher) {
+    if let Ok(data) = load_all(url).await {
         if let Ok(model) = ReadModel::build(data) {
             let _serial = state.lock().await;
             state.replace(model);

@@ -6,6 +6,7 @@
 //! geozero. Every feature table has a `version` column: the feature's ETag.
 
 pub mod admin_express;
+pub mod binary;
 pub mod copy;
 pub mod follow;
 pub mod formats;
