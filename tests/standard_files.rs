@@ -383,7 +383,8 @@ fn standard_files_import_and_the_cnig_round_trip() {
     };
     std::thread::sleep(std::time::Duration::from_millis(1100));
     // The example plot lies in Argoeuves, which belongs to Amiens Métropole in 2026, not to
-    // the EPCI the example names: an edit of it is refused, naming the geometry.
+    // the EPCI the example names: its properties can be edited (what the dataset holds
+    // stays editable), but a new geometry is refused, naming the geometry.
     let patch = br#"{"properties": {"terr_etat_occup": "vacant"}}"#;
     let headers = |etag: &str| -> Vec<(String, String)> {
         vec![
@@ -398,6 +399,16 @@ fn standard_files_import_and_the_cnig_round_trip() {
         request(base, "PATCH", path, &h, Some(body)).unwrap()
     };
     let r = send(plot, &etag, patch);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let etag = r.header("ETag").unwrap().to_string();
+    let moved: serde_json::Value = {
+        let mut g = r.json()["geometry"].clone();
+        for p in g["coordinates"][0].as_array_mut().unwrap() {
+            p[0] = serde_json::json!(p[0].as_f64().unwrap() + 1e-6);
+        }
+        serde_json::json!({ "geometry": g })
+    };
+    let r = send(plot, &etag, moved.to_string().as_bytes());
     assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.json()["field"], "geometry");
     // A tiers-lieu of the ANCT file changes; as of before, it had its first hours.

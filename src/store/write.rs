@@ -104,10 +104,13 @@ impl From<StoreError> for WriteError {
 
 pub type WriteResult<T> = Result<T, WriteError>;
 
-/// The writer of one server: a connection pool and the tokens already verified.
+/// The writer of one server: a connection pool, the tokens already verified and the
+/// columns of the tables it writes (read once: the schema changes only by a migration,
+/// which a restart follows).
 pub struct Writer {
     pool: Pool,
     verified: Mutex<FxHashMap<String, Principal>>,
+    columns: Mutex<FxHashMap<&'static str, Vec<Column>>>,
 }
 
 /// A token is `efc_<id>_<secret>`; the database keeps the argon2id hash of the secret.
@@ -200,6 +203,11 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
 pub trait Editable: Stored + Tracked {
     /// The EPCI the feature belongs to, as the rights see it.
     fn epci(&self, model: &ReadModel) -> Option<crate::model::Str>;
+    /// Where else the feature is placed, for the rules of [`Editable::check`] (a plot's
+    /// site).
+    fn placement(&self) -> Option<crate::model::Str> {
+        None
+    }
     /// The rules beyond the schema's: inside the EPCI, a plot inside its site, sites not
     /// overlapping (checked against the current read model).
     fn check(&self, geometry: &Geometry<f64>, model: &ReadModel) -> WriteResult<()> {
@@ -288,6 +296,9 @@ fn share_mp(g: &Geometry<f64>) -> Option<geo::MultiPolygon<f64>> {
 }
 
 impl Editable for Terrain {
+    fn placement(&self) -> Option<crate::model::Str> {
+        self.site_id
+    }
     fn epci(&self, model: &ReadModel) -> Option<crate::model::Str> {
         let site = model.sites.by_id(self.site_id.as_deref()?)?;
         Some(site.record.site_epci_siren)
@@ -379,7 +390,30 @@ impl Writer {
         Ok(Writer {
             pool: super::pool(url, 8)?,
             verified: Mutex::new(FxHashMap::default()),
+            columns: Mutex::new(FxHashMap::default()),
         })
+    }
+
+    /// The columns of `table`, from `information_schema` the first time.
+    async fn columns_of(
+        &self,
+        client: &deadpool_postgres::Object,
+        table: &'static str,
+    ) -> WriteResult<Vec<Column>> {
+        if let Some(c) = self
+            .columns
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(table)
+        {
+            return Ok(c.clone());
+        }
+        let c = columns(&***client, table).await?;
+        self.columns
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(table, c.clone());
+        Ok(c)
     }
 
     /// The principal of bearer token `token`.
@@ -432,7 +466,7 @@ impl Writer {
         if_match: Option<i64>,
     ) -> WriteResult<Written<R>> {
         let mut client = self.pool.get().await?;
-        let cols: Vec<Column> = columns(&**client, R::TABLE).await?;
+        let cols: Vec<Column> = self.columns_of(&client, R::TABLE).await?;
         let props_cols: Vec<String> = cols
             .iter()
             .filter(|c| c.udt != "geometry")
@@ -539,7 +573,22 @@ impl Writer {
                     epci.unwrap_or_else(|| "unknown".into())
                 )));
             }
-            validate(&f.geometry)?;
+            // The geometry rules apply to a geometry being written, or to a feature moved to
+            // another site or EPCI: what the dataset holds stays editable.
+            let placed_anew = match &before {
+                None => true,
+                Some((old_props, old_geometry, _)) => {
+                    let old: Option<R> =
+                        serde_json::from_value(Value::Object(old_props.clone())).ok();
+                    *old_geometry != f.geometry
+                        || old.is_none_or(|o| {
+                            o.epci(model) != epci || o.placement() != f.record.placement()
+                        })
+                }
+            };
+            if placed_anew {
+                validate(&f.geometry)?;
+            }
             // Code lists: a value outside its list is refused, unless the stored row already
             // held that very value off-list (an imported inventory); the server, not the
             // client, says which fields those are.
@@ -566,7 +615,9 @@ impl Writer {
             }
             f.record = serde_json::from_value(Value::Object(props))
                 .map_err(|e| invalid("properties", e.to_string()))?;
-            f.record.check(&f.geometry, model)?;
+            if placed_anew {
+                f.record.check(&f.geometry, model)?;
+            }
         }
         // Write, audit, notify.
         let cols_sql = all_cols.join(", ");
