@@ -47,10 +47,10 @@ fn bench(c: &mut Criterion) {
     g.finish();
 
     // What a write publishes: the next model, the metrics moved, the tiles dropped.
-    let publisher = Publisher::new(
+    let publisher = std::sync::Arc::new(Publisher::new(
         std::sync::Arc::new(m.clone()),
         std::sync::Arc::new(Metrics::compute(&m, year)),
-    );
+    ));
     let i = m
         .terrains
         .iter()

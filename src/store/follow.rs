@@ -61,7 +61,7 @@ async fn reload_all(url: &str, state: &Publisher) {
 }
 
 /// Loads the feature a notification names, unless this server has it already.
-async fn apply(client: &tokio_postgres::Client, state: &Publisher, payload: &str) {
+async fn apply(client: &tokio_postgres::Client, state: &Arc<Publisher>, payload: &str) {
     let mut parts = payload.rsplitn(2, '/');
     let (Some(version), Some(rest)) = (parts.next(), parts.next()) else {
         return;
@@ -84,7 +84,7 @@ async fn apply(client: &tokio_postgres::Client, state: &Publisher, payload: &str
 
 async fn update<R: Editable>(
     client: &tokio_postgres::Client,
-    state: &Publisher,
+    state: &Arc<Publisher>,
     id: &str,
     version: i64,
 ) {
