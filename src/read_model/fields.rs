@@ -3,6 +3,9 @@
 //! property filters). The records themselves are the one copy of the attributes: responses
 //! are written from them on demand.
 
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+
 use serde::ser::{self, Impossible, Serialize, SerializeStruct};
 
 /// Why a record could not be read field by field: it is not a struct.
@@ -406,6 +409,290 @@ pub fn pick<R: Serialize>(record: &R, wanted: &[&str]) -> Vec<(&'static str, ser
 /// The value of field `key` of `record`, if it holds one.
 pub fn field<R: Serialize>(record: &R, key: &str) -> Option<serde_json::Value> {
     pick(record, &[key]).pop().map(|(_, v)| v)
+}
+
+/// Queryable property names and their JSON types.
+pub type Fields = BTreeMap<String, &'static str>;
+
+/// The fields of a layer, found once for a layer and its later versions.
+#[derive(Clone, Debug, Default)]
+pub struct FieldsCell(Arc<OnceLock<Fields>>);
+
+/// Records the JSON type of each field a record serializes.
+struct TypeProbe<'f> {
+    fields: &'f mut Vec<(&'static str, &'static str)>,
+}
+
+/// The JSON type of one value.
+struct ValueType;
+
+macro_rules! value_types {
+    ($($method:ident($($arg:ty),*) => $t:expr),* $(,)?) => {
+        $(fn $method(self, $(_: $arg),*) -> Result<&'static str, NotAStruct> {
+            Ok($t)
+        })*
+    };
+}
+
+impl ser::Serializer for ValueType {
+    type Ok = &'static str;
+    type Error = NotAStruct;
+    type SerializeSeq = Impossible<&'static str, NotAStruct>;
+    type SerializeTuple = Impossible<&'static str, NotAStruct>;
+    type SerializeTupleStruct = Impossible<&'static str, NotAStruct>;
+    type SerializeTupleVariant = Impossible<&'static str, NotAStruct>;
+    type SerializeMap = Impossible<&'static str, NotAStruct>;
+    type SerializeStruct = Impossible<&'static str, NotAStruct>;
+    type SerializeStructVariant = Impossible<&'static str, NotAStruct>;
+    value_types! {
+        serialize_bool(bool) => "boolean",
+        serialize_i8(i8) => "integer", serialize_i16(i16) => "integer",
+        serialize_i32(i32) => "integer", serialize_i64(i64) => "integer",
+        serialize_u8(u8) => "integer", serialize_u16(u16) => "integer",
+        serialize_u32(u32) => "integer", serialize_u64(u64) => "integer",
+        serialize_f32(f32) => "number", serialize_f64(f64) => "number",
+        serialize_char(char) => "string", serialize_str(&str) => "string",
+        serialize_bytes(&[u8]) => "array", serialize_none() => "null", serialize_unit() => "null",
+        serialize_unit_struct(&'static str) => "null",
+        serialize_unit_variant(&'static str, u32, &'static str) => "string",
+    }
+    fn serialize_some<T: ?Sized + Serialize>(self, v: &T) -> Result<&'static str, Self::Error> {
+        v.serialize(ValueType)
+    }
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        v: &T,
+    ) -> Result<&'static str, Self::Error> {
+        v.serialize(ValueType)
+    }
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<&'static str, Self::Error> {
+        Ok("object")
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Self::Error> {
+        Err(NotAStruct("array".into()))
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Self::Error> {
+        Err(NotAStruct("array".into()))
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, Self::Error> {
+        Err(NotAStruct("array".into()))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, Self::Error> {
+        Err(NotAStruct("array".into()))
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Self::Error> {
+        Err(NotAStruct("object".into()))
+    }
+    fn serialize_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStruct, Self::Error> {
+        Err(NotAStruct("object".into()))
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, Self::Error> {
+        Err(NotAStruct("object".into()))
+    }
+}
+
+impl TypeProbe<'_> {
+    fn note(&mut self, key: &'static str, t: &'static str) {
+        match self.fields.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) if slot.1 == "null" => slot.1 = t,
+            Some(_) => {}
+            None => self.fields.push((key, t)),
+        }
+    }
+}
+
+/// Finds the fields a layer's records serialize (those left out by every record are not
+/// queryable) and their JSON types, scanning until every field a record can have was seen
+/// with a value.
+pub fn find_fields<'r, R: Serialize + 'r>(records: impl Iterator<Item = &'r R>) -> Fields {
+    let mut seen: Vec<(&'static str, &'static str)> = Vec::new();
+    let mut possible: Vec<&'static str> = Vec::new();
+    for r in records {
+        let mut probe = TypeProbe { fields: &mut seen };
+        let _ = r.serialize(&mut FieldWalker {
+            probe: &mut probe,
+            possible: &mut possible,
+        });
+        if !possible.is_empty()
+            && possible
+                .iter()
+                .all(|k| seen.iter().any(|(s, t)| s == k && *t != "null"))
+        {
+            break;
+        }
+    }
+    seen.into_iter().map(|(k, t)| (k.to_string(), t)).collect()
+}
+
+/// Walks a record's fields for [`find_fields`].
+struct FieldWalker<'a, 'f> {
+    probe: &'a mut TypeProbe<'f>,
+    possible: &'a mut Vec<&'static str>,
+}
+
+struct WalkState<'b, 'a, 'f>(&'b mut FieldWalker<'a, 'f>);
+
+impl ser::SerializeStruct for WalkState<'_, '_, '_> {
+    type Ok = ();
+    type Error = NotAStruct;
+    fn serialize_field<T: ?Sized + Serialize>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Self::Error> {
+        if !self.0.possible.contains(&key) {
+            self.0.possible.push(key);
+        }
+        if let Ok(t) = value.serialize(ValueType) {
+            self.0.probe.note(key, t);
+        } else {
+            self.0.probe.note(key, "array");
+        }
+        Ok(())
+    }
+    fn skip_field(&mut self, key: &'static str) -> Result<(), Self::Error> {
+        if !self.0.possible.contains(&key) {
+            self.0.possible.push(key);
+        }
+        Ok(())
+    }
+    fn end(self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+macro_rules! walk_refuses {
+    ($($method:ident($($arg:ty),*)),* $(,)?) => {
+        $(fn $method(self, $(_: $arg),*) -> Result<(), NotAStruct> {
+            Err(NotAStruct(stringify!($method).into()))
+        })*
+    };
+}
+
+impl<'b, 'a, 'f> ser::Serializer for &'b mut FieldWalker<'a, 'f> {
+    type Ok = ();
+    type Error = NotAStruct;
+    type SerializeSeq = Impossible<(), NotAStruct>;
+    type SerializeTuple = Impossible<(), NotAStruct>;
+    type SerializeTupleStruct = Impossible<(), NotAStruct>;
+    type SerializeTupleVariant = Impossible<(), NotAStruct>;
+    type SerializeMap = Impossible<(), NotAStruct>;
+    type SerializeStruct = WalkState<'b, 'a, 'f>;
+    type SerializeStructVariant = Impossible<(), NotAStruct>;
+    walk_refuses! {
+        serialize_bool(bool), serialize_i8(i8), serialize_i16(i16), serialize_i32(i32),
+        serialize_i64(i64), serialize_u8(u8), serialize_u16(u16), serialize_u32(u32),
+        serialize_u64(u64), serialize_f32(f32), serialize_f64(f64), serialize_char(char),
+        serialize_str(&str), serialize_bytes(&[u8]), serialize_none(), serialize_unit(),
+        serialize_unit_struct(&'static str),
+        serialize_unit_variant(&'static str, u32, &'static str),
+    }
+    fn serialize_some<T: ?Sized + Serialize>(self, _: &T) -> Result<(), Self::Error> {
+        Err(NotAStruct("option".into()))
+    }
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        _: &T,
+    ) -> Result<(), Self::Error> {
+        Err(NotAStruct("newtype".into()))
+    }
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<(), Self::Error> {
+        Err(NotAStruct("variant".into()))
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Self::Error> {
+        Err(NotAStruct("seq".into()))
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Self::Error> {
+        Err(NotAStruct("tuple".into()))
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, Self::Error> {
+        Err(NotAStruct("tuple struct".into()))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, Self::Error> {
+        Err(NotAStruct("tuple variant".into()))
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Self::Error> {
+        Err(NotAStruct("map".into()))
+    }
+    fn serialize_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStruct, Self::Error> {
+        Ok(WalkState(self))
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, Self::Error> {
+        Err(NotAStruct("struct variant".into()))
+    }
+}
+
+impl FieldsCell {
+    /// The fields, found by `find` the first time.
+    pub fn get_or_init(&self, find: impl FnOnce() -> Fields) -> &Fields {
+        self.0.get_or_init(find)
+    }
+
+    /// The fields, when found already.
+    pub fn get(&self) -> Option<&Fields> {
+        self.0.get()
+    }
+
+    /// A cell holding `fields`.
+    pub fn with(fields: Fields) -> FieldsCell {
+        let cell = OnceLock::new();
+        let _ = cell.set(fields);
+        FieldsCell(Arc::new(cell))
+    }
 }
 
 #[cfg(test)]

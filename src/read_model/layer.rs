@@ -16,9 +16,9 @@ use rustc_hash::FxHashMap;
 
 use crate::model::{Feature, Record, Str};
 
+use super::fields::{find_fields, FieldsCell};
 use super::pvec::PVec;
 use super::rings::{ring_contains, shape_contains};
-use super::served::{find_fields, FieldsCell};
 use super::shapes::{Shape, Shapes};
 use super::spatial::{Entry, Envelope, SpatialIndex};
 use super::{ReadModelError, ReadModelResult};

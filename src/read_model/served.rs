@@ -3,18 +3,16 @@
 //! GeoJSON Feature from its typed record and its stored geometry (public fields only).
 //! Nothing is serialized ahead: a write changes one record and the next response shows it.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use geo::{Geometry, Polygon};
-use serde::ser::{self, Impossible, Serialize};
 use serde_json::Value;
 
 use crate::crs::{Crs, Lambert93};
 use crate::format::{write_shape, Precision};
 use crate::model::{Record, SYNTHETIC_SOURCE};
 
-use super::fields;
+use super::fields::{self, Fields};
 use super::layer::Layer;
 use super::shapes::Kind;
 
@@ -88,271 +86,6 @@ pub fn about(id: &'static str) -> About {
     }
 }
 
-/// Queryable property names and their JSON types.
-pub type Fields = BTreeMap<String, &'static str>;
-
-/// The fields of a layer, found once for a layer and its later versions.
-#[derive(Clone, Debug, Default)]
-pub struct FieldsCell(Arc<OnceLock<Fields>>);
-
-/// Records the JSON type of each field a record serializes.
-struct TypeProbe<'f> {
-    fields: &'f mut Vec<(&'static str, &'static str)>,
-}
-
-/// The JSON type of one value.
-struct ValueType;
-
-macro_rules! value_types {
-    ($($method:ident($($arg:ty),*) => $t:expr),* $(,)?) => {
-        $(fn $method(self, $(_: $arg),*) -> Result<&'static str, fields::NotAStruct> {
-            Ok($t)
-        })*
-    };
-}
-
-impl ser::Serializer for ValueType {
-    type Ok = &'static str;
-    type Error = fields::NotAStruct;
-    type SerializeSeq = Impossible<&'static str, fields::NotAStruct>;
-    type SerializeTuple = Impossible<&'static str, fields::NotAStruct>;
-    type SerializeTupleStruct = Impossible<&'static str, fields::NotAStruct>;
-    type SerializeTupleVariant = Impossible<&'static str, fields::NotAStruct>;
-    type SerializeMap = Impossible<&'static str, fields::NotAStruct>;
-    type SerializeStruct = Impossible<&'static str, fields::NotAStruct>;
-    type SerializeStructVariant = Impossible<&'static str, fields::NotAStruct>;
-    value_types! {
-        serialize_bool(bool) => "boolean",
-        serialize_i8(i8) => "integer", serialize_i16(i16) => "integer",
-        serialize_i32(i32) => "integer", serialize_i64(i64) => "integer",
-        serialize_u8(u8) => "integer", serialize_u16(u16) => "integer",
-        serialize_u32(u32) => "integer", serialize_u64(u64) => "integer",
-        serialize_f32(f32) => "number", serialize_f64(f64) => "number",
-        serialize_char(char) => "string", serialize_str(&str) => "string",
-        serialize_bytes(&[u8]) => "array", serialize_none() => "null", serialize_unit() => "null",
-        serialize_unit_struct(&'static str) => "null",
-        serialize_unit_variant(&'static str, u32, &'static str) => "string",
-    }
-    fn serialize_some<T: ?Sized + Serialize>(self, v: &T) -> Result<&'static str, Self::Error> {
-        v.serialize(ValueType)
-    }
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(
-        self,
-        _: &'static str,
-        v: &T,
-    ) -> Result<&'static str, Self::Error> {
-        v.serialize(ValueType)
-    }
-    fn serialize_newtype_variant<T: ?Sized + Serialize>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<&'static str, Self::Error> {
-        Ok("object")
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Self::Error> {
-        Err(fields::NotAStruct("array".into()))
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Self::Error> {
-        Err(fields::NotAStruct("array".into()))
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, Self::Error> {
-        Err(fields::NotAStruct("array".into()))
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, Self::Error> {
-        Err(fields::NotAStruct("array".into()))
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Self::Error> {
-        Err(fields::NotAStruct("object".into()))
-    }
-    fn serialize_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStruct, Self::Error> {
-        Err(fields::NotAStruct("object".into()))
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, Self::Error> {
-        Err(fields::NotAStruct("object".into()))
-    }
-}
-
-impl TypeProbe<'_> {
-    fn note(&mut self, key: &'static str, t: &'static str) {
-        match self.fields.iter_mut().find(|(k, _)| *k == key) {
-            Some(slot) if slot.1 == "null" => slot.1 = t,
-            Some(_) => {}
-            None => self.fields.push((key, t)),
-        }
-    }
-}
-
-/// Finds the fields a layer's records serialize (those left out by every record are not
-/// queryable) and their JSON types, scanning until every field a record can have was seen
-/// with a value.
-pub(super) fn find_fields<'r, R: Serialize + 'r>(records: impl Iterator<Item = &'r R>) -> Fields {
-    let mut seen: Vec<(&'static str, &'static str)> = Vec::new();
-    let mut possible: Vec<&'static str> = Vec::new();
-    for r in records {
-        let mut probe = TypeProbe { fields: &mut seen };
-        let _ = r.serialize(&mut FieldWalker {
-            probe: &mut probe,
-            possible: &mut possible,
-        });
-        if !possible.is_empty()
-            && possible
-                .iter()
-                .all(|k| seen.iter().any(|(s, t)| s == k && *t != "null"))
-        {
-            break;
-        }
-    }
-    seen.into_iter().map(|(k, t)| (k.to_string(), t)).collect()
-}
-
-/// Walks a record's fields for [`find_fields`].
-struct FieldWalker<'a, 'f> {
-    probe: &'a mut TypeProbe<'f>,
-    possible: &'a mut Vec<&'static str>,
-}
-
-struct WalkState<'b, 'a, 'f>(&'b mut FieldWalker<'a, 'f>);
-
-impl ser::SerializeStruct for WalkState<'_, '_, '_> {
-    type Ok = ();
-    type Error = fields::NotAStruct;
-    fn serialize_field<T: ?Sized + Serialize>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), Self::Error> {
-        if !self.0.possible.contains(&key) {
-            self.0.possible.push(key);
-        }
-        if let Ok(t) = value.serialize(ValueType) {
-            self.0.probe.note(key, t);
-        } else {
-            self.0.probe.note(key, "array");
-        }
-        Ok(())
-    }
-    fn skip_field(&mut self, key: &'static str) -> Result<(), Self::Error> {
-        if !self.0.possible.contains(&key) {
-            self.0.possible.push(key);
-        }
-        Ok(())
-    }
-    fn end(self) -> Result<(), Self::Error> {
-        Ok(())
-    }
-}
-
-macro_rules! walk_refuses {
-    ($($method:ident($($arg:ty),*)),* $(,)?) => {
-        $(fn $method(self, $(_: $arg),*) -> Result<(), fields::NotAStruct> {
-            Err(fields::NotAStruct(stringify!($method).into()))
-        })*
-    };
-}
-
-impl<'b, 'a, 'f> ser::Serializer for &'b mut FieldWalker<'a, 'f> {
-    type Ok = ();
-    type Error = fields::NotAStruct;
-    type SerializeSeq = Impossible<(), fields::NotAStruct>;
-    type SerializeTuple = Impossible<(), fields::NotAStruct>;
-    type SerializeTupleStruct = Impossible<(), fields::NotAStruct>;
-    type SerializeTupleVariant = Impossible<(), fields::NotAStruct>;
-    type SerializeMap = Impossible<(), fields::NotAStruct>;
-    type SerializeStruct = WalkState<'b, 'a, 'f>;
-    type SerializeStructVariant = Impossible<(), fields::NotAStruct>;
-    walk_refuses! {
-        serialize_bool(bool), serialize_i8(i8), serialize_i16(i16), serialize_i32(i32),
-        serialize_i64(i64), serialize_u8(u8), serialize_u16(u16), serialize_u32(u32),
-        serialize_u64(u64), serialize_f32(f32), serialize_f64(f64), serialize_char(char),
-        serialize_str(&str), serialize_bytes(&[u8]), serialize_none(), serialize_unit(),
-        serialize_unit_struct(&'static str),
-        serialize_unit_variant(&'static str, u32, &'static str),
-    }
-    fn serialize_some<T: ?Sized + Serialize>(self, _: &T) -> Result<(), Self::Error> {
-        Err(fields::NotAStruct("option".into()))
-    }
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(
-        self,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), Self::Error> {
-        Err(fields::NotAStruct("newtype".into()))
-    }
-    fn serialize_newtype_variant<T: ?Sized + Serialize>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), Self::Error> {
-        Err(fields::NotAStruct("variant".into()))
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Self::Error> {
-        Err(fields::NotAStruct("seq".into()))
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Self::Error> {
-        Err(fields::NotAStruct("tuple".into()))
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, Self::Error> {
-        Err(fields::NotAStruct("tuple struct".into()))
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, Self::Error> {
-        Err(fields::NotAStruct("tuple variant".into()))
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Self::Error> {
-        Err(fields::NotAStruct("map".into()))
-    }
-    fn serialize_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStruct, Self::Error> {
-        Ok(WalkState(self))
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, Self::Error> {
-        Err(fields::NotAStruct("struct variant".into()))
-    }
-}
-
 /// A served layer, whatever its record type.
 pub trait Collection: Send + Sync {
     fn about(&self) -> About;
@@ -414,20 +147,6 @@ pub fn write_geometry_in(out: &mut Vec<u8>, shape: super::shapes::Shape<'_>, crs
     }
 }
 
-impl FieldsCell {
-    /// The fields, when found already.
-    pub fn get(&self) -> Option<&Fields> {
-        self.0.get()
-    }
-
-    /// A cell holding `fields`.
-    pub fn with(fields: Fields) -> FieldsCell {
-        let cell = OnceLock::new();
-        let _ = cell.set(fields);
-        FieldsCell(Arc::new(cell))
-    }
-}
-
 impl<R: Record> Collection for Layer<R> {
     fn about(&self) -> About {
         about(R::COLLECTION)
@@ -473,8 +192,8 @@ impl<R: Record> Collection for Layer<R> {
     }
 
     fn fields(&self) -> &Fields {
-        self.fields_cell().0.get_or_init(|| {
-            let mut f = find_fields(self.records());
+        self.fields_cell().get_or_init(|| {
+            let mut f = fields::find_fields(self.records());
             for k in R::CONFIDENTIAL {
                 f.remove(*k);
             }
