@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::{typed, Inventory, Table, TABLES};
 use crate::crs::{self, Crs};
+use crate::store::import::Rejected;
 
 /// Splits `text` into records of `;`-separated fields; quoted fields may span lines. Each
 /// record comes with the line it starts on (1-based).
@@ -120,66 +121,156 @@ fn unclosed_ring(g: &Value) -> bool {
     }
 }
 
-/// Reads one table of the standard from its `;`-CSV.
-pub fn read(text: &str) -> Result<Inventory, String> {
-    let mut rows = Records::new(text, ';');
-    let (_, header) = rows.next().ok_or("empty file")?;
-    let header: Vec<String> = header.into_iter().map(|h| h.trim().to_string()).collect();
-    let table: &Table = TABLES
-        .into_iter()
-        .find(|t| header.iter().any(|h| h == t.geometry_csv))
-        .ok_or(
-            "no geometry column (site_geomsurf, terr_geomsurf, etab_geompoint or pole_geompoint)",
-        )?;
-    let mut inv = Inventory::default();
-    for (line, fields) in rows {
-        let row = format!("line {line}");
-        if fields.len() != header.len() {
-            inv.unreadable.push((
-                table.name,
-                crate::store::import::Rejected {
-                    id: row,
-                    reason: format!(
-                        "{} fields where the header has {}",
-                        fields.len(),
-                        header.len()
-                    ),
-                },
-            ));
-            continue;
+/// One row of a table of the standard, read: its properties (record field names) and its
+/// Lambert-93 geometry, with the remarks made reading it.
+pub struct Row {
+    pub id: String,
+    pub props: Map<String, Value>,
+    pub geometry: Option<Geometry<f64>>,
+    pub notes: Vec<String>,
+}
+
+/// The rows of one table of the standard's `;`-CSV, read a record at a time from `input`
+/// (a country-scale file is never held whole): the table its header names, then each row
+/// read, or the reason it could not be.
+pub struct TableReader<R> {
+    input: R,
+    pub table: &'static Table,
+    header: Vec<String>,
+    line: usize,
+    text: String,
+}
+
+impl<R: std::io::BufRead> TableReader<R> {
+    /// Reads the header of `input`.
+    pub fn new(mut input: R) -> Result<TableReader<R>, String> {
+        let mut first = String::new();
+        input
+            .read_line(&mut first)
+            .map_err(|e| format!("not UTF-8 text (the standard's files are UTF-8): {e}"))?;
+        let (_, header) = Records::new(&first, ';').next().ok_or("empty file")?;
+        let header: Vec<String> = header.into_iter().map(|h| h.trim().to_string()).collect();
+        let table: &Table = TABLES
+            .into_iter()
+            .find(|t| header.iter().any(|h| h == t.geometry_csv))
+            .ok_or(
+                "no geometry column (site_geomsurf, terr_geomsurf, etab_geompoint or pole_geompoint)",
+            )?;
+        Ok(TableReader {
+            input,
+            table,
+            header,
+            line: 1,
+            text: String::new(),
+        })
+    }
+
+    /// The next record's text (quoted fields may span lines) and the line it starts on.
+    fn record(&mut self) -> Result<Option<usize>, String> {
+        self.text.clear();
+        let start = self.line + 1;
+        loop {
+            let n = self
+                .input
+                .read_line(&mut self.text)
+                .map_err(|e| format!("line {}: {e}", self.line + 1))?;
+            if n == 0 {
+                return Ok((!self.text.trim().is_empty()).then_some(start));
+            }
+            self.line += 1;
+            // A record ends at a line break outside quotes: an even count of quotes so far.
+            if self.text.bytes().filter(|&b| b == b'"').count() % 2 == 0 {
+                if self.text.trim().is_empty() {
+                    self.text.clear();
+                    continue;
+                }
+                return Ok(Some(start));
+            }
         }
-        let mut props = Map::new();
-        let mut geometry = None;
-        let mut problem = None;
-        for (name, text) in header.iter().zip(&fields) {
-            if name == table.geometry_csv {
+    }
+}
+
+impl<R: std::io::BufRead> Iterator for TableReader<R> {
+    /// A row read, or its line and the reason it could not be read.
+    type Item = Result<Row, Rejected>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let line = match self.record() {
+            Ok(Some(l)) => l,
+            Ok(None) => return None,
+            Err(reason) => {
+                return Some(Err(Rejected {
+                    id: format!("line {}", self.line),
+                    reason,
+                }))
+            }
+        };
+        let id = format!("line {line}");
+        let fields = Records::new(&self.text, ';')
+            .next()
+            .map(|(_, f)| f)
+            .unwrap_or_default();
+        if fields.len() != self.header.len() {
+            return Some(Err(Rejected {
+                id,
+                reason: format!(
+                    "{} fields where the header has {}",
+                    fields.len(),
+                    self.header.len()
+                ),
+            }));
+        }
+        let mut row = Row {
+            id,
+            props: Map::new(),
+            geometry: None,
+            notes: Vec::new(),
+        };
+        for (name, text) in self.header.iter().zip(&fields) {
+            if name == self.table.geometry_csv {
                 match geometry_cell(text) {
                     Ok((g, note)) => {
                         if let Some(n) = note {
-                            inv.note(table, row.clone(), format!("{name}: {n}"));
+                            row.notes.push(format!("{name}: {n}"));
                         }
-                        geometry = Some(g);
+                        row.geometry = Some(g);
                     }
-                    Err(e) => problem = Some(format!("{name}: {e}")),
+                    Err(e) => {
+                        return Some(Err(Rejected {
+                            id: row.id,
+                            reason: format!("{name}: {e}"),
+                        }))
+                    }
                 }
                 continue;
             }
             match typed(name, text) {
                 Ok(Some(v)) => {
-                    props.insert(name.clone(), v);
+                    row.props.insert(name.clone(), v);
                 }
                 Ok(None) => {}
-                Err(e) => problem = Some(e),
+                Err(reason) => return Some(Err(Rejected { id: row.id, reason })),
             }
         }
-        if let Some(reason) = problem {
-            inv.unreadable.push((
-                table.name,
-                crate::store::import::Rejected { id: row, reason },
-            ));
-            continue;
+        Some(Ok(row))
+    }
+}
+
+/// Reads one table of the standard from its `;`-CSV.
+pub fn read(text: &str) -> Result<Inventory, String> {
+    let reader = TableReader::new(std::io::Cursor::new(text.as_bytes()))?;
+    let table = reader.table;
+    let mut inv = Inventory::default();
+    for row in reader {
+        match row {
+            Err(r) => inv.unreadable.push((table.name, r)),
+            Ok(row) => {
+                for n in row.notes {
+                    inv.note(table, row.id.clone(), n);
+                }
+                inv.push(table, row.id, row.props, row.geometry);
+            }
         }
-        inv.push(table, row, props, geometry);
     }
     Ok(inv)
 }

@@ -133,7 +133,7 @@ pub(crate) fn problem(
     Ok(remarks)
 }
 
-/// Prints `label: done/total` on stderr, over itself.
+/// Prints `label: done/total` on stderr, over itself (the total may be an estimate).
 struct Progress {
     label: String,
     total: usize,
@@ -149,30 +149,43 @@ impl Progress {
         }
     }
 
+    /// Shows `done` rows, at most every 10,000; a total that was an estimate grows to what
+    /// was read.
     fn tick(&mut self, done: usize) {
-        if done == self.total || done - self.last >= 10_000 {
+        if done - self.last >= 10_000 {
             self.last = done;
-            let width = 30;
-            let filled = (done * width).checked_div(self.total).unwrap_or(width);
-            let mut err = std::io::stderr().lock();
-            let _ = write!(
-                err,
-                "\r{:<18} [{}{}] {done}/{}",
-                self.label,
-                "#".repeat(filled),
-                " ".repeat(width - filled),
-                self.total
-            );
-            if done == self.total {
-                let _ = writeln!(err);
-            }
+            self.total = self.total.max(done);
+            self.draw(done);
         }
+    }
+
+    /// The last line: `done` of `done`.
+    fn finish(&mut self, done: usize) {
+        self.total = done;
+        self.draw(done);
+        let _ = writeln!(std::io::stderr());
+    }
+
+    fn draw(&self, done: usize) {
+        let width = 30;
+        let filled = (done * width)
+            .checked_div(self.total)
+            .unwrap_or(width)
+            .min(width);
+        let _ = write!(
+            std::io::stderr().lock(),
+            "\r{:<18} [{}{}] {done}/{}",
+            self.label,
+            "#".repeat(filled),
+            " ".repeat(width - filled),
+            self.total
+        );
     }
 }
 
 /// Copies `rows` (JSON properties and optional geometry) into `table` through a staging
 /// table and merges them by `key` columns, in transaction `tx`.
-async fn merge_rows<'a>(
+async fn merge_rows<G: std::borrow::Borrow<Geometry<f64>>>(
     tx: &Transaction<'_>,
     table: &'static str,
     key: &[&str],
@@ -180,7 +193,7 @@ async fn merge_rows<'a>(
         Item = (
             String,
             serde_json::Map<String, serde_json::Value>,
-            Option<&'a Geometry<f64>>,
+            Option<G>,
         ),
     >,
     total: usize,
@@ -211,6 +224,7 @@ async fn merge_rows<'a>(
     let mut progress = Progress::new(table, total);
     let mut buf = Vec::with_capacity(1 << 20);
     for (id, mut props, geometry) in rows {
+        let geometry = geometry.as_ref().map(|g| g.borrow());
         report.rows += 1;
         match problem(table, &mut props, geometry, lists) {
             Err(reason) => {
@@ -235,7 +249,7 @@ async fn merge_rows<'a>(
         sink.send(bytes::Bytes::from(buf)).await?;
     }
     sink.as_mut().finish().await?;
-    progress.tick(total);
+    progress.finish(report.rows);
     let non_key: Vec<&Column> = cols
         .iter()
         .filter(|c| !key.contains(&c.quoted().as_str()) && !key.contains(&c.name.as_str()))
@@ -382,13 +396,91 @@ pub async fn import_inventory(
     Ok(out)
 }
 
+/// Imports one table of the standard's `;`-CSV read from `input` a record at a time, in
+/// one transaction: each row is checked as a record of its table and copied at once, so
+/// memory stays bounded whatever the file's size. `size_hint` (bytes of the file) drives
+/// the progress bar.
+pub async fn import_cnig_csv<I: std::io::BufRead>(
+    client: &mut Client,
+    input: I,
+    rows_hint: usize,
+) -> Result<Vec<TableReport>, String> {
+    use crate::cnig::csv::TableReader;
+    use crate::model::{Etablissement, Pole, Site, Terrain};
+    let reader = TableReader::new(input)?;
+    let table = reader.table;
+    let mut unreadable = Vec::new();
+    let mut notes = Vec::new();
+    let e = |e: StoreError| e.to_string();
+    let tx = client.transaction().await.map_err(|x| e(x.into()))?;
+    let key = match table.name {
+        "pole_eco" => Pole::KEY,
+        "site_eco" => Site::KEY,
+        "terrain_eco" => Terrain::KEY,
+        _ => Etablissement::KEY,
+    };
+    /// The row as a record of table `R` and back: fields typed and completed as the model
+    /// has them (the same as the whole-file import).
+    fn normalized<R: Stored>(
+        props: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(String, serde_json::Map<String, serde_json::Value>), String> {
+        let record: R =
+            serde_json::from_value(serde_json::Value::Object(props)).map_err(|e| e.to_string())?;
+        let id = record.id().to_string();
+        let props = props_of(R::TABLE, &id, &record).map_err(|e| e.to_string())?;
+        Ok((id, props))
+    }
+    let rows = reader.filter_map(|row| {
+        let row = match row {
+            Err(r) => {
+                unreadable.push(r);
+                return None;
+            }
+            Ok(r) => r,
+        };
+        let Some(geometry) = row.geometry else {
+            unreadable.push(Rejected {
+                id: row.id,
+                reason: "no geometry".into(),
+            });
+            return None;
+        };
+        let normal = match table.name {
+            "pole_eco" => normalized::<Pole>(row.props),
+            "site_eco" => normalized::<Site>(row.props),
+            "terrain_eco" => normalized::<Terrain>(row.props),
+            _ => normalized::<Etablissement>(row.props),
+        };
+        match normal {
+            Err(reason) => {
+                unreadable.push(Rejected { id: row.id, reason });
+                None
+            }
+            Ok((id, props)) => {
+                notes.extend(row.notes.into_iter().map(|reason| Rejected {
+                    id: row.id.clone(),
+                    reason,
+                }));
+                Some((id, props, Some(geometry)))
+            }
+        }
+    });
+    let report = merge_rows(&tx, table.name, &[key], rows, rows_hint, CodeLists::Keep)
+        .await
+        .map_err(e)?;
+    tx.commit().await.map_err(|x| e(x.into()))?;
+    let mut report = report.with_unreadable(unreadable);
+    report.notes.splice(0..0, notes);
+    Ok(vec![report])
+}
+
 /// Imports home–work flows in one transaction.
 pub async fn import_flows(client: &mut Client, flows: &[CommuteFlow]) -> StoreResult<TableReport> {
     let rows = flows
         .iter()
         .map(|f| {
             let id = format!("{}→{}", f.commune_residence, f.commune_travail);
-            props_of("navette", &id, f).map(|p| (id, p, None))
+            props_of("navette", &id, f).map(|p| (id, p, None::<Geometry<f64>>))
         })
         .collect::<StoreResult<Vec<_>>>()?;
     let tx = client.transaction().await?;
@@ -412,7 +504,7 @@ pub async fn import_land_take(client: &mut Client, rows: &[LandTake]) -> StoreRe
         .iter()
         .map(|r| {
             let id = format!("{} {}", r.code_insee, r.annee);
-            props_of("consommation_enaf", &id, r).map(|p| (id, p, None))
+            props_of("consommation_enaf", &id, r).map(|p| (id, p, None::<Geometry<f64>>))
         })
         .collect::<StoreResult<Vec<_>>>()?;
     let tx = client.transaction().await?;
