@@ -366,6 +366,23 @@ async fn search_plots(req: HttpRequest, state: web::Data<AppState>) -> ApiResult
         .body(out))
 }
 
+/// The land-take rows of the communes of EPCI `siren`, through the joins resolved at load
+/// (no code looked up per row).
+fn epci_land_take<'a>(
+    m: &'a crate::read_model::ReadModel,
+    siren: &str,
+) -> Vec<&'a crate::model::LandTake> {
+    let Some(&e) = m.epci_ids.get(siren) else {
+        return Vec::new();
+    };
+    m.land_take
+        .iter()
+        .zip(m.joins.land_take_commune.iter())
+        .filter(|(_, &c)| m.joins.commune_epci.get(c as usize) == Some(&(e as u32)))
+        .map(|(r, _)| r)
+        .collect()
+}
+
 async fn land_take_of(
     req: HttpRequest,
     path: web::Path<(String, String)>,
@@ -382,20 +399,16 @@ async fn land_take_of(
     )?;
     let m = &state.model;
     let rows: Vec<&crate::model::LandTake> = match lv {
-        Level::Commune => m
-            .land_take
-            .iter()
-            .filter(|r| r.code_insee == code)
-            .collect(),
-        Level::Epci => m
-            .land_take
-            .iter()
-            .filter(|r| {
-                m.communes
-                    .by_id(&r.code_insee)
-                    .is_some_and(|c| c.record.epci_siren == code)
-            })
-            .collect(),
+        Level::Commune => {
+            let c = m.commune_ids.get(code.as_str()).map(|&c| c as u32);
+            m.land_take
+                .iter()
+                .zip(m.joins.land_take_commune.iter())
+                .filter(|(_, &j)| Some(j) == c)
+                .map(|(r, _)| r)
+                .collect()
+        }
+        Level::Epci => epci_land_take(m, &code),
         Level::Region => m.land_take.iter().collect(),
     };
     let zan = match lv {
@@ -691,15 +704,7 @@ async fn indicators_sheet(
     let mm = &state.metrics;
     let m = &state.model;
     let row = mm.indicators.iter().find(|r| r.epci_siren == siren);
-    let rows: Vec<&crate::model::LandTake> = m
-        .land_take
-        .iter()
-        .filter(|r| {
-            m.communes
-                .by_id(&r.code_insee)
-                .is_some_and(|c| c.record.epci_siren == siren)
-        })
-        .collect();
+    let rows = epci_land_take(m, &siren);
     let similar: Vec<Value> = indicators::similar(m, &mm.indicators, &siren, 5)
         .into_iter()
         .map(|(s, n, pop, d)| json!({ "epci_siren": s, "epci_nom": n, "population": pop, "distance_km": d }))
