@@ -66,7 +66,7 @@ ls -lh "$dir"/*.csv | awk '{print $5, $9}'
 
 run() {
     local label=$1 file=$2 rows=$3
-    /usr/bin/time -f "%e %M" -o "$dir/time" "$bin" import --cnig "$file" >"$dir/out" 2>/dev/null
+    /usr/bin/time -f "%e %M" -o "$dir/time" "$bin" import --cnig "$file" >"$dir/out" 2>"$dir/err" || { cat "$dir/err" >&2; exit 1; }
     read -r secs kb <"$dir/time"
     python3 -c "import sys; s,kb,r=float(sys.argv[1]),int(sys.argv[2]),int(sys.argv[3]); print(f'{sys.argv[4]:<34} {s:7.1f} s  {r/s:9,.0f} rows/s  peak {kb/1024:6,.0f} MB')" \
         "$secs" "$kb" "$rows" "$label"
