@@ -93,7 +93,8 @@ def main():
     elapsed = max(o[4] for o in out)
     q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] if lat else 0
     print(f"writers: {done} PATCH in {elapsed:.0f} s ({done / elapsed:.1f}/s), {refused} refused, "
-          f"{failed} failed; PATCH p50 {q(0.5):.1f} ms, p99 {q(0.99):.1f} ms")
+          f"{failed} failed; PATCH p50 {q(0.5):.1f} ms, p90 {q(0.9):.1f} ms, p99 {q(0.99):.1f} ms, "
+          f"max {lat[-1] if lat else 0:.1f} ms; {sum(x > 100 for x in lat)} over 100 ms")
 
 
 if __name__ == "__main__":

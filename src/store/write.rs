@@ -484,18 +484,18 @@ impl Writer {
             Op::Patch { .. } => "update",
             Op::Delete(_) => "delete",
         };
-        let current = tx
-            .query_opt(
-                &format!(
-                    "SELECT to_jsonb(r)::text, t.geom, t.version FROM {table} t, \
-                     LATERAL (SELECT {props}) r WHERE t.{key} = $1 FOR UPDATE OF t",
-                    table = R::TABLE,
-                    props = props_cols.join(", "),
-                    key = R::KEY
-                ),
-                &[&id],
-            )
+        // Statements are prepared once per connection (each string is fixed per table):
+        // a write costs one round trip per statement, not two.
+        let select = tx
+            .prepare_cached(&format!(
+                "SELECT to_jsonb(r)::text, t.geom, t.version FROM {table} t, \
+                 LATERAL (SELECT {props}) r WHERE t.{key} = $1 FOR UPDATE OF t",
+                table = R::TABLE,
+                props = props_cols.join(", "),
+                key = R::KEY
+            ))
             .await?;
+        let current = tx.query_opt(&select, &[&id]).await?;
         let before: Option<(Map<String, Value>, Geometry<f64>, i64)> = match current {
             Some(row) => {
                 let json: &str = row.get(0);
@@ -624,49 +624,56 @@ impl Writer {
         let (version, after) = match (&new, &before) {
             (Some(f), None) => {
                 let props = record_props(&f.record)?;
+                let insert = tx
+                    .prepare_cached(&format!(
+                        "INSERT INTO {table} ({cols_sql}) SELECT {cols_sql} \
+                         FROM jsonb_populate_record(NULL::{table}, $1::text::jsonb) \
+                         RETURNING version",
+                        table = R::TABLE
+                    ))
+                    .await?;
                 let row = tx
-                    .query_one(
-                        &format!(
-                            "INSERT INTO {table} ({cols_sql}) SELECT {cols_sql} \
-                             FROM jsonb_populate_record(NULL::{table}, $1::text::jsonb) \
-                             RETURNING version",
-                            table = R::TABLE
-                        ),
-                        &[&row_json(&props, &f.geometry)?],
-                    )
+                    .query_one(&insert, &[&row_json(&props, &f.geometry)?])
                     .await?;
                 (row.get::<_, i64>(0), Some(audit_json(&props, &f.geometry)))
             }
             (Some(f), Some(_)) => {
                 let props = record_props(&f.record)?;
+                let update = tx
+                    .prepare_cached(&format!(
+                        "UPDATE {table} t SET ({cols_sql}) = (SELECT {cols_sql} \
+                         FROM jsonb_populate_record(NULL::{table}, $1::text::jsonb)), \
+                         version = t.version + 1 WHERE t.{key} = $2 RETURNING version",
+                        table = R::TABLE,
+                        key = R::KEY
+                    ))
+                    .await?;
                 let row = tx
-                    .query_one(
-                        &format!(
-                            "UPDATE {table} t SET ({cols_sql}) = (SELECT {cols_sql} \
-                             FROM jsonb_populate_record(NULL::{table}, $1::text::jsonb)), \
-                             version = t.version + 1 WHERE t.{key} = $2 RETURNING version",
-                            table = R::TABLE,
-                            key = R::KEY
-                        ),
-                        &[&row_json(&props, &f.geometry)?, &id],
-                    )
+                    .query_one(&update, &[&row_json(&props, &f.geometry)?, &id])
                     .await?;
                 (row.get::<_, i64>(0), Some(audit_json(&props, &f.geometry)))
             }
             (None, Some((_, _, v))) => {
-                tx.execute(
-                    &format!("DELETE FROM {} WHERE {} = $1", R::TABLE, R::KEY),
-                    &[&id],
-                )
-                .await?;
+                let delete = tx
+                    .prepare_cached(&format!("DELETE FROM {} WHERE {} = $1", R::TABLE, R::KEY))
+                    .await?;
+                tx.execute(&delete, &[&id]).await?;
                 (*v + 1, None)
             }
             (None, None) => unreachable!("a delete of a missing feature returned above"),
         };
         let before_json = before.as_ref().map(|(p, g, _)| audit_json(p, g));
+        // The audit row and the notification to the other replicas, in one statement.
+        let audit = tx
+            .prepare_cached(
+                "WITH audit AS (
+                   INSERT INTO historique (collection, feature_id, action, jeton_id, avant, apres)
+                   VALUES ($1, $2, $3, $4, $5::text::jsonb, $6::text::jsonb) RETURNING 1)
+                 SELECT pg_notify('ecofoncier', $7) FROM audit",
+            )
+            .await?;
         tx.execute(
-            "INSERT INTO historique (collection, feature_id, action, jeton_id, avant, apres)
-             VALUES ($1, $2, $3, $4, $5::text::jsonb, $6::text::jsonb)",
+            &audit,
             &[
                 &R::COLLECTION,
                 &id,
@@ -674,12 +681,8 @@ impl Writer {
                 &who.token_id,
                 &before_json,
                 &after,
+                &format!("{}/{id}/{version}", R::COLLECTION),
             ],
-        )
-        .await?;
-        tx.execute(
-            "SELECT pg_notify('ecofoncier', $1)",
-            &[&format!("{}/{id}/{version}", R::COLLECTION)],
         )
         .await?;
         tx.commit().await?;
