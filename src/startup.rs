@@ -227,7 +227,7 @@ pub fn import_file(database_url: &str, kind: &str, path: &std::path::Path) -> Re
         return import_cnig_csv(database_url, path);
     }
     let inventory = if kind == "cnig" {
-        Some(crate::cnig::read_file(path)?)
+        Some(crate::formats::cnig::read_file(path)?)
     } else {
         None
     };
@@ -247,21 +247,21 @@ pub fn import_file(database_url: &str, kind: &str, path: &std::path::Path) -> Re
                     .map_err(e)?
             }
             "insee-flows" => {
-                let (rows, rejected) = store::formats::insee_flows(&text)?;
+                let (rows, rejected) = crate::formats::open_data::insee_flows(&text)?;
                 let r = store::import::import_flows(&mut client, &rows)
                     .await
                     .map_err(e)?;
                 vec![r.with_unreadable(rejected)]
             }
             "insee-density" => {
-                let (rows, rejected) = store::formats::insee_density(&text)?;
+                let (rows, rejected) = crate::formats::open_data::insee_density(&text)?;
                 let r = store::import::import_density(&mut client, &rows)
                     .await
                     .map_err(e)?;
                 vec![r.with_unreadable(rejected)]
             }
             "anct-mediation" => {
-                let (rows, rejected, skipped) = store::formats::anct_mediation(&text)?;
+                let (rows, rejected, skipped) = crate::formats::open_data::anct_mediation(&text)?;
                 let r = store::import::import_mediation(&mut client, &rows)
                     .await
                     .map_err(e)?;
@@ -269,7 +269,7 @@ pub fn import_file(database_url: &str, kind: &str, path: &std::path::Path) -> Re
                 vec![r.with_unreadable(rejected)]
             }
             _ => {
-                let (rows, rejected) = store::formats::cerema_land_take(&text)?;
+                let (rows, rejected) = crate::formats::open_data::cerema_land_take(&text)?;
                 let r = store::import::import_land_take(&mut client, &rows)
                     .await
                     .map_err(e)?;
@@ -313,9 +313,9 @@ pub fn import_admin_express(
     database_url: &str,
     files: &[std::path::PathBuf],
 ) -> Result<(), String> {
-    let mut territory = store::admin_express::Territory::default();
+    let mut territory = crate::formats::admin_express::Territory::default();
     for f in files {
-        store::admin_express::read(f, &mut territory)?;
+        crate::formats::admin_express::read(f, &mut territory)?;
     }
     actix_web::rt::System::new().block_on(async {
         let mut client = store::connect(database_url)

@@ -399,11 +399,11 @@ fn epci_exports_in_geojson_and_cnig_csv_without_confidential_fields() {
     let header: Vec<&str> = lines[0].split(';').collect();
     assert_eq!(
         header,
-        ecofoncier::cnig::TERRAIN.csv,
+        ecofoncier::formats::cnig::TERRAIN.csv,
         "the standard's columns in its order"
     );
     // The confidential columns are there, empty.
-    let rows = ecofoncier::cnig::csv::records(&text);
+    let rows = ecofoncier::formats::cnig::csv::records(&text);
     for c in [
         "terr_acquereur",
         "terr_cession_date",

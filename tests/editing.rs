@@ -261,7 +261,7 @@ fn editing_with_rights_etags_validation_history_and_a_follower() {
         let r = request(&a.base, "GET", &path, &h, None).unwrap();
         assert_eq!(r.status, 200);
         let text = String::from_utf8(r.body).unwrap();
-        let rows = ecofoncier::cnig::csv::records(&text);
+        let rows = ecofoncier::formats::cnig::csv::records(&text);
         let col = rows[0]
             .1
             .iter()

@@ -9,7 +9,7 @@ mod common;
 
 use common::pg::{ecofoncier, PgCluster};
 use common::{request, shared, temp_dir};
-use ecofoncier::cnig::csv::{geometry_cell, records};
+use ecofoncier::formats::cnig::csv::{geometry_cell, records};
 use geo::{CoordsIter, Geometry};
 use serde_json::{json, Value};
 

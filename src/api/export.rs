@@ -12,8 +12,8 @@ use serde_json::{json, Map, Value};
 
 use super::query::pairs;
 use super::{ApiError, ApiResult, AppState};
-use crate::cnig::{self, Table};
 use crate::crs::{self, Crs};
+use crate::formats::cnig::{self, Table};
 use crate::model::{Etablissement, Feature, Record, Site, Terrain};
 use crate::read_model::{Layer, ReadModel, NONE};
 

@@ -27,8 +27,8 @@ use geozero::ToGeo;
 use rayon::prelude::*;
 use serde::Deserialize;
 
-use crate::cnig::csv::Records;
 use crate::crs;
+use crate::formats::cnig::csv::Records;
 use crate::model::{Commune, Epci, Feature, Str, TerritoryClass};
 
 pub const NPM_PACKAGE: &str = "@etalab/decoupage-administratif@6.0.0";

@@ -4,6 +4,7 @@
 //! not have but the metrics need are named in the same style and listed in each type's doc.
 //! Geometry is kept beside the attributes in [`Feature`], always in Lambert-93 (EPSG:2154).
 
+pub mod checks;
 pub mod codes;
 pub mod interned;
 pub mod inventory;

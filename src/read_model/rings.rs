@@ -23,7 +23,7 @@ pub fn ring_contains(pts: &[geo::Coord<f64>], x: f64, y: f64) -> bool {
 }
 
 /// Point in (multi)polygon by ray crossing: inside an exterior ring and none of its holes.
-/// Boundary points may fall either way: callers fall back on [`assign_site`] when it says no.
+/// Boundary points may fall either way: callers fall back on [`crate::metrics::occupancy::assign_site`] when it says no.
 pub fn contains_point(g: &Geometry<f64>, (x, y): (f64, f64)) -> bool {
     let poly = |p: &geo::Polygon<f64>| {
         ring_contains(&p.exterior().0, x, y)

@@ -9,7 +9,7 @@ use geo::{Geometry, Polygon};
 use serde_json::Value;
 
 use crate::crs::{Crs, Lambert93};
-use crate::format::{write_shape, Precision};
+use crate::formats::geojson::{write_shape, Precision};
 use crate::model::{Record, SYNTHETIC_SOURCE};
 
 use super::fields::{self, Fields};

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::format::{write_feature, Precision};
+use crate::formats::geojson::{write_feature, Precision};
 use crate::model::{CommuteFlow, Feature, LandTake, Record, Str};
 
 use super::{Dataset, Source, SourceError, SourceResult};

@@ -13,15 +13,9 @@ use tokio_postgres::{Client, Transaction};
 
 use super::copy::{columns, write_row, Column};
 use super::{StoreError, StoreResult, Stored};
-use crate::model::{codes, CommuteFlow, Feature, LandTake, Str};
+use crate::model::checks::{problem, CodeLists, Rejected};
+use crate::model::{CommuteFlow, Feature, LandTake, Str};
 use crate::source::Dataset;
-
-/// A row that was not imported, and why.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Rejected {
-    pub id: String,
-    pub reason: String,
-}
 
 /// What the import of one layer or table did.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -64,73 +58,6 @@ impl std::fmt::Display for TableReport {
         }
         Ok(())
     }
-}
-
-/// Code-list columns checked before import: (table, column, list).
-const CODE_COLUMNS: &[(&str, &str, &[&str])] = &[
-    ("site_eco", "site_type", codes::SITE_TYPE),
-    ("site_eco", "site_etat", codes::SITE_ETAT),
-    ("site_eco", "site_vocadomi", codes::SITE_VOCADOMI),
-    ("site_eco", "site_moa_type", codes::SITE_MOA_TYPE),
-    ("terrain_eco", "terr_etat_occup", codes::TERR_ETAT_OCCUP),
-    ("terrain_eco", "terr_stade_comm", codes::TERR_STADE_COMM),
-    ("terrain_eco", "terr_stade_amngt", codes::TERR_STADE_AMNGT),
-    ("terrain_eco", "terr_usage", codes::TERR_USAGE),
-];
-
-/// What an import does with a value outside the standard's code lists.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CodeLists {
-    /// The row is rejected (the project's own data, which must be clean).
-    Enforce,
-    /// The value is kept as the producer wrote it, the field is named in the row's
-    /// `champs_hors_liste` and the import report says so (a producer's inventory file:
-    /// nothing it holds is lost).
-    Keep,
-}
-
-/// Why a row breaks the rules the schema enforces, if it does; with [`CodeLists::Keep`],
-/// the fields whose value is outside its code list are added to `champs_hors_liste` and
-/// listed in the returned remarks instead.
-pub(crate) fn problem(
-    table: &str,
-    props: &mut serde_json::Map<String, serde_json::Value>,
-    geometry: Option<&Geometry<f64>>,
-    lists: CodeLists,
-) -> Result<Vec<String>, String> {
-    let mut off_list = Vec::new();
-    let mut remarks = Vec::new();
-    for &(t, column, list) in CODE_COLUMNS {
-        if t != table {
-            continue;
-        }
-        match props.get(column).and_then(|v| v.as_str()) {
-            Some(v) if codes::in_list(list, v) => {}
-            Some(v) if lists == CodeLists::Keep => {
-                remarks.push(format!(
-                    "{column}: « {v} » is not in the CNIG code list, kept"
-                ));
-                off_list.push(serde_json::Value::String(column.to_string()));
-            }
-            Some(v) => return Err(format!("{column}: « {v} » is not in the CNIG code list")),
-            None => return Err(format!("{column}: missing")),
-        }
-    }
-    if !off_list.is_empty() {
-        props.insert(
-            "champs_hors_liste".into(),
-            serde_json::Value::Array(off_list),
-        );
-    } else if lists == CodeLists::Keep {
-        props.remove("champs_hors_liste");
-    }
-    if let Some(g) = geometry {
-        use geo::BoundingRect;
-        if g.bounding_rect().is_none() {
-            return Err("empty geometry".into());
-        }
-    }
-    Ok(remarks)
 }
 
 /// Prints `label: done/total` on stderr, over itself (the total may be an estimate).
@@ -363,7 +290,7 @@ async fn merge_features<R: Stored>(
 /// outside the code lists are kept and reported ([`CodeLists::Keep`]).
 pub async fn import_inventory(
     client: &mut Client,
-    inv: &crate::cnig::Inventory,
+    inv: &crate::formats::cnig::Inventory,
 ) -> StoreResult<Vec<TableReport>> {
     let tx = client.transaction().await?;
     let mut out = vec![
@@ -405,7 +332,7 @@ pub async fn import_cnig_csv<I: std::io::BufRead>(
     input: I,
     rows_hint: usize,
 ) -> Result<Vec<TableReport>, String> {
-    use crate::cnig::csv::TableReader;
+    use crate::formats::cnig::csv::TableReader;
     use crate::model::{Etablissement, Pole, Site, Terrain};
     let reader = TableReader::new(input)?;
     let table = reader.table;
@@ -526,7 +453,7 @@ pub async fn import_land_take(client: &mut Client, rows: &[LandTake]) -> StoreRe
 /// from the communes stored.
 pub async fn import_territory(
     client: &mut Client,
-    t: &super::admin_express::Territory,
+    t: &crate::formats::admin_express::Territory,
 ) -> StoreResult<Vec<TableReport>> {
     let tx = client.transaction().await?;
     let codes: Vec<&str> = t
@@ -647,7 +574,7 @@ pub async fn import_density(
 /// skipped and counted.
 pub async fn import_mediation(
     client: &mut Client,
-    places: &[super::formats::MediationPlace],
+    places: &[crate::formats::open_data::MediationPlace],
 ) -> StoreResult<TableReport> {
     use crate::model::TiersLieu;
     let codes: Vec<&str> = places.iter().map(|p| p.code_insee.as_str()).collect();

@@ -5,11 +5,9 @@
 //! model's records as a GeoJSON feature's properties do; geometries travel as (E)WKB through
 //! geozero. Every feature table has a `version` column: the feature's ETag.
 
-pub mod admin_express;
 pub mod binary;
 pub mod copy;
 pub mod follow;
-pub mod formats;
 pub mod import;
 pub mod migrate;
 pub mod source;

@@ -602,9 +602,9 @@ impl Writer {
                         .collect()
                 })
                 .unwrap_or_default();
-            let lists = super::import::CodeLists::Keep;
+            let lists = crate::model::checks::CodeLists::Keep;
             if let Err(reason) =
-                super::import::problem(R::TABLE, &mut props, Some(&f.geometry), lists)
+                crate::model::checks::problem(R::TABLE, &mut props, Some(&f.geometry), lists)
             {
                 let (field, message) = reason.split_once(": ").unwrap_or(("properties", &reason));
                 return Err(invalid(field, message));

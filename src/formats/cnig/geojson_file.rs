@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::{retype, table_of_fields, Inventory};
 use crate::crs::{self, Crs};
-use crate::store::import::Rejected;
+use crate::model::checks::Rejected;
 
 /// True when the collection is in Lambert-93.
 fn lambert93(fc: &geojson::FeatureCollection, first: Option<&Geometry<f64>>) -> bool {

@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 
 use super::{column_of_field, field_of_column, number, retype, Inventory, Table, NUMERIC, TABLES};
 use crate::crs::{self, Crs};
-use crate::store::import::Rejected;
+use crate::model::checks::Rejected;
 
 /// EPSG:2154 as the GeoPackage's `gpkg_spatial_ref_sys` holds it (OGC WKT 1).
 const LAMBERT93_WKT: &str = concat!(

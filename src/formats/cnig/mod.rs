@@ -13,8 +13,8 @@ pub mod gpkg;
 
 use serde_json::{Map, Value};
 
+use crate::model::checks::Rejected;
 use crate::model::{Etablissement, Feature, Pole, Record, Site, Terrain};
-use crate::store::import::Rejected;
 
 /// One table of the standard.
 #[derive(Debug)]

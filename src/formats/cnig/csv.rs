@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::{typed, Inventory, Table, TABLES};
 use crate::crs::{self, Crs};
-use crate::store::import::Rejected;
+use crate::model::checks::Rejected;
 
 /// Splits `text` into records of `;`-separated fields; quoted fields may span lines. Each
 /// record comes with the line it starts on (1-based).

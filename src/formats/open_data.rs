@@ -15,10 +15,10 @@
 //!
 //! Each reader returns the rows it understood and the rows it rejected, with the reason.
 
-use crate::cnig::csv::Records;
+use super::cnig::csv::Records;
 use crate::model::{CommuteFlow, LandTake};
 
-use super::import::Rejected;
+use crate::model::checks::Rejected;
 
 fn header_index(header: &[String], name: &str) -> Option<usize> {
     header

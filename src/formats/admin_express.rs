@@ -5,15 +5,15 @@
 //!
 //! A commune's town-hall point is taken as a point inside its polygon (ADMIN EXPRESS keeps
 //! chefs-lieux in another layer). An EPCI's population and member counts are summed from
-//! the communes stored after the import ([`super::import::import_territory`]).
+//! the communes stored after the import ([`crate::store::import::import_territory`]).
 
 use std::path::Path;
 
 use geo::{BoundingRect, Geometry, InteriorPoint};
 use serde_json::{Map, Value};
 
-use super::import::Rejected;
 use crate::crs::{self, Crs};
+use crate::model::checks::Rejected;
 use crate::model::{Commune, Epci, Feature, TerritoryClass};
 
 /// An INSEE commune code: five characters, Corsica's `2A`/`2B` included.
@@ -145,7 +145,7 @@ pub fn read(path: &Path, into: &mut Territory) -> Result<(), String> {
         .unwrap_or("")
         .to_ascii_lowercase();
     if ext == "gpkg" {
-        let tables = crate::cnig::gpkg::read_tables(path, &["commune", "epci"])
+        let tables = super::cnig::gpkg::read_tables(path, &["commune", "epci"])
             .map_err(|e| format!("{what}: {e}"))?;
         if tables.is_empty() {
             return Err(format!("{what}: no table commune or epci"));
