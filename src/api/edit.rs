@@ -14,7 +14,8 @@ use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use geo::Geometry;
 use serde_json::{json, Value};
 
-use super::{v1::read_body, ApiError, ApiResult, AppState};
+use super::http::{etag, read_body};
+use super::{ApiError, ApiResult, AppState};
 use crate::crs::{self, Crs};
 use crate::model::{Etablissement, Feature, LocalCommercial, Record, Site, Terrain, TiersLieu};
 use crate::publish::Snapshot;
@@ -32,11 +33,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/ogc/collections/{id}/items/{fid}/history",
             web::get().to(history),
         );
-}
-
-/// The ETag of version `v`.
-pub fn etag(v: i64) -> String {
-    format!("\"{v}\"")
 }
 
 fn api_error(e: WriteError) -> ApiError {
@@ -204,7 +200,7 @@ fn feature_response(
     }
     let location = format!(
         "{}/ogc/collections/{collection}/items/{id}",
-        super::ogc::base_url(req)
+        super::http::base_url(req)
     );
     HttpResponse::build(status)
         .content_type("application/geo+json")

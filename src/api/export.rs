@@ -10,7 +10,7 @@
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use serde_json::{json, Map, Value};
 
-use super::query::pairs;
+use super::query::Params;
 use super::{ApiError, ApiResult, AppState};
 use crate::crs::{self, Crs};
 use crate::formats::cnig::{self, Table};
@@ -115,15 +115,10 @@ async fn export(
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
     let (siren, layer) = path.into_inner();
-    let q = pairs(req.query_string())?;
-    let mut format = "geojson".to_string();
-    for (k, v) in &q {
-        match k.as_str() {
-            "format" if ["geojson", "csv", "gpkg"].contains(&v.as_str()) => format = v.clone(),
-            "format" => return Err(ApiError::param("format", "must be geojson, csv or gpkg")),
-            other => return Err(ApiError::param(other, "unknown parameter")),
-        }
-    }
+    let q = Params::parse(req.query_string(), &["format"])?;
+    let mut format = q
+        .one_of("format", &["geojson", "csv", "gpkg"], "geojson")?
+        .to_string();
     let confidential = privileged(&req, &state, &siren).await?;
     let snap = state.snapshot();
     let m: &ReadModel = &snap.model;

@@ -3,6 +3,7 @@
 pub mod edit;
 pub mod export;
 pub mod geometry_input;
+pub mod http;
 pub mod ogc;
 pub mod openapi;
 pub mod problem;

@@ -9,8 +9,9 @@ use crate::crs::Crs;
 use crate::date::now_rfc3339;
 use crate::read_model::Collection;
 
+use super::http::base_url;
 use super::problem::{ApiError, ApiResult};
-use super::query::{self, item_query, items_query, pairs, plain_query};
+use super::query::{self, item_query, items_query, plain_query, Params};
 use super::AppState;
 
 pub const GEOJSON: &str = "application/geo+json";
@@ -36,12 +37,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/ogc/collections/{id}/items/{fid}", web::get().to(item));
 }
 
-/// `scheme://host` of the request, for absolute links.
-pub fn base_url(req: &HttpRequest) -> String {
-    let info = req.connection_info();
-    format!("{}://{}", info.scheme(), info.host())
-}
-
 fn link(href: String, rel: &str, typ: &str, title: &str) -> Value {
     json!({ "href": href, "rel": rel, "type": typ, "title": title })
 }
@@ -52,7 +47,7 @@ fn json_response(v: &Value) -> HttpResponse {
 
 async fn landing(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let state = state.snapshot();
-    plain_query(&pairs(req.query_string())?)?;
+    plain_query(&Params::any(req.query_string())?)?;
     let b = base_url(&req);
     Ok(json_response(&json!({
         "title": "ecofoncier – foncier économique des Hauts-de-France",
@@ -74,7 +69,7 @@ async fn landing(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<Http
 }
 
 async fn conformance(req: HttpRequest) -> ApiResult<HttpResponse> {
-    plain_query(&pairs(req.query_string())?)?;
+    plain_query(&Params::any(req.query_string())?)?;
     Ok(json_response(&json!({ "conformsTo": CONFORMANCE })))
 }
 
@@ -140,7 +135,7 @@ fn find<'a>(state: &'a super::Snapshot, id: &str) -> ApiResult<&'a dyn Collectio
 
 async fn collections(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let state = state.snapshot();
-    plain_query(&pairs(req.query_string())?)?;
+    plain_query(&Params::any(req.query_string())?)?;
     let b = base_url(&req);
     let cols: Vec<Value> = state
         .model
@@ -161,7 +156,7 @@ async fn collection(
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
     let state = state.snapshot();
-    plain_query(&pairs(req.query_string())?)?;
+    plain_query(&Params::any(req.query_string())?)?;
     let c = find(&state, &path)?;
     Ok(json_response(&collection_doc(
         c,
@@ -170,11 +165,11 @@ async fn collection(
     )))
 }
 
-fn items_href(b: &str, id: &str, raw: &[(String, String)], offset: Option<usize>) -> String {
-    let mut kv: Vec<(&str, String)> = raw
+fn items_href(b: &str, id: &str, params: &Params, offset: Option<usize>) -> String {
+    let mut kv: Vec<(&str, String)> = params
         .iter()
-        .filter(|(k, _)| k != "offset")
-        .map(|(k, v)| (k.as_str(), v.clone()))
+        .filter(|(k, _)| *k != "offset")
+        .map(|(k, v)| (k, v.to_string()))
         .collect();
     if let Some(o) = offset {
         kv.push(("offset", o.to_string()));
@@ -201,8 +196,8 @@ async fn items(
         .iter()
         .position(|x| x.about().id == c.about().id)
         .unwrap_or(0) as u8;
-    let raw = pairs(req.query_string())?;
-    let q = items_query(&raw, c)?;
+    let params = Params::any(req.query_string())?;
+    let q = items_query(&params, c)?;
 
     // The page's slots: selected by bbox and filters, or the live features in order.
     let (page, matched): (Vec<usize>, usize) = if q.bbox.is_none() && q.filters.is_empty() {
@@ -243,7 +238,7 @@ async fn items(
     let b = base_url(&req);
     let mut links = vec![
         link(
-            items_href(&b, id, &raw, None),
+            items_href(&b, id, &params, None),
             "self",
             GEOJSON,
             "Cette page",
@@ -257,7 +252,7 @@ async fn items(
     ];
     if end < matched {
         links.push(link(
-            items_href(&b, id, &raw, Some(end)),
+            items_href(&b, id, &params, Some(end)),
             "next",
             GEOJSON,
             "Page suivante",
@@ -266,7 +261,7 @@ async fn items(
     if start > 0 {
         let prev = start.saturating_sub(q.limit);
         links.push(link(
-            items_href(&b, id, &raw, Some(prev)),
+            items_href(&b, id, &params, Some(prev)),
             "prev",
             GEOJSON,
             "Page précédente",
@@ -309,7 +304,7 @@ async fn item(
     let state = app.snapshot();
     let (id, fid) = path.into_inner();
     let c = find(&state, &id)?;
-    let (crs, datetime) = item_query(&pairs(req.query_string())?)?;
+    let (crs, datetime) = item_query(&Params::any(req.query_string())?)?;
     // An earlier state, or the confidential fields for the feature's own editors: built
     // from the record rather than served from the public serialization.
     if datetime.is_some() || req.headers().contains_key(header::AUTHORIZATION) {
@@ -346,6 +341,6 @@ async fn item(
         .content_type(GEOJSON)
         .insert_header(("Content-Crs", format!("<{}>", crs.uri())))
         .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .insert_header((header::ETAG, super::edit::etag(c.version(i))))
+        .insert_header((header::ETAG, super::http::etag(c.version(i))))
         .body(out))
 }

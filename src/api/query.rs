@@ -17,13 +17,115 @@ pub fn pairs(query: &str) -> ApiResult<Vec<(String, String)>> {
         .map_err(|e| ApiError::param("query", format!("malformed query string: {e}")))
 }
 
-/// Rejects a parameter given twice.
-fn once<'a>(seen: &mut Vec<&'a str>, key: &'a str) -> ApiResult<()> {
-    if seen.contains(&key) {
-        return Err(ApiError::param(key, "given more than once"));
+/// Query parameters, each given at most once: the one parser of the OGC routes and of
+/// `/api/v1`. Values are read by name, and numbers and lists checked, so that every rejection
+/// names its parameter.
+pub struct Params(Vec<(String, String)>);
+
+impl Params {
+    /// The parameters of `query`, each given once, all of them among `allowed`.
+    pub fn parse(query: &str, allowed: &[&str]) -> ApiResult<Params> {
+        let p = Params::any(query)?;
+        if let Some((k, _)) = p.0.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
+            let takes = if allowed.is_empty() {
+                "this endpoint takes none".to_string()
+            } else {
+                format!("this endpoint takes {}", allowed.join(", "))
+            };
+            return Err(ApiError::param(k, format!("unknown parameter; {takes}")));
+        }
+        Ok(p)
     }
-    seen.push(key);
-    Ok(())
+
+    /// The parameters of `query`, each given once; which names are allowed is the caller's.
+    pub fn any(query: &str) -> ApiResult<Params> {
+        let raw = pairs(query)?;
+        for (i, (k, _)) in raw.iter().enumerate() {
+            if raw[..i].iter().any(|(a, _)| a == k) {
+                return Err(ApiError::param(k, "given more than once"));
+            }
+        }
+        Ok(Params(raw))
+    }
+
+    /// Every `(name, value)`, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// Whether `k` was given.
+    pub fn has(&self, k: &str) -> bool {
+        self.get(k).is_some()
+    }
+
+    pub fn get(&self, k: &str) -> Option<&str> {
+        self.0.iter().find(|(a, _)| a == k).map(|(_, v)| v.as_str())
+    }
+
+    /// A number in `min..=max` (NaN and infinities fall outside); `what` names the kind.
+    pub fn number<T>(&self, k: &str, min: T, max: T, what: &str) -> ApiResult<Option<T>>
+    where
+        T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+    {
+        self.get(k)
+            .map(|v| number(k, v, min, max, what))
+            .transpose()
+    }
+
+    pub fn f64(&self, k: &str, min: f64, max: f64) -> ApiResult<Option<f64>> {
+        self.number(k, min, max, "a number")
+    }
+
+    pub fn int(&self, k: &str, min: i64, max: i64) -> ApiResult<Option<i64>> {
+        self.number(k, min, max, "an integer")
+    }
+
+    /// A comma-separated list whose values must belong to `allowed`.
+    pub fn list(&self, k: &str, allowed: &[&str]) -> ApiResult<Vec<String>> {
+        let Some(v) = self.get(k) else {
+            return Ok(Vec::new());
+        };
+        v.split(',')
+            .map(|x| x.trim())
+            .filter(|x| !x.is_empty())
+            .map(|x| {
+                if allowed.contains(&x) {
+                    Ok(x.to_string())
+                } else {
+                    Err(ApiError::param(
+                        k,
+                        format!("`{x}` is not one of: {}", allowed.join(", ")),
+                    ))
+                }
+            })
+            .collect()
+    }
+
+    /// One of `allowed`, or `default` when absent.
+    pub fn one_of<'a>(&'a self, k: &str, allowed: &[&str], default: &'a str) -> ApiResult<&'a str> {
+        match self.get(k) {
+            None => Ok(default),
+            Some(v) if allowed.contains(&v) => Ok(v),
+            Some(v) => Err(ApiError::param(
+                k,
+                format!("`{v}` is not one of {}", allowed.join(", ")),
+            )),
+        }
+    }
+}
+
+/// `v`, the value of parameter `k`, as a number in `min..=max`.
+fn number<T>(k: &str, v: &str, min: T, max: T, what: &str) -> ApiResult<T>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    let x: T = v
+        .parse()
+        .map_err(|_| ApiError::param(k, format!("`{v}` is not {what}")))?;
+    if !(min..=max).contains(&x) {
+        return Err(ApiError::param(k, format!("{x} is outside {min}..={max}")));
+    }
+    Ok(x)
 }
 
 /// A bounding box in Lambert-93: the exact rectangle for a Lambert-93 bbox, or the bbox's
@@ -56,16 +158,7 @@ fn check_format(v: &str) -> ApiResult<()> {
 }
 
 fn parse_usize(key: &str, v: &str, min: usize, max: usize) -> ApiResult<usize> {
-    let n: usize = v
-        .parse()
-        .map_err(|_| ApiError::param(key, format!("`{v}` is not a non-negative integer")))?;
-    if n < min || n > max {
-        return Err(ApiError::param(
-            key,
-            format!("{n} is outside {min}..={max}"),
-        ));
-    }
-    Ok(n)
+    number(key, v, min, max, "a non-negative integer")
 }
 
 fn parse_crs(key: &str, v: &str) -> ApiResult<Crs> {
@@ -133,8 +226,7 @@ fn parse_bbox(v: &str, bbox_crs: Crs) -> ApiResult<BboxFilter> {
 }
 
 /// Parses the query of `/collections/{id}/items` against the collection's properties.
-pub fn items_query(raw: &[(String, String)], served: &dyn Collection) -> ApiResult<ItemsQuery> {
-    let mut seen = Vec::new();
+pub fn items_query(params: &Params, served: &dyn Collection) -> ApiResult<ItemsQuery> {
     let mut q = ItemsQuery {
         limit: DEFAULT_LIMIT,
         offset: 0,
@@ -144,18 +236,17 @@ pub fn items_query(raw: &[(String, String)], served: &dyn Collection) -> ApiResu
     };
     let mut bbox_raw = None;
     let mut bbox_crs = Crs::Crs84;
-    for (k, v) in raw {
-        once(&mut seen, k)?;
-        match k.as_str() {
+    for (k, v) in params.iter() {
+        match k {
             "limit" => q.limit = parse_usize(k, v, 1, MAX_LIMIT)?,
             "offset" => q.offset = parse_usize(k, v, 0, usize::MAX)?,
-            "bbox" => bbox_raw = Some(v.as_str()),
+            "bbox" => bbox_raw = Some(v),
             "bbox-crs" => bbox_crs = parse_crs(k, v)?,
             "crs" => q.crs = parse_crs(k, v)?,
             "f" => check_format(v)?,
             // No collection has a temporal extent: `datetime` selects nothing out.
             "datetime" => {}
-            name if served.fields().contains_key(name) => q.filters.push((k.clone(), v.clone())),
+            name if served.fields().contains_key(name) => q.filters.push((k.into(), v.into())),
             other => {
                 return Err(ApiError::param(
                     other,
@@ -170,20 +261,18 @@ pub fn items_query(raw: &[(String, String)], served: &dyn Collection) -> ApiResu
     }
     if let Some(b) = bbox_raw {
         q.bbox = Some(parse_bbox(b, bbox_crs)?);
-    } else if seen.contains(&"bbox-crs") {
+    } else if params.has("bbox-crs") {
         return Err(ApiError::param("bbox-crs", "given without bbox"));
     }
     Ok(q)
 }
 
 /// Parses the query of `/collections/{id}/items/{featureId}`: only `crs` and `f`.
-pub fn item_query(raw: &[(String, String)]) -> ApiResult<(Crs, Option<String>)> {
-    let mut seen = Vec::new();
+pub fn item_query(params: &Params) -> ApiResult<(Crs, Option<String>)> {
     let mut crs = Crs::Crs84;
     let mut datetime = None;
-    for (k, v) in raw {
-        once(&mut seen, k)?;
-        match k.as_str() {
+    for (k, v) in params.iter() {
+        match k {
             "crs" => crs = parse_crs(k, v)?,
             "f" => check_format(v)?,
             "datetime" => datetime = Some(instant(v)?),
@@ -251,9 +340,9 @@ pub fn instant(v: &str) -> ApiResult<String> {
 }
 
 /// Parses a query that takes only `f` (landing page, conformance, collections).
-pub fn plain_query(raw: &[(String, String)]) -> ApiResult<()> {
-    for (k, v) in raw {
-        match k.as_str() {
+pub fn plain_query(params: &Params) -> ApiResult<()> {
+    for (k, v) in params.iter() {
+        match k {
             "f" => check_format(v)?,
             other => return Err(ApiError::param(other, "unknown parameter; use f")),
         }

@@ -4,7 +4,7 @@
 
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
 
-use super::ogc::base_url;
+use super::http::base_url;
 use super::{ApiError, ApiResult, AppState};
 use crate::tiles::{self, TileError};
 

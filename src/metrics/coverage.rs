@@ -18,6 +18,10 @@ use crate::model::Commune;
 use crate::read_model::shapes::Kind;
 use crate::read_model::ReadModel;
 
+/// How [`suggest`] chooses, in the users' words (served beside its suggestions).
+pub const SUGGEST_METHOD: &str =
+    "Couverture maximale gloutonne : parmi les mairies, on retient tour à tour celle qui couvre le plus d'habitants non encore couverts.";
+
 type Pt = GeomWithData<[f64; 2], usize>;
 
 /// Coverage of one commune (serialized with its names by [`CommuneCoverage::named`]).

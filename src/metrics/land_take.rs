@@ -10,6 +10,12 @@ use serde::Serialize;
 
 use crate::model::LandTake;
 
+/// How the figures are made, in the users' words (served beside them).
+pub const METHOD: &str = "Référence = consommation ENAF du 1er janvier 2011 au 1er janvier 2021 ; \
+            enveloppe 2021-2030 = 50 % de la référence, au moins 1 ha par commune (garantie \
+            communale ; un EPCI ou la région additionne celles de ses communes) ; projection au \
+            1er janvier 2031 au rythme moyen des trois dernières années observées.";
+
 /// First year of the reference decade (1 January 2011).
 pub const REFERENCE_FIRST: i32 = 2011;
 /// Last year of the reference decade (ends 1 January 2021): ten yearly values.

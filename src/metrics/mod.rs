@@ -13,6 +13,7 @@ pub mod occupancy;
 pub mod premises;
 pub mod proposal;
 pub mod search;
+pub mod territory;
 pub mod timeline;
 
 use std::sync::Arc;

@@ -1,0 +1,45 @@
+//! What every route shares at the HTTP edge: the base URL of links, request bodies read
+//! within a limit, a feature's ETag and JSON answers.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+use serde::Serialize;
+
+use super::problem::{ApiError, ApiResult};
+
+/// Largest accepted request body, bytes.
+pub const MAX_BODY: usize = 256 * 1024;
+
+/// The scheme and host the client used (behind a proxy: its forwarded headers).
+pub fn base_url(req: &HttpRequest) -> String {
+    let info = req.connection_info();
+    format!("{}://{}", info.scheme(), info.host())
+}
+
+/// The strong ETag of a feature's version.
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+/// A 200 answer with `v` as JSON.
+pub fn ok<T: Serialize>(v: &T) -> HttpResponse {
+    HttpResponse::Ok().json(v)
+}
+
+/// Reads a request body up to [`MAX_BODY`] bytes; 413 beyond.
+pub async fn read_body(mut payload: web::Payload) -> ApiResult<web::BytesMut> {
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::BadBody {
+            field: "body".into(),
+            message: e.to_string(),
+        })?;
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(ApiError::TooLarge(format!(
+                "request body exceeds {MAX_BODY} bytes"
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
