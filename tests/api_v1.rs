@@ -263,6 +263,24 @@ fn commuting_baseline_and_scenario() {
         json!({"jobs": 5}).to_string().as_bytes(),
     );
     assert_eq!(r.status, 400);
+    // Each refusal names the member at fault.
+    for (body, field) in [
+        (json!({"site_id": site, "jobs": "50"}), "jobs"),
+        (json!({"site_id": site, "jobs": 50, "job": 5}), "job"),
+        (json!({"site_id": site}), "jobs"),
+        (json!({"point": [2.3, 49.9, 3.0], "jobs": 5}), "point"),
+        (json!({"point": [2.3, "49.9"], "jobs": 5}), "point[1]"),
+        (json!({"site_id": site, "jobs": 5, "take_up": 0}), "take_up"),
+    ] {
+        let r = post("/api/v1/scenarios/commute", body.to_string().as_bytes());
+        assert_eq!(
+            (r.status, r.json()["field"].clone()),
+            (400, json!(field)),
+            "{body}"
+        );
+    }
+    let r = post("/api/v1/scenarios/commute", b"{\"jobs\": 5");
+    assert_eq!((r.status, r.json()["field"].clone()), (400, json!("body")));
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
-use serde::Serialize;
+use serde::{de::DeserializeOwned, Serialize};
 
 use super::problem::{ApiError, ApiResult};
 
@@ -42,4 +42,30 @@ pub async fn read_body(mut payload: web::Payload) -> ApiResult<web::BytesMut> {
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+/// A JSON request body as `T`; a 400 naming the member at fault (`jobs`, `point[1]`) when it
+/// does not fit, or `body` when it is not JSON at all.
+pub fn json_body<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let (field, message) = if path != "." && path != "?" {
+            (path, inner.to_string())
+        } else if inner.is_syntax() || inner.is_eof() {
+            ("body".to_string(), format!("not JSON: {inner}"))
+        } else {
+            // A missing or unknown member: serde names it in the message.
+            let m = inner.to_string();
+            let named = m.split('`').nth(1).unwrap_or("body").to_string();
+            (named, m)
+        };
+        ApiError::BadBody { field, message }
+    })?;
+    de.end().map_err(|e| ApiError::BadBody {
+        field: "body".into(),
+        message: format!("not JSON: {e}"),
+    })?;
+    Ok(value)
 }

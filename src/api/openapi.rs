@@ -103,9 +103,10 @@ fn api_v1_paths() -> Vec<(&'static str, Value)> {
         ("/api/v1/scenarios/commute", post_op(
             "New jobs at a site: who would take them, km and CO₂ saved",
             "Workers of nearby communes (nearest first) commuting farther than the site, longest commutes first, take-up share; 220 working days; 124 g CO₂e/km.",
-            json!({ "type": "object", "required": ["jobs"], "properties": {
+            json!({ "type": "object", "required": ["jobs"], "additionalProperties": false, "properties": {
                 "site_id": { "type": "string" }, "point": { "type": "array", "items": { "type": "number" }, "minItems": 2, "maxItems": 2 },
-                "jobs": { "type": "integer", "minimum": 1 }, "radius_km": { "type": "number" }, "take_up": { "type": "number" } } }))),
+                "jobs": { "type": "integer", "minimum": 1, "maximum": 100000 }, "radius_km": { "type": "number", "minimum": 1, "maximum": 150 },
+                "take_up": { "type": "number", "exclusiveMinimum": true, "minimum": 0, "maximum": 1 } } }))),
         ("/api/v1/tiers-lieux/coverage", get_op(
             "Tiers-lieux and France services coverage",
             "Population whose town hall is within radius_km (default 10) of a site, per EPCI and region, optionally for one service; the under-served communes.",

@@ -1,10 +1,11 @@
 //! Commuting: the baseline of an EPCI or the region, and the scenario of new jobs.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::{json, Value};
+use serde::Deserialize;
+use serde_json::json;
 
 use super::territory;
-use crate::api::http::{ok, read_body};
+use crate::api::http::{json_body, ok, read_body};
 use crate::api::query::Params;
 use crate::api::{ApiError, ApiResult, AppState};
 use crate::crs::{self, Crs};
@@ -29,6 +30,18 @@ pub(super) async fn commute_baseline(
     ))
 }
 
+/// The body of a commuting scenario: `jobs` at a site (`site_id`) or a point (`point`,
+/// `[lon, lat]` in CRS84), with the search radius and the take-up share.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScenarioBody {
+    jobs: u32,
+    site_id: Option<String>,
+    point: Option<[f64; 2]>,
+    radius_km: Option<f64>,
+    take_up: Option<f64>,
+}
+
 pub(super) async fn commute_scenario(
     req: HttpRequest,
     payload: web::Payload,
@@ -36,27 +49,17 @@ pub(super) async fn commute_scenario(
 ) -> ApiResult<HttpResponse> {
     let state = state.snapshot();
     Params::parse(req.query_string(), &[])?;
-    let body = read_body(payload).await?;
-    let v: Value = serde_json::from_slice(&body).map_err(|e| ApiError::BadBody {
-        field: "body".into(),
-        message: format!("not JSON: {e}"),
-    })?;
+    let body: ScenarioBody = json_body(&read_body(payload).await?)?;
     let bad = |f: &str, m: &str| ApiError::BadBody {
         field: f.into(),
         message: m.into(),
     };
-    let jobs = v
-        .get("jobs")
-        .ok_or_else(|| bad("jobs", "required"))?
-        .as_u64()
-        .filter(|&j| (1..=100_000).contains(&j))
-        .ok_or_else(|| bad("jobs", "must be an integer in 1..=100000"))? as u32;
+    if !(1..=100_000).contains(&body.jobs) {
+        return Err(bad("jobs", "must be an integer in 1..=100000"));
+    }
     let m = &state.model;
-    let (x, y) = match (v.get("site_id"), v.get("point")) {
+    let (x, y) = match (&body.site_id, body.point) {
         (Some(id), None) => {
-            let id = id
-                .as_str()
-                .ok_or_else(|| bad("site_id", "must be a string"))?;
             let s = m
                 .sites
                 .by_id(id)
@@ -67,37 +70,26 @@ pub(super) async fn commute_scenario(
                 .ok_or_else(|| bad("site_id", "empty site"))?;
             (c.x, c.y)
         }
-        (None, Some(pt)) => {
-            let a = pt
-                .as_array()
-                .filter(|a| a.len() == 2)
-                .and_then(|a| Some((a[0].as_f64()?, a[1].as_f64()?)))
-                .ok_or_else(|| bad("point", "must be [lon, lat] (CRS84)"))?;
-            crs::to_l93(Crs::Crs84, a.0, a.1).map_err(|e| bad("point", &e.to_string()))?
+        (None, Some([lon, lat])) => {
+            crs::to_l93(Crs::Crs84, lon, lat).map_err(|e| bad("point", &e.to_string()))?
         }
         _ => return Err(bad("site_id", "give either `site_id` or `point`")),
     };
-    let radius_km = match v.get("radius_km") {
-        None => 30.0,
-        Some(r) => r
-            .as_f64()
-            .filter(|r| (1.0..=150.0).contains(r))
-            .ok_or_else(|| bad("radius_km", "must be a number in 1..=150"))?,
-    };
-    let take_up = match v.get("take_up") {
-        None => 0.3,
-        Some(t) => t
-            .as_f64()
-            .filter(|t| *t > 0.0 && *t <= 1.0)
-            .ok_or_else(|| bad("take_up", "must be a number in (0, 1]"))?,
-    };
+    let radius_km = body.radius_km.unwrap_or(30.0);
+    if !(1.0..=150.0).contains(&radius_km) {
+        return Err(bad("radius_km", "must be a number in 1..=150"));
+    }
+    let take_up = body.take_up.unwrap_or(0.3);
+    if !(take_up > 0.0 && take_up <= 1.0) {
+        return Err(bad("take_up", "must be a number in (0, 1]"));
+    }
     let r = commute::scenario(
         m,
         &state.metrics.commute,
         &Scenario {
             x,
             y,
-            jobs,
+            jobs: body.jobs,
             radius_km,
             take_up,
         },
