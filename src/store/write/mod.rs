@@ -1,48 +1,28 @@
 //! Writes: each one a PostGIS transaction (row locked, version checked against the
 //! client's `If-Match`, rules validated, row written, audit row, `NOTIFY`), then a new
-//! read-model snapshot published. Bearer tokens are stored as argon2id hashes.
+//! read-model snapshot published. Tokens and roles are in [`tokens`], the rules a feature
+//! follows in [`rules`], the audit trail in [`history`].
 
-use std::io::Read;
+mod history;
+mod rules;
+mod tokens;
+
+use history::audit_json;
+use rules::{invalid, off_list, validate};
+pub use rules::{merge_patch, Editable};
+pub use tokens::{create_token, Principal, Role};
+
 use std::sync::Mutex;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use deadpool_postgres::Pool;
-use geo::{Area, BooleanOps, BoundingRect, Centroid, Contains, Geometry, Validation};
+use geo::Geometry;
 use rustc_hash::FxHashMap;
 use serde_json::{Map, Value};
 
 use super::copy::{columns, Column};
-use super::{StoreError, StoreResult, Stored};
-use crate::model::{Etablissement, Feature, LocalCommercial, Record, Site, Terrain, TiersLieu};
-use crate::publish::Tracked;
+use super::{StoreError, StoreResult};
+use crate::model::{Feature, Record};
 use crate::read_model::{Change, ReadModel};
-
-/// Who writes.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Role {
-    /// Writes inside one EPCI and reads its confidential fields.
-    Editor(String),
-    /// Writes everywhere.
-    Admin,
-}
-
-/// An authenticated token.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Principal {
-    pub token_id: i64,
-    pub role: Role,
-}
-
-impl Principal {
-    /// May this principal write a feature of EPCI `epci`?
-    pub fn may_edit(&self, epci: Option<&str>) -> bool {
-        match &self.role {
-            Role::Admin => true,
-            Role::Editor(own) => epci == Some(own.as_str()),
-        }
-    }
-}
 
 /// Why a write did not happen. Nothing was written in any of these cases.
 #[derive(Debug, thiserror::Error)]
@@ -113,49 +93,6 @@ pub struct Writer {
     columns: Mutex<FxHashMap<&'static str, Vec<Column>>>,
 }
 
-/// A token is `efc_<id>_<secret>`; the database keeps the argon2id hash of the secret.
-fn split_token(token: &str) -> Option<(i64, &str)> {
-    let rest = token.strip_prefix("efc_")?;
-    let (id, secret) = rest.split_once('_')?;
-    Some((id.parse().ok()?, secret))
-}
-
-/// 32 random bytes from the kernel, as hex.
-fn random_secret() -> std::io::Result<String> {
-    let mut b = [0u8; 32];
-    std::fs::File::open("/dev/urandom")?.read_exact(&mut b)?;
-    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
-}
-
-/// Creates a token for `role` (`editor` of `epci`, or `admin`) and returns it: it is shown
-/// once, only its hash is kept.
-pub async fn create_token(
-    client: &tokio_postgres::Client,
-    role: &str,
-    epci: Option<&str>,
-    label: Option<&str>,
-) -> StoreResult<String> {
-    let secret = random_secret().map_err(|e| StoreError::Config(e.to_string()))?;
-    let mut salt = [0u8; 16];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut salt))
-        .map_err(|e| StoreError::Config(e.to_string()))?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| StoreError::Config(e.to_string()))?;
-    let hash = Argon2::default()
-        .hash_password(secret.as_bytes(), &salt)
-        .map_err(|e| StoreError::Config(e.to_string()))?
-        .to_string();
-    let row = client
-        .query_one(
-            "INSERT INTO jeton (empreinte, role, epci_siren, libelle) VALUES ($1, $2, $3, $4)
-             RETURNING id",
-            &[&hash, &role, &epci, &label],
-        )
-        .await?;
-    let id: i64 = row.get(0);
-    Ok(format!("efc_{id}_{secret}"))
-}
-
 /// A feature at an earlier instant.
 #[derive(Clone, Debug, PartialEq)]
 pub enum AsOf {
@@ -177,186 +114,6 @@ pub enum Op<R> {
         geometry: Option<Geometry<f64>>,
     },
     Delete(String),
-}
-
-/// RFC 7396: `patch` applied to `target`.
-pub fn merge_patch(target: &mut Value, patch: &Value) {
-    match patch {
-        Value::Object(p) => {
-            if !target.is_object() {
-                *target = Value::Object(Map::new());
-            }
-            let t = target.as_object_mut().expect("an object");
-            for (k, v) in p {
-                if v.is_null() {
-                    t.remove(k);
-                } else {
-                    merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
-                }
-            }
-        }
-        other => *target = other.clone(),
-    }
-}
-
-/// A record the API edits: its EPCI and its own rules.
-pub trait Editable: Stored + Tracked {
-    /// The EPCI the feature belongs to, as the rights see it.
-    fn epci(&self, model: &ReadModel) -> Option<crate::model::Str>;
-    /// Where else the feature is placed, for the rules of [`Editable::check`] (a plot's
-    /// site).
-    fn placement(&self) -> Option<crate::model::Str> {
-        None
-    }
-    /// The rules beyond the schema's: inside the EPCI, a plot inside its site, sites not
-    /// overlapping (checked against the current read model).
-    fn check(&self, geometry: &Geometry<f64>, model: &ReadModel) -> WriteResult<()> {
-        inside_epci(self.epci(model).as_deref(), geometry, model)
-    }
-}
-
-fn invalid(field: &str, message: impl Into<String>) -> WriteError {
-    WriteError::Invalid {
-        field: field.into(),
-        message: message.into(),
-    }
-}
-
-/// Share of `g`'s area inside `area` (1 for points inside).
-fn share_inside(g: &Geometry<f64>, area: &Geometry<f64>) -> f64 {
-    let as_mp = |g: &Geometry<f64>| match g {
-        Geometry::Polygon(p) => Some(geo::MultiPolygon(vec![p.clone()])),
-        Geometry::MultiPolygon(m) => Some(m.clone()),
-        _ => None,
-    };
-    match (as_mp(g), as_mp(area)) {
-        (Some(a), Some(b)) => {
-            let total = a.unsigned_area();
-            if total <= 0.0 {
-                return 0.0;
-            }
-            a.intersection(&b).unsigned_area() / total
-        }
-        _ => match (g.centroid(), area) {
-            (Some(c), Geometry::Polygon(p)) => p.contains(&c) as u8 as f64,
-            (Some(c), Geometry::MultiPolygon(m)) => m.contains(&c) as u8 as f64,
-            _ => 0.0,
-        },
-    }
-}
-
-fn inside_epci(epci: Option<&str>, g: &Geometry<f64>, model: &ReadModel) -> WriteResult<()> {
-    let Some(e) = epci.and_then(|e| model.epci.by_id(e)) else {
-        return Err(invalid("epci_siren", "unknown EPCI"));
-    };
-    if share_inside(g, &e.geometry()) < 0.99 {
-        return Err(invalid(
-            "geometry",
-            format!("outside the territory of EPCI {}", e.record.epci_siren),
-        ));
-    }
-    Ok(())
-}
-
-impl Editable for Site {
-    fn epci(&self, _: &ReadModel) -> Option<crate::model::Str> {
-        Some(self.site_epci_siren)
-    }
-    fn check(&self, g: &Geometry<f64>, model: &ReadModel) -> WriteResult<()> {
-        inside_epci(Some(&self.site_epci_siren), g, model)?;
-        let Some(env) = crate::read_model::layer::envelope_of(g) else {
-            return Err(invalid("geometry", "empty"));
-        };
-        let mine = share_mp(g);
-        for i in model.sites.in_envelope(&env) {
-            let other = model.sites.get(i);
-            if other.record.site_id == self.site_id {
-                continue;
-            }
-            if let (Some(a), Some(b)) = (&mine, share_mp(&other.geometry())) {
-                let overlap = a.intersection(&b).unsigned_area();
-                if overlap > 1.0 {
-                    return Err(WriteError::Conflict(format!(
-                        "the site overlaps site {} over {overlap:.0} m²",
-                        other.record.site_id
-                    )));
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-fn share_mp(g: &Geometry<f64>) -> Option<geo::MultiPolygon<f64>> {
-    match g {
-        Geometry::Polygon(p) => Some(geo::MultiPolygon(vec![p.clone()])),
-        Geometry::MultiPolygon(m) => Some(m.clone()),
-        _ => None,
-    }
-}
-
-impl Editable for Terrain {
-    fn placement(&self) -> Option<crate::model::Str> {
-        self.site_id
-    }
-    fn epci(&self, model: &ReadModel) -> Option<crate::model::Str> {
-        let site = model.sites.by_id(self.site_id.as_deref()?)?;
-        Some(site.record.site_epci_siren)
-    }
-    fn check(&self, g: &Geometry<f64>, model: &ReadModel) -> WriteResult<()> {
-        let Some(site) = self.site_id.as_deref().and_then(|s| model.sites.by_id(s)) else {
-            return Err(invalid("site_id", "names no known site"));
-        };
-        if share_inside(g, &site.geometry()) < 0.99 {
-            return Err(invalid(
-                "geometry",
-                format!("the plot is not inside its site {}", site.record.site_id),
-            ));
-        }
-        inside_epci(self.epci(model).as_deref(), g, model)
-    }
-}
-
-impl Editable for Etablissement {
-    fn epci(&self, _: &ReadModel) -> Option<crate::model::Str> {
-        Some(self.epci_siren)
-    }
-}
-
-impl Editable for LocalCommercial {
-    fn epci(&self, _: &ReadModel) -> Option<crate::model::Str> {
-        Some(self.epci_siren)
-    }
-}
-
-impl Editable for TiersLieu {
-    fn epci(&self, _: &ReadModel) -> Option<crate::model::Str> {
-        Some(self.epci_siren)
-    }
-}
-
-/// The feature's properties and geometry as the audit keeps them (geometry as GeoJSON in
-/// Lambert-93).
-fn audit_json(props: &Map<String, Value>, g: &Geometry<f64>) -> String {
-    let mut m = props.clone();
-    m.insert(
-        "geometry".into(),
-        serde_json::to_value(geojson::Geometry::from(g)).unwrap_or(Value::Null),
-    );
-    Value::Object(m).to_string()
-}
-
-/// The fields a row names in `champs_hors_liste`.
-fn off_list(props: &Map<String, Value>) -> Vec<String> {
-    props
-        .get("champs_hors_liste")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// `props` with the geometry as hex EWKB under `geom`, for `jsonb_populate_record`.
@@ -414,46 +171,6 @@ impl Writer {
             .unwrap_or_else(|e| e.into_inner())
             .insert(table, c.clone());
         Ok(c)
-    }
-
-    /// The principal of bearer token `token`.
-    pub async fn authenticate(&self, token: &str) -> WriteResult<Principal> {
-        if let Some(p) = self
-            .verified
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(token)
-        {
-            return Ok(p.clone());
-        }
-        let (id, secret) = split_token(token).ok_or(WriteError::Unauthorized)?;
-        let client = self.pool.get().await?;
-        let row = client
-            .query_opt(
-                "SELECT empreinte, role, epci_siren FROM jeton
-                 WHERE id = $1 AND revoque_le IS NULL",
-                &[&id],
-            )
-            .await?
-            .ok_or(WriteError::Unauthorized)?;
-        let hash: String = row.get(0);
-        let parsed = PasswordHash::new(&hash).map_err(|e| WriteError::Internal(e.to_string()))?;
-        Argon2::default()
-            .verify_password(secret.as_bytes(), &parsed)
-            .map_err(|_| WriteError::Unauthorized)?;
-        let role: String = row.get(1);
-        let principal = Principal {
-            token_id: id,
-            role: match role.as_str() {
-                "admin" => Role::Admin,
-                _ => Role::Editor(row.get::<_, Option<String>>(2).unwrap_or_default()),
-            },
-        };
-        self.verified
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(token.to_string(), principal.clone());
-        Ok(principal)
     }
 
     /// Applies `op` in one transaction. `if_match` is the client's ETag (a version),
@@ -692,90 +409,4 @@ impl Writer {
         };
         Ok(Written { change, version })
     }
-
-    /// The audit rows of one feature, oldest first: (when, action, token id, before, after).
-    /// A feature as it was at instant `at` (RFC 3339): its properties and Lambert-93
-    /// geometry as the audit keeps them (`geometry` a GeoJSON member), `None` when it did
-    /// not exist then, or `Current` when it has not changed since. The state before a bulk
-    /// import that changed rows after `at` is not kept per feature: a conflict.
-    pub async fn state_at(
-        &self,
-        collection: &str,
-        table: &str,
-        id: &str,
-        at: &str,
-    ) -> WriteResult<AsOf> {
-        let client = self.pool.get().await?;
-        let imported = client
-            .query_opt(
-                "SELECT to_char(le AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
-                 FROM historique
-                 WHERE collection = $1 AND feature_id = '*' AND action = 'import'
-                   AND le > $2::text::timestamptz AND (apres->>'ecrites')::bigint > 0
-                 ORDER BY le DESC LIMIT 1",
-                &[&table, &at],
-            )
-            .await?;
-        if let Some(r) = imported {
-            return Err(WriteError::Conflict(format!(
-                "the layer was re-imported on {} (after {at}); its earlier states are not kept \
-                 feature by feature",
-                r.get::<_, String>(0)
-            )));
-        }
-        let row = client
-            .query_opt(
-                "SELECT avant::text FROM historique
-                 WHERE collection = $1 AND feature_id = $2 AND le > $3::text::timestamptz
-                 ORDER BY le, id LIMIT 1",
-                &[&collection, &id, &at],
-            )
-            .await?;
-        Ok(match row {
-            None => AsOf::Current,
-            Some(r) => AsOf::Was(
-                r.get::<_, Option<String>>(0)
-                    .and_then(|s| serde_json::from_str::<Value>(&s).ok()),
-            ),
-        })
-    }
-
-    pub async fn history(&self, collection: &str, id: &str) -> WriteResult<Vec<Value>> {
-        let client = self.pool.get().await?;
-        let rows = client
-            .query(
-                "SELECT to_char(le AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),
-                        action, jeton_id, avant::text, apres::text
-                 FROM historique WHERE collection = $1 AND feature_id = $2 ORDER BY id",
-                &[&collection, &id],
-            )
-            .await?;
-        Ok(rows
-            .iter()
-            .map(|r| {
-                let parse = |s: Option<String>| {
-                    s.and_then(|s| serde_json::from_str::<Value>(&s).ok())
-                        .unwrap_or(Value::Null)
-                };
-                serde_json::json!({
-                    "le": r.get::<_, String>(0),
-                    "action": r.get::<_, String>(1),
-                    "jeton": r.get::<_, Option<i64>>(2),
-                    "avant": parse(r.get(3)),
-                    "apres": parse(r.get(4)),
-                })
-            })
-            .collect())
-    }
-}
-
-/// A geometry the standard accepts: not empty, valid (OGC rules).
-fn validate(g: &Geometry<f64>) -> WriteResult<()> {
-    if g.bounding_rect().is_none() {
-        return Err(invalid("geometry", "empty"));
-    }
-    if let Err(e) = g.check_validation() {
-        return Err(invalid("geometry", format!("invalid: {e}")));
-    }
-    Ok(())
 }
