@@ -3,9 +3,10 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::generate::DEFAULT_SEED;
+use crate::store::write::Role;
 
 /// ecofoncier: decision support for economic land (foncier économique) in French EPCIs.
 ///
@@ -139,8 +140,8 @@ pub enum TokenAction {
         #[arg(long, value_name = "URL", env = "DATABASE_URL")]
         database_url: String,
         /// `editor` (writes inside one EPCI, reads its confidential fields) or `admin`.
-        #[arg(long, default_value = "editor")]
-        role: String,
+        #[arg(long, value_enum, default_value_t = RoleName::Editor)]
+        role: RoleName,
         /// The editor's EPCI (SIREN).
         #[arg(long, value_name = "SIREN")]
         epci: Option<String>,
@@ -148,4 +149,25 @@ pub enum TokenAction {
         #[arg(long)]
         label: Option<String>,
     },
+}
+
+/// The role of a new token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RoleName {
+    /// Writes inside one EPCI (--epci) and reads its confidential fields.
+    Editor,
+    /// Writes everywhere.
+    Admin,
+}
+
+impl RoleName {
+    /// The role, with the EPCI an editor needs (and an admin does not take).
+    pub fn with_epci(self, epci: Option<String>) -> Result<Role, String> {
+        match (self, epci) {
+            (RoleName::Editor, Some(e)) => Ok(Role::Editor(e)),
+            (RoleName::Editor, None) => Err("an editor token needs --epci SIREN".into()),
+            (RoleName::Admin, None) => Ok(Role::Admin),
+            (RoleName::Admin, Some(_)) => Err("an admin token has no --epci".into()),
+        }
+    }
 }

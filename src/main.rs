@@ -30,12 +30,9 @@ fn main() -> ExitCode {
                     epci,
                     label,
                 },
-        } => ecofoncier::startup::create_token(
-            &database_url,
-            &role,
-            epci.as_deref(),
-            label.as_deref(),
-        ),
+        } => role.with_epci(epci).and_then(|role| {
+            ecofoncier::startup::create_token(&database_url, &role, label.as_deref())
+        }),
         Command::Migrate { database_url } => ecofoncier::startup::migrate(&database_url),
         Command::Import {
             database_url,
@@ -48,16 +45,17 @@ fn main() -> ExitCode {
             insee_density,
             anct_mediation,
         } => {
+            use ecofoncier::startup::ImportJob;
             // Parents first: the territory, then its density, the inventories, the places.
-            let mut jobs: Vec<(&str, std::path::PathBuf)> = Vec::new();
+            let mut jobs: Vec<ImportJob> = Vec::new();
             if !admin_express.is_empty() {
-                jobs.push(("admin-express", std::path::PathBuf::new()));
+                jobs.push(ImportJob::AdminExpress(admin_express));
             }
-            jobs.extend(insee_density.map(|f| ("insee-density", f)));
-            jobs.extend(cnig.into_iter().map(|f| ("cnig", f)));
-            jobs.extend(anct_mediation.map(|f| ("anct-mediation", f)));
-            jobs.extend(insee_flows.map(|f| ("insee-flows", f)));
-            jobs.extend(cerema_land_take.map(|f| ("cerema-land-take", f)));
+            jobs.extend(insee_density.map(ImportJob::InseeDensity));
+            jobs.extend(cnig.into_iter().map(ImportJob::Cnig));
+            jobs.extend(anct_mediation.map(ImportJob::AnctMediation));
+            jobs.extend(insee_flows.map(ImportJob::InseeFlows));
+            jobs.extend(cerema_land_take.map(ImportJob::CeremaLandTake));
             if embedded {
                 ecofoncier::startup::import_embedded(
                     &database_url,
@@ -71,13 +69,8 @@ fn main() -> ExitCode {
                         .to_string(),
                 )
             } else {
-                jobs.into_iter().try_for_each(|(kind, f)| {
-                    if kind == "admin-express" {
-                        ecofoncier::startup::import_admin_express(&database_url, &admin_express)
-                    } else {
-                        ecofoncier::startup::import_file(&database_url, kind, &f)
-                    }
-                })
+                jobs.iter()
+                    .try_for_each(|job| ecofoncier::startup::import(&database_url, job))
             }
         }
         Command::Generate {

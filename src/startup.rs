@@ -12,6 +12,7 @@ use crate::api::{self, AppState};
 use crate::metrics::Metrics;
 use crate::read_model::ReadModel;
 use crate::source::{EmbeddedSource, Source};
+use crate::store::write::Role;
 use crate::store::{self, PostgisSource};
 
 /// Errors of startup.
@@ -190,23 +191,12 @@ pub fn import_embedded(database_url: &str, data: &std::path::Path) -> Result<(),
 }
 
 /// `ecofoncier token create`: prints a new bearer token once.
-pub fn create_token(
-    database_url: &str,
-    role: &str,
-    epci: Option<&str>,
-    label: Option<&str>,
-) -> Result<(), String> {
-    match (role, epci) {
-        ("editor", None) => return Err("an editor token needs --epci SIREN".into()),
-        ("admin", Some(_)) => return Err("an admin token has no --epci".into()),
-        ("editor" | "admin", _) => {}
-        _ => return Err(format!("unknown role `{role}`: editor or admin")),
-    }
+pub fn create_token(database_url: &str, role: &Role, label: Option<&str>) -> Result<(), String> {
     actix_web::rt::System::new().block_on(async {
         let client = store::connect(database_url)
             .await
             .map_err(|e| e.to_string())?;
-        let token = store::write::create_token(&client, role, epci, label)
+        let token = store::write::create_token(&client, role, label)
             .await
             .map_err(|e| e.to_string())?;
         println!("{token}");
@@ -215,21 +205,42 @@ pub fn create_token(
     })
 }
 
-/// `ecofoncier import --insee-flows | --cerema-land-take | --insee-density |
-/// --anct-mediation | --cnig FILE`: one file, one transaction; rejected rows listed with
-/// their reason.
-pub fn import_file(database_url: &str, kind: &str, path: &std::path::Path) -> Result<(), String> {
-    let csv = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-    if kind == "cnig" && csv {
-        return import_cnig_csv(database_url, path);
-    }
-    let inventory = if kind == "cnig" {
-        Some(crate::formats::cnig::read_file(path)?)
-    } else {
-        None
+/// One import of `ecofoncier import`. Jobs run in the order of this list: parents first
+/// (the territory, then its density, the inventories, the places, the tables).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ImportJob {
+    /// IGN ADMIN EXPRESS communes and EPCIs, from one or more files read together.
+    AdminExpress(Vec<PathBuf>),
+    InseeDensity(PathBuf),
+    /// A CNIG inventory: `;`-CSV (one table), GeoJSON or GeoPackage.
+    Cnig(PathBuf),
+    AnctMediation(PathBuf),
+    InseeFlows(PathBuf),
+    CeremaLandTake(PathBuf),
+}
+
+/// Runs one import job: one file, one transaction; rejected rows listed with their reason.
+pub fn import(database_url: &str, job: &ImportJob) -> Result<(), String> {
+    let path = match job {
+        ImportJob::AdminExpress(files) => return import_admin_express(database_url, files),
+        ImportJob::Cnig(path) => {
+            let csv = path
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+            if csv {
+                return import_cnig_csv(database_url, path);
+            }
+            path
+        }
+        ImportJob::InseeDensity(path)
+        | ImportJob::AnctMediation(path)
+        | ImportJob::InseeFlows(path)
+        | ImportJob::CeremaLandTake(path) => path,
+    };
+    let inventory = match job {
+        ImportJob::Cnig(_) => Some(crate::formats::cnig::read_file(path)?),
+        _ => None,
     };
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     // INSEE files may come in Latin-1: names are not used, codes and counts are ASCII.
@@ -239,28 +250,29 @@ pub fn import_file(database_url: &str, kind: &str, path: &std::path::Path) -> Re
             .await
             .map_err(|e| e.to_string())?;
         let e = |e: store::StoreError| e.to_string();
-        let reports = match kind {
-            "cnig" => {
+        let reports = match job {
+            ImportJob::AdminExpress(_) => unreachable!("imported above"),
+            ImportJob::Cnig(_) => {
                 let inv = inventory.expect("read above");
                 store::import::import_inventory(&mut client, &inv)
                     .await
                     .map_err(e)?
             }
-            "insee-flows" => {
+            ImportJob::InseeFlows(_) => {
                 let (rows, rejected) = crate::formats::open_data::insee_flows(&text)?;
                 let r = store::import::import_flows(&mut client, &rows)
                     .await
                     .map_err(e)?;
                 vec![r.with_unreadable(rejected)]
             }
-            "insee-density" => {
+            ImportJob::InseeDensity(_) => {
                 let (rows, rejected) = crate::formats::open_data::insee_density(&text)?;
                 let r = store::import::import_density(&mut client, &rows)
                     .await
                     .map_err(e)?;
                 vec![r.with_unreadable(rejected)]
             }
-            "anct-mediation" => {
+            ImportJob::AnctMediation(_) => {
                 let (rows, rejected, skipped) = crate::formats::open_data::anct_mediation(&text)?;
                 let r = store::import::import_mediation(&mut client, &rows)
                     .await
@@ -268,7 +280,7 @@ pub fn import_file(database_url: &str, kind: &str, path: &std::path::Path) -> Re
                 println!("{skipped} places neither tiers-lieux nor France services: skipped");
                 vec![r.with_unreadable(rejected)]
             }
-            _ => {
+            ImportJob::CeremaLandTake(_) => {
                 let (rows, rejected) = crate::formats::open_data::cerema_land_take(&text)?;
                 let r = store::import::import_land_take(&mut client, &rows)
                     .await

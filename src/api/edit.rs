@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use super::http::{etag, read_body};
 use super::{ApiError, ApiResult, AppState};
 use crate::crs::{self, Crs};
-use crate::model::{Etablissement, Feature, LocalCommercial, Record, Site, Terrain, TiersLieu};
+use crate::model::Feature;
 use crate::publish::Snapshot;
 use crate::store::write::{AsOf, Editable, Op, Principal, WriteError};
 
@@ -213,17 +213,15 @@ fn feature_response(
 /// collections are refused.
 macro_rules! by_collection {
     ($c:expr, $f:ident ( $($arg:expr),* )) => {
-        match $c {
-            Site::COLLECTION => $f::<Site>($($arg),*).await,
-            Terrain::COLLECTION => $f::<Terrain>($($arg),*).await,
-            Etablissement::COLLECTION => $f::<Etablissement>($($arg),*).await,
-            LocalCommercial::COLLECTION => $f::<LocalCommercial>($($arg),*).await,
-            TiersLieu::COLLECTION => $f::<TiersLieu>($($arg),*).await,
-            other if ["communes", "epci", "poles"].contains(&other) => Err(
-                ApiError::MethodNotAllowed(format!("collection `{other}` is not edited here")),
-            ),
-            other => Err(ApiError::NotFound(format!("no collection `{other}`"))),
-        }
+        crate::editable!($c, R => $f::<R>($($arg),*).await, other => {
+            if ["communes", "epci", "poles"].contains(&other) {
+                Err(ApiError::MethodNotAllowed(format!(
+                    "collection `{other}` is not edited here"
+                )))
+            } else {
+                Err(ApiError::NotFound(format!("no collection `{other}`")))
+            }
+        })
     };
 }
 
@@ -369,20 +367,16 @@ pub async fn item_view(
     state: &AppState,
 ) -> Option<ApiResult<HttpResponse>> {
     let fid = fid.to_string();
-    let r = match collection {
-        Site::COLLECTION => view::<Site>(req, fid, crs, datetime, state).await,
-        Terrain::COLLECTION => view::<Terrain>(req, fid, crs, datetime, state).await,
-        Etablissement::COLLECTION => view::<Etablissement>(req, fid, crs, datetime, state).await,
-        LocalCommercial::COLLECTION => {
-            view::<LocalCommercial>(req, fid, crs, datetime, state).await
+    let r = crate::editable!(collection, R => view::<R>(req, fid, crs, datetime, state).await, other => {
+        if datetime.is_some() {
+            Err(ApiError::param(
+                "datetime",
+                format!("collection `{other}` is not edited and keeps no history"),
+            ))
+        } else {
+            return None;
         }
-        TiersLieu::COLLECTION => view::<TiersLieu>(req, fid, crs, datetime, state).await,
-        other if datetime.is_some() => Err(ApiError::param(
-            "datetime",
-            format!("collection `{other}` is not edited and keeps no history"),
-        )),
-        _ => return None,
-    };
+    });
     Some(r)
 }
 

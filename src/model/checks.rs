@@ -13,6 +13,28 @@ pub struct Rejected {
     pub reason: String,
 }
 
+/// Why a row breaks a rule: the field at fault and what is wrong with it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldProblem {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldProblem {
+    fn new(field: &str, message: impl Into<String>) -> FieldProblem {
+        FieldProblem {
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for FieldProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
 /// Code-list columns checked before import: (table, column, list).
 const CODE_COLUMNS: &[(&str, &str, &[&str])] = &[
     ("site_eco", "site_type", codes::SITE_TYPE),
@@ -44,7 +66,7 @@ pub fn problem(
     props: &mut serde_json::Map<String, serde_json::Value>,
     geometry: Option<&Geometry<f64>>,
     lists: CodeLists,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<String>, FieldProblem> {
     let mut off_list = Vec::new();
     let mut remarks = Vec::new();
     for &(t, column, list) in CODE_COLUMNS {
@@ -59,8 +81,13 @@ pub fn problem(
                 ));
                 off_list.push(serde_json::Value::String(column.to_string()));
             }
-            Some(v) => return Err(format!("{column}: « {v} » is not in the CNIG code list")),
-            None => return Err(format!("{column}: missing")),
+            Some(v) => {
+                return Err(FieldProblem::new(
+                    column,
+                    format!("« {v} » is not in the CNIG code list"),
+                ))
+            }
+            None => return Err(FieldProblem::new(column, "missing")),
         }
     }
     if !off_list.is_empty() {
@@ -74,7 +101,7 @@ pub fn problem(
     if let Some(g) = geometry {
         use geo::BoundingRect;
         if g.bounding_rect().is_none() {
-            return Err("empty geometry".into());
+            return Err(FieldProblem::new("geometry", "empty"));
         }
     }
     Ok(remarks)

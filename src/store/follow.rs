@@ -11,7 +11,6 @@ use tokio_postgres::{AsyncMessage, NoTls};
 
 use super::source::{load_all, load_feature};
 use super::write::Editable;
-use crate::model::{Etablissement, LocalCommercial, Record, Site, Terrain, TiersLieu};
 use crate::publish::Publisher;
 use crate::read_model::{Change, ReadModel};
 
@@ -72,14 +71,7 @@ async fn apply(client: &tokio_postgres::Client, state: &Arc<Publisher>, payload:
     let Some((collection, id)) = rest.split_once('/') else {
         return;
     };
-    match collection {
-        Site::COLLECTION => update::<Site>(client, state, id, version).await,
-        Terrain::COLLECTION => update::<Terrain>(client, state, id, version).await,
-        Etablissement::COLLECTION => update::<Etablissement>(client, state, id, version).await,
-        LocalCommercial::COLLECTION => update::<LocalCommercial>(client, state, id, version).await,
-        TiersLieu::COLLECTION => update::<TiersLieu>(client, state, id, version).await,
-        _ => {}
-    }
+    crate::editable!(collection, R => update::<R>(client, state, id, version).await, _other => {})
 }
 
 async fn update<R: Editable>(

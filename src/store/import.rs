@@ -154,7 +154,8 @@ async fn merge_rows<G: std::borrow::Borrow<Geometry<f64>>>(
         let geometry = geometry.as_ref().map(|g| g.borrow());
         report.rows += 1;
         match problem(table, &mut props, geometry, lists) {
-            Err(reason) => {
+            Err(problem) => {
+                let reason = problem.to_string();
                 report.rejected.push(Rejected { id, reason });
                 continue;
             }

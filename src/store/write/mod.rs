@@ -3,13 +3,50 @@
 //! read-model snapshot published. Tokens and roles are in [`tokens`], the rules a feature
 //! follows in [`rules`], the audit trail in [`history`].
 
+/// The collections the editing API writes, in one place: `editable!(c, R => body, other =>
+/// fallback)` runs `body` with `R` the record type of collection `c` (a
+/// [`crate::model::Record::COLLECTION`]), or `fallback` with `other` bound to `c`.
+#[macro_export]
+macro_rules! editable {
+    ($c:expr, $R:ident => $body:expr, $other:ident => $fallback:expr) => {{
+        use $crate::model::Record as _;
+        match $c {
+            c if c == $crate::model::Site::COLLECTION => {
+                type $R = $crate::model::Site;
+                $body
+            }
+            c if c == $crate::model::Terrain::COLLECTION => {
+                type $R = $crate::model::Terrain;
+                $body
+            }
+            c if c == $crate::model::Etablissement::COLLECTION => {
+                type $R = $crate::model::Etablissement;
+                $body
+            }
+            c if c == $crate::model::LocalCommercial::COLLECTION => {
+                type $R = $crate::model::LocalCommercial;
+                $body
+            }
+            c if c == $crate::model::TiersLieu::COLLECTION => {
+                type $R = $crate::model::TiersLieu;
+                $body
+            }
+            $other => $fallback,
+        }
+    }};
+}
+
+mod error;
 mod history;
 mod rules;
 mod tokens;
 
+pub use error::{WriteError, WriteResult};
 use history::audit_json;
-use rules::{invalid, off_list, validate};
-pub use rules::{merge_patch, Editable};
+pub use history::AsOf;
+pub use rules::{decide, merge_patch, Before, Editable, Op};
+use rules::{invalid, record_props};
+use tokens::Tokens;
 pub use tokens::{create_token, Principal, Role};
 
 use std::sync::Mutex;
@@ -20,100 +57,16 @@ use rustc_hash::FxHashMap;
 use serde_json::{Map, Value};
 
 use super::copy::{columns, Column};
-use super::{StoreError, StoreResult};
-use crate::model::{Feature, Record};
+use super::StoreResult;
 use crate::read_model::{Change, ReadModel};
-
-/// Why a write did not happen. Nothing was written in any of these cases.
-#[derive(Debug, thiserror::Error)]
-pub enum WriteError {
-    #[error("a bearer token is required (Authorization: Bearer …)")]
-    Unauthorized,
-    #[error("{0}")]
-    Forbidden(String),
-    #[error("{0}")]
-    NotFound(String),
-    #[error("If-Match is required: send the feature's ETag to avoid overwriting a newer version")]
-    PreconditionRequired,
-    #[error("the feature changed since this ETag: its version is now {current}; read it again")]
-    Stale { current: i64 },
-    #[error("{field}: {message}")]
-    Invalid { field: String, message: String },
-    #[error("{0}")]
-    Conflict(String),
-    #[error("the database is unavailable ({0}); reads go on from memory, retry the write later")]
-    Unavailable(String),
-    #[error("internal error: {0}")]
-    Internal(String),
-}
-
-impl From<tokio_postgres::Error> for WriteError {
-    fn from(e: tokio_postgres::Error) -> Self {
-        if let Some(db) = e.as_db_error() {
-            let code = db.code().code();
-            if code.starts_with("23") {
-                return WriteError::Invalid {
-                    field: db.column().unwrap_or("feature").to_string(),
-                    message: db.message().to_string(),
-                };
-            }
-            if code.starts_with("08") || code.starts_with("57") {
-                return WriteError::Unavailable(db.message().to_string());
-            }
-            return WriteError::Internal(db.message().to_string());
-        }
-        WriteError::Unavailable(e.to_string())
-    }
-}
-
-impl From<deadpool_postgres::PoolError> for WriteError {
-    fn from(e: deadpool_postgres::PoolError) -> Self {
-        WriteError::Unavailable(e.to_string())
-    }
-}
-
-impl From<StoreError> for WriteError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Db(e) => e.into(),
-            StoreError::Pool(m) | StoreError::Config(m) => WriteError::Unavailable(m),
-            other => WriteError::Internal(other.to_string()),
-        }
-    }
-}
-
-pub type WriteResult<T> = Result<T, WriteError>;
 
 /// The writer of one server: a connection pool, the tokens already verified and the
 /// columns of the tables it writes (read once: the schema changes only by a migration,
 /// which a restart follows).
 pub struct Writer {
     pool: Pool,
-    verified: Mutex<FxHashMap<String, Principal>>,
+    tokens: Tokens,
     columns: Mutex<FxHashMap<&'static str, Vec<Column>>>,
-}
-
-/// A feature at an earlier instant.
-#[derive(Clone, Debug, PartialEq)]
-pub enum AsOf {
-    /// Unchanged since.
-    Current,
-    /// Its audited state then (`None`: it did not exist yet, or had been deleted).
-    Was(Option<Value>),
-}
-
-/// A write to one feature.
-#[derive(Clone, Debug)]
-pub enum Op<R> {
-    Create(Feature<R>),
-    Replace(Feature<R>),
-    /// A JSON Merge Patch (RFC 7396) of the properties, and a new geometry if given.
-    Patch {
-        id: String,
-        properties: Value,
-        geometry: Option<Geometry<f64>>,
-    },
-    Delete(String),
 }
 
 /// `props` with the geometry as hex EWKB under `geom`, for `jsonb_populate_record`.
@@ -128,13 +81,6 @@ fn row_json(props: &Map<String, Value>, g: &Geometry<f64>) -> WriteResult<String
     Ok(Value::Object(m).to_string())
 }
 
-fn record_props<R: Record>(r: &R) -> WriteResult<Map<String, Value>> {
-    match serde_json::to_value(r) {
-        Ok(Value::Object(m)) => Ok(m),
-        _ => Err(WriteError::Internal("record is not an object".into())),
-    }
-}
-
 /// What a committed write left: the change to publish and the feature's new version.
 #[derive(Clone, Debug)]
 pub struct Written<R> {
@@ -146,7 +92,7 @@ impl Writer {
     pub fn new(url: &str) -> StoreResult<Writer> {
         Ok(Writer {
             pool: super::pool(url, 8)?,
-            verified: Mutex::new(FxHashMap::default()),
+            tokens: Tokens::default(),
             columns: Mutex::new(FxHashMap::default()),
         })
     }
@@ -226,116 +172,7 @@ impl Writer {
             }
             None => None,
         };
-        // Existence, then the version the client saw.
-        match (&op, &before) {
-            (Op::Create(_), Some(_)) => {
-                return Err(WriteError::Conflict(format!(
-                    "feature `{id}` exists already: replace it (PUT) with its ETag"
-                )))
-            }
-            (Op::Create(_), None) => {}
-            (_, None) => {
-                return Err(WriteError::NotFound(format!(
-                    "no feature `{id}` in collection `{}`",
-                    R::COLLECTION
-                )))
-            }
-            (_, Some((_, _, version))) => match if_match {
-                None => return Err(WriteError::PreconditionRequired),
-                Some(v) if v != *version => return Err(WriteError::Stale { current: *version }),
-                Some(_) => {}
-            },
-        }
-        // The old feature's EPCI must be the writer's.
-        if let Some((props, _, _)) = &before {
-            let old: R = serde_json::from_value(Value::Object(props.clone()))
-                .map_err(|e| WriteError::Internal(e.to_string()))?;
-            let epci = old.epci(model);
-            if !who.may_edit(epci.as_deref()) {
-                return Err(WriteError::Forbidden(format!(
-                    "this token may not change features of EPCI {}",
-                    epci.unwrap_or_else(|| "unknown".into())
-                )));
-            }
-        }
-        // The new feature.
-        let new: Option<Feature<R>> = match op {
-            Op::Create(f) | Op::Replace(f) => Some(f),
-            Op::Patch {
-                properties,
-                geometry,
-                ..
-            } => {
-                let (props, g, _) = before.clone().expect("checked above");
-                let mut merged = Value::Object(props);
-                merge_patch(&mut merged, &properties);
-                let record: R = serde_json::from_value(merged)
-                    .map_err(|e| invalid("properties", format!("after the merge patch: {e}")))?;
-                if record.id() != id {
-                    return Err(invalid("properties", "the identifier cannot change"));
-                }
-                Some(Feature {
-                    geometry: geometry.unwrap_or(g),
-                    record,
-                })
-            }
-            Op::Delete(_) => None,
-        };
-        let mut new = new;
-        if let Some(f) = &mut new {
-            let epci = f.record.epci(model);
-            if !who.may_edit(epci.as_deref()) {
-                return Err(WriteError::Forbidden(format!(
-                    "this token may not write features of EPCI {}",
-                    epci.unwrap_or_else(|| "unknown".into())
-                )));
-            }
-            // The geometry rules apply to a geometry being written, or to a feature moved to
-            // another site or EPCI: what the dataset holds stays editable.
-            let placed_anew = match &before {
-                None => true,
-                Some((old_props, old_geometry, _)) => {
-                    let old: Option<R> =
-                        serde_json::from_value(Value::Object(old_props.clone())).ok();
-                    *old_geometry != f.geometry
-                        || old.is_none_or(|o| {
-                            o.epci(model) != epci || o.placement() != f.record.placement()
-                        })
-                }
-            };
-            if placed_anew {
-                validate(&f.geometry)?;
-            }
-            // Code lists: a value outside its list is refused, unless the stored row already
-            // held that very value off-list (an imported inventory); the server, not the
-            // client, says which fields those are.
-            let mut props = record_props(&f.record)?;
-            let kept: Vec<String> = before
-                .as_ref()
-                .map(|(old, _, _)| {
-                    off_list(old)
-                        .into_iter()
-                        .filter(|c| old.get(c) == props.get(c))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let lists = crate::model::checks::CodeLists::Keep;
-            if let Err(reason) =
-                crate::model::checks::problem(R::TABLE, &mut props, Some(&f.geometry), lists)
-            {
-                let (field, message) = reason.split_once(": ").unwrap_or(("properties", &reason));
-                return Err(invalid(field, message));
-            }
-            if let Some(c) = off_list(&props).into_iter().find(|c| !kept.contains(c)) {
-                let v = props.get(&c).cloned().unwrap_or(Value::Null);
-                return Err(invalid(&c, format!("{v} is not in the CNIG code list")));
-            }
-            f.record = serde_json::from_value(Value::Object(props))
-                .map_err(|e| invalid("properties", e.to_string()))?;
-            if placed_anew {
-                f.record.check(&f.geometry, model)?;
-            }
-        }
+        let new = rules::decide(model, who, op, before.as_ref(), if_match)?;
         // Write, audit, notify.
         let cols_sql = all_cols.join(", ");
         let (version, after) = match (&new, &before) {
@@ -408,5 +245,26 @@ impl Writer {
             None => Change::Remove(id),
         };
         Ok(Written { change, version })
+    }
+
+    /// The principal of bearer token `token`.
+    pub async fn authenticate(&self, token: &str) -> WriteResult<Principal> {
+        self.tokens.authenticate(&self.pool, token).await
+    }
+
+    /// A feature as it was at instant `at` (RFC 3339): see [`history::state_at`].
+    pub async fn state_at(
+        &self,
+        collection: &str,
+        table: &str,
+        id: &str,
+        at: &str,
+    ) -> WriteResult<AsOf> {
+        history::state_at(&self.pool, collection, table, id, at).await
+    }
+
+    /// The audit rows of one feature, oldest first: see [`history::history`].
+    pub async fn history(&self, collection: &str, id: &str) -> WriteResult<Vec<Value>> {
+        history::history(&self.pool, collection, id).await
     }
 }

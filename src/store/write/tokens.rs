@@ -2,11 +2,15 @@
 //! of its secret, and a verified token is kept in memory.
 
 use std::io::Read;
+use std::sync::Mutex;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 
-use super::{WriteError, WriteResult, Writer};
+use deadpool_postgres::Pool;
+use rustc_hash::FxHashMap;
+
+use super::error::{WriteError, WriteResult};
 use crate::store::{StoreError, StoreResult};
 
 /// Who writes.
@@ -16,6 +20,32 @@ pub enum Role {
     Editor(String),
     /// Writes everywhere.
     Admin,
+}
+
+impl Role {
+    /// The role's name in the `jeton` table and on the command line.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Role::Editor(_) => "editor",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// The EPCI an editor writes in.
+    pub fn epci(&self) -> Option<&str> {
+        match self {
+            Role::Editor(e) => Some(e),
+            Role::Admin => None,
+        }
+    }
+
+    /// The role a `jeton` row holds: `admin`, or `editor` of its EPCI.
+    fn of_row(name: &str, epci: Option<String>) -> Role {
+        match name {
+            "admin" => Role::Admin,
+            _ => Role::Editor(epci.unwrap_or_default()),
+        }
+    }
 }
 
 /// An authenticated token.
@@ -49,12 +79,10 @@ fn random_secret() -> std::io::Result<String> {
     Ok(b.iter().map(|x| format!("{x:02x}")).collect())
 }
 
-/// Creates a token for `role` (`editor` of `epci`, or `admin`) and returns it: it is shown
-/// once, only its hash is kept.
+/// Creates a token for `role` and returns it: it is shown once, only its hash is kept.
 pub async fn create_token(
     client: &tokio_postgres::Client,
-    role: &str,
-    epci: Option<&str>,
+    role: &Role,
     label: Option<&str>,
 ) -> StoreResult<String> {
     let secret = random_secret().map_err(|e| StoreError::Config(e.to_string()))?;
@@ -71,16 +99,22 @@ pub async fn create_token(
         .query_one(
             "INSERT INTO jeton (empreinte, role, epci_siren, libelle) VALUES ($1, $2, $3, $4)
              RETURNING id",
-            &[&hash, &role, &epci, &label],
+            &[&hash, &role.name(), &role.epci(), &label],
         )
         .await?;
     let id: i64 = row.get(0);
     Ok(format!("efc_{id}_{secret}"))
 }
 
-impl Writer {
+/// The tokens this server has verified, kept so that a request does not pay argon2 again.
+#[derive(Default)]
+pub struct Tokens {
+    verified: Mutex<FxHashMap<String, Principal>>,
+}
+
+impl Tokens {
     /// The principal of bearer token `token`.
-    pub async fn authenticate(&self, token: &str) -> WriteResult<Principal> {
+    pub async fn authenticate(&self, pool: &Pool, token: &str) -> WriteResult<Principal> {
         if let Some(p) = self
             .verified
             .lock()
@@ -90,7 +124,7 @@ impl Writer {
             return Ok(p.clone());
         }
         let (id, secret) = split_token(token).ok_or(WriteError::Unauthorized)?;
-        let client = self.pool.get().await?;
+        let client = pool.get().await?;
         let row = client
             .query_opt(
                 "SELECT empreinte, role, epci_siren FROM jeton
@@ -104,13 +138,9 @@ impl Writer {
         Argon2::default()
             .verify_password(secret.as_bytes(), &parsed)
             .map_err(|_| WriteError::Unauthorized)?;
-        let role: String = row.get(1);
         let principal = Principal {
             token_id: id,
-            role: match role.as_str() {
-                "admin" => Role::Admin,
-                _ => Role::Editor(row.get::<_, Option<String>>(2).unwrap_or_default()),
-            },
+            role: Role::of_row(row.get(1), row.get(2)),
         };
         self.verified
             .lock()
