@@ -16,7 +16,7 @@
 //! Each reader returns the rows it understood and the rows it rejected, with the reason.
 
 use super::cnig::csv::Records;
-use crate::model::{CommuteFlow, LandTake};
+use crate::model::{CommuteFlow, LandTake, DESTINATIONS};
 
 use crate::model::checks::Rejected;
 
@@ -82,9 +82,9 @@ pub fn cerema_land_take(text: &str) -> Result<(Vec<LandTake>, Vec<Rejected>), St
         if h.len() == 10 && h.starts_with("art") && &h[5..8] == "act" {
             if let (Ok(a), Ok(b)) = (h[3..5].parse::<i32>(), h[8..10].parse::<i32>()) {
                 if b == a + 1 {
-                    let cols: Option<Vec<usize>> = ["act", "hab", "mix", "rou", "fer", "inc"]
+                    let cols: Option<Vec<usize>> = DESTINATIONS
                         .iter()
-                        .map(|d| header_index(header, &format!("art{:02}{d}{:02}", a, b)))
+                        .map(|d| header_index(header, &format!("art{:02}{}{:02}", a, d.cerema, b)))
                         .collect();
                     let cols =
                         cols.ok_or(format!("year 20{a:02}: a destination column is missing"))?;
@@ -122,16 +122,10 @@ pub fn cerema_land_take(text: &str) -> Result<(Vec<LandTake>, Vec<Rejected>), St
                 })
                 .collect();
             match v {
-                Ok(v) if v.iter().all(|x| *x >= 0.0) => parsed.push(LandTake {
-                    code_insee: code.into(),
-                    annee: *year,
-                    activite_m2: v[0],
-                    habitat_m2: v[1],
-                    mixte_m2: v[2],
-                    route_m2: v[3],
-                    ferroviaire_m2: v[4],
-                    inconnu_m2: v[5],
-                }),
+                Ok(v) if v.iter().all(|x| *x >= 0.0) => {
+                    let m2: [f64; 6] = v.try_into().expect("one value a destination");
+                    parsed.push(LandTake::new(code.into(), *year, m2))
+                }
                 _ => {
                     bad = Some(format!("year {year}: a value is not a surface in m²"));
                     break;

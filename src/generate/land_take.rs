@@ -62,16 +62,12 @@ pub fn generate(
             for (o, s) in other.iter_mut().zip(OTHER_SHARES) {
                 *o = base * s * rng.lognormal(1.0, 0.5);
             }
-            rows.push(LandTake {
-                code_insee: r.code_insee,
-                annee: y,
-                activite_m2: act,
-                habitat_m2: other[0],
-                mixte_m2: other[1],
-                route_m2: other[2],
-                ferroviaire_m2: other[3],
-                inconnu_m2: other[4],
-            });
+            let [hab, mix, rou, fer, inc] = other;
+            rows.push(LandTake::new(
+                r.code_insee,
+                y,
+                [act, hab, mix, rou, fer, inc],
+            ));
         }
     }
     // Scale activity and the other destinations separately to the regional yearly means.
@@ -81,12 +77,9 @@ pub fn generate(
     let ka = REGION_ACTIVITY_M2 * scale * n_years / act_sum;
     let ko = (REGION_TOTAL_M2 - REGION_ACTIVITY_M2) * scale * n_years / other_sum;
     for r in &mut rows {
-        r.activite_m2 = (r.activite_m2 * ka).round();
-        r.habitat_m2 = (r.habitat_m2 * ko).round();
-        r.mixte_m2 = (r.mixte_m2 * ko).round();
-        r.route_m2 = (r.route_m2 * ko).round();
-        r.ferroviaire_m2 = (r.ferroviaire_m2 * ko).round();
-        r.inconnu_m2 = (r.inconnu_m2 * ko).round();
+        for (k, v) in r.m2_mut().into_iter().enumerate() {
+            *v = (*v * if k == 0 { ka } else { ko }).round();
+        }
     }
     rows
 }

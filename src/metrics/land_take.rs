@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::model::LandTake;
+use crate::model::{LandTake, Str};
 
 /// How the figures are made, in the users' words (served beside them).
 pub const METHOD: &str = "Référence = consommation ENAF du 1er janvier 2011 au 1er janvier 2021 ; \
@@ -42,14 +42,19 @@ pub struct YearFigures {
 }
 
 impl YearFigures {
-    fn add(&mut self, r: &LandTake) {
-        self.activite_m2 += r.activite_m2;
-        self.habitat_m2 += r.habitat_m2;
-        self.mixte_m2 += r.mixte_m2;
-        self.route_m2 += r.route_m2;
-        self.ferroviaire_m2 += r.ferroviaire_m2;
-        self.inconnu_m2 += r.inconnu_m2;
-        self.total_m2 += r.total_m2();
+    /// The figures of year `annee` from its surfaces by destination.
+    fn of(annee: i32, m2: Year) -> YearFigures {
+        let r = LandTake::new(Str::default(), annee, m2);
+        YearFigures {
+            annee,
+            activite_m2: r.activite_m2,
+            habitat_m2: r.habitat_m2,
+            mixte_m2: r.mixte_m2,
+            route_m2: r.route_m2,
+            ferroviaire_m2: r.ferroviaire_m2,
+            inconnu_m2: r.inconnu_m2,
+            total_m2: r.total_m2(),
+        }
     }
 }
 
@@ -90,9 +95,8 @@ pub struct ZanBudget {
     pub part_activite_reference_pct: f64,
 }
 
-/// Destinations, in the order of [`Series`] values: activity, housing, mixed, roads, rail,
-/// unknown.
-pub const DESTINATIONS: usize = 6;
+/// Destinations, in the order of [`Series`] values: [`crate::model::tables::DESTINATIONS`].
+pub const DESTINATIONS: usize = crate::model::tables::DESTINATIONS.len();
 
 /// One year's consumption by destination, m², in the order of [`DESTINATIONS`].
 pub type Year = [f64; DESTINATIONS];
@@ -118,15 +122,7 @@ impl Series {
 pub fn add_row(first: i32, values: &mut [Year], r: &LandTake) {
     let i = r.annee - first;
     if let Some(v) = usize::try_from(i).ok().and_then(|i| values.get_mut(i)) {
-        let d = [
-            r.activite_m2,
-            r.habitat_m2,
-            r.mixte_m2,
-            r.route_m2,
-            r.ferroviaire_m2,
-            r.inconnu_m2,
-        ];
-        for (a, b) in v.iter_mut().zip(d) {
+        for (a, b) in v.iter_mut().zip(r.m2()) {
             *a += b;
         }
     }
@@ -174,16 +170,7 @@ impl<V: AsRef<[Year]>> Series<V> {
     /// The yearly figures.
     pub fn yearly(&self) -> Vec<YearFigures> {
         self.years()
-            .map(|(annee, v)| YearFigures {
-                annee,
-                activite_m2: v[0],
-                habitat_m2: v[1],
-                mixte_m2: v[2],
-                route_m2: v[3],
-                ferroviaire_m2: v[4],
-                inconnu_m2: v[5],
-                total_m2: v.iter().sum(),
-            })
+            .map(|(annee, v)| YearFigures::of(annee, *v))
             .collect()
     }
 }
@@ -195,15 +182,17 @@ pub fn commune_allowance_m2<V: AsRef<[Year]>>(s: &Series<V>) -> f64 {
 
 /// Yearly series of a set of rows, by year.
 pub fn yearly<'a>(rows: impl Iterator<Item = &'a LandTake>) -> Vec<YearFigures> {
-    let mut by_year: BTreeMap<i32, YearFigures> = BTreeMap::new();
+    let mut by_year: BTreeMap<i32, Year> = BTreeMap::new();
     for r in rows {
-        let y = by_year.entry(r.annee).or_insert_with(|| YearFigures {
-            annee: r.annee,
-            ..Default::default()
-        });
-        y.add(r);
+        let y = by_year.entry(r.annee).or_default();
+        for (a, b) in y.iter_mut().zip(r.m2()) {
+            *a += b;
+        }
     }
-    by_year.into_values().collect()
+    by_year
+        .into_iter()
+        .map(|(annee, v)| YearFigures::of(annee, v))
+        .collect()
 }
 
 fn pct(a: f64, b: f64) -> f64 {

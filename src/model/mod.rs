@@ -18,7 +18,7 @@ use serde::{de::DeserializeOwned, Serialize};
 pub use interned::Str;
 pub use inventory::{Etablissement, Pole, Site, Terrain};
 pub use services::{LocalCommercial, TiersLieu};
-pub use tables::{CommuteFlow, LandTake};
+pub use tables::{CommuteFlow, LandTake, DESTINATIONS};
 pub use territory::{Commune, Epci, TerritoryClass};
 
 /// The value every synthetic record carries in `source_producteur`.

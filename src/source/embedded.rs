@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::formats::geojson::{write_feature, Precision};
-use crate::model::{CommuteFlow, Feature, LandTake, Record, Str};
+use crate::model::{CommuteFlow, Feature, LandTake, Record, Str, DESTINATIONS};
 
 use super::{Dataset, Source, SourceError, SourceResult};
 
@@ -398,17 +398,12 @@ pub fn read_land_take(dir: &Path) -> SourceResult<Vec<LandTake>> {
     let path = path.as_path();
     rows.into_iter()
         .map(|(line, c)| {
-            let num = |i: usize, name: &str| parse_cell::<f64>(path, line, name, &c[i]);
-            Ok(LandTake {
-                code_insee: Str::new(&c[0]),
-                annee: parse_cell(path, line, "annee", &c[1])?,
-                activite_m2: num(2, "activite_m2")?,
-                habitat_m2: num(3, "habitat_m2")?,
-                mixte_m2: num(4, "mixte_m2")?,
-                route_m2: num(5, "route_m2")?,
-                ferroviaire_m2: num(6, "ferroviaire_m2")?,
-                inconnu_m2: num(7, "inconnu_m2")?,
-            })
+            let mut m2 = [0.0; 6];
+            for (k, (v, d)) in m2.iter_mut().zip(DESTINATIONS).enumerate() {
+                *v = parse_cell::<f64>(path, line, d.column, &c[2 + k])?;
+            }
+            let annee = parse_cell(path, line, "annee", &c[1])?;
+            Ok(LandTake::new(Str::new(&c[0]), annee, m2))
         })
         .collect()
 }
@@ -432,18 +427,11 @@ pub fn write_land_take(dir: &Path, rows: &[LandTake]) -> SourceResult<()> {
     let mut out = Vec::with_capacity(rows.len() * 48);
     let _ = writeln!(out, "{}", LandTake::HEADER);
     for r in rows {
-        let _ = writeln!(
-            out,
-            "{};{};{};{};{};{};{};{}",
-            r.code_insee,
-            r.annee,
-            r.activite_m2.round(),
-            r.habitat_m2.round(),
-            r.mixte_m2.round(),
-            r.route_m2.round(),
-            r.ferroviaire_m2.round(),
-            r.inconnu_m2.round()
-        );
+        let _ = write!(out, "{};{}", r.code_insee, r.annee);
+        for v in r.m2() {
+            let _ = write!(out, ";{}", v.round());
+        }
+        out.push(b'\n');
     }
     write_file(&dir.join(format!("{}.gz", LandTake::FILE)), &out)
 }

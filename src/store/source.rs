@@ -11,7 +11,7 @@ use super::copy::columns;
 use super::{connect, StoreError, StoreResult, Stored};
 use crate::model::{
     Commune, CommuteFlow, Epci, Etablissement, Feature, LandTake, LocalCommercial, Pole, Record,
-    Site, Str, Terrain, TiersLieu,
+    Site, Str, Terrain, TiersLieu, DESTINATIONS,
 };
 use crate::source::{Dataset, Source, SourceError, SourceResult};
 
@@ -243,12 +243,7 @@ pub async fn load_all(url: &str) -> StoreResult<Dataset> {
         .await
     };
     let land_take = async {
-        let bytes = copy_binary(
-            url,
-            "SELECT code_insee, annee, activite_m2, habitat_m2, mixte_m2, route_m2, \
-             ferroviaire_m2, inconnu_m2 FROM consommation_enaf",
-        )
-        .await?;
+        let bytes = copy_binary(url, &land_take_select("")).await?;
         decode(move || {
             let mut rows = Rows::new(&bytes, 8).map_err(row_error("consommation_enaf"))?;
             let mut cells = Vec::with_capacity(8);
@@ -262,21 +257,13 @@ pub async fn load_all(url: &str) -> StoreResult<Dataset> {
                 .next_row(&mut cells)
                 .map_err(row_error("consommation_enaf"))?
             {
-                out.push(LandTake {
-                    code_insee: Str::new(
-                        std::str::from_utf8(cells[0].unwrap_or_default()).unwrap_or_default(),
-                    ),
-                    annee: cells[1]
-                        .and_then(|b| b.try_into().ok())
-                        .map(i32::from_be_bytes)
-                        .unwrap_or(0),
-                    activite_m2: f(cells[2]),
-                    habitat_m2: f(cells[3]),
-                    mixte_m2: f(cells[4]),
-                    route_m2: f(cells[5]),
-                    ferroviaire_m2: f(cells[6]),
-                    inconnu_m2: f(cells[7]),
-                });
+                let code = std::str::from_utf8(cells[0].unwrap_or_default()).unwrap_or_default();
+                let annee = cells[1]
+                    .and_then(|b| b.try_into().ok())
+                    .map(i32::from_be_bytes)
+                    .unwrap_or(0);
+                let m2 = std::array::from_fn(|k| f(cells[2 + k]));
+                out.push(LandTake::new(Str::new(code), annee, m2));
             }
             Ok(out)
         })
@@ -366,23 +353,12 @@ pub async fn load_dataset(client: &Client) -> StoreResult<Dataset> {
         })
         .collect();
     let land_take = client
-        .query(
-            "SELECT code_insee, annee, activite_m2, habitat_m2, mixte_m2, route_m2,
-                    ferroviaire_m2, inconnu_m2
-             FROM consommation_enaf ORDER BY code_insee, annee",
-            &[],
-        )
+        .query(&land_take_select(" ORDER BY code_insee, annee"), &[])
         .await?
         .iter()
-        .map(|r| LandTake {
-            code_insee: r.get::<_, &str>(0).into(),
-            annee: r.get(1),
-            activite_m2: r.get(2),
-            habitat_m2: r.get(3),
-            mixte_m2: r.get(4),
-            route_m2: r.get(5),
-            ferroviaire_m2: r.get(6),
-            inconnu_m2: r.get(7),
+        .map(|r| {
+            let m2 = std::array::from_fn(|k| r.get(2 + k));
+            LandTake::new(r.get::<_, &str>(0).into(), r.get(1), m2)
         })
         .collect();
     let attribution = client
@@ -420,4 +396,13 @@ pub async fn load_dataset(client: &Client) -> StoreResult<Dataset> {
         land_take,
         attribution,
     })
+}
+
+/// The land-take table's rows, destinations in the order of [`DESTINATIONS`], then `rest`.
+fn land_take_select(rest: &str) -> String {
+    let columns: Vec<&str> = DESTINATIONS.iter().map(|d| d.column).collect();
+    format!(
+        "SELECT code_insee, annee, {} FROM consommation_enaf{rest}",
+        columns.join(", ")
+    )
 }
