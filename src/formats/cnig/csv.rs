@@ -16,20 +16,33 @@ pub fn records(text: &str) -> Vec<(usize, Vec<String>)> {
     Records::new(text, ';').collect()
 }
 
+/// A reader of delimited text (the `csv` crate) as the standard and the INSEE files are
+/// written: no header row of its own, rows of any length (checked by the caller, who names
+/// the line), blank lines skipped.
+fn reader<R: std::io::Read>(input: R, sep: u8) -> csv::Reader<R> {
+    csv::ReaderBuilder::new()
+        .delimiter(sep)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(input)
+}
+
 /// The records of a delimited text, one at a time (a country-scale file is not split into
-/// fields all at once).
+/// fields all at once), each with the line it starts on.
 pub struct Records<'a> {
-    chars: std::iter::Peekable<std::str::Chars<'a>>,
-    sep: char,
-    line: usize,
+    text: &'a [u8],
+    inner: csv::StringRecordsIntoIter<&'a [u8]>,
+    lines: LineCount,
 }
 
 impl<'a> Records<'a> {
     pub fn new(text: &'a str, sep: char) -> Self {
+        let text = text.trim_start_matches('\u{feff}').as_bytes();
+        let sep = u8::try_from(sep).expect("an ASCII separator");
         Records {
-            chars: text.trim_start_matches('\u{feff}').chars().peekable(),
-            sep,
-            line: 1,
+            text,
+            inner: reader(text, sep).into_records(),
+            lines: LineCount::default(),
         }
     }
 }
@@ -39,43 +52,91 @@ impl Iterator for Records<'_> {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            let start = self.line;
-            let mut fields = Vec::new();
-            let mut cur = String::new();
-            let mut quoted = false;
-            let mut any = false;
-            while let Some(c) = self.chars.next() {
-                any = true;
-                match (c, quoted) {
-                    ('"', true) if self.chars.peek() == Some(&'"') => {
-                        cur.push('"');
-                        self.chars.next();
-                    }
-                    ('"', true) => quoted = false,
-                    ('"', false) if cur.is_empty() => quoted = true,
-                    (c, false) if c == self.sep => fields.push(std::mem::take(&mut cur)),
-                    ('\r', false) if self.chars.peek() == Some(&'\n') => {}
-                    ('\n', false) => {
-                        self.line += 1;
-                        break;
-                    }
-                    (c, _) => {
-                        if c == '\n' {
-                            self.line += 1;
-                        }
-                        cur.push(c);
-                    }
-                }
-            }
-            if !any {
-                return None;
-            }
-            fields.push(cur);
-            if fields.len() == 1 && fields[0].is_empty() {
+            // The text is a `str`: a record can fail only on I/O, which a slice has none of.
+            let record = self.inner.next()?.ok()?;
+            let start = record.position().map_or(0, |p| p.byte() as usize);
+            let line = self.lines.line_at(self.text, start);
+            if record.len() == 1 && record[0].is_empty() {
                 continue; // a blank line
             }
-            return Some((start, fields));
+            return Some((line, record.iter().map(str::to_string).collect()));
         }
+    }
+}
+
+/// The line (1-based) of records whose byte offsets come in increasing order. The `csv`
+/// crate's own line numbers leave out blank lines and the LF of a CRLF, and a record's
+/// offset may point at the line breaks before it; so lines are counted here, from the first
+/// byte after those breaks.
+#[derive(Default)]
+struct LineCount {
+    /// Bytes scanned, and the line breaks among them.
+    scanned: usize,
+    breaks: usize,
+}
+
+impl LineCount {
+    /// The line of byte `at` of `text` (`at` at least the previous one).
+    fn line_at(&mut self, text: &[u8], at: usize) -> usize {
+        let mut at = at.min(text.len());
+        while at < text.len() && matches!(text[at], b'\r' | b'\n') {
+            at += 1;
+        }
+        if at > self.scanned {
+            self.breaks += memchr::memchr_iter(b'\n', &text[self.scanned..at]).count();
+            self.scanned = at;
+        }
+        self.breaks + 1
+    }
+}
+
+/// A reader that notes where its line-break bytes (CR, LF) are, so that a record's byte
+/// offset gives its line when the text is streamed, as [`LineCount`] does for a text at
+/// hand (only the breaks not yet asked about are kept: what the CSV reader reads ahead).
+struct Breaks<R> {
+    inner: R,
+    offset: u64,
+    /// Offsets of CR and LF bytes not yet passed, each with whether it is an LF.
+    pending: std::collections::VecDeque<(u64, bool)>,
+    passed: usize,
+}
+
+impl<R> Breaks<R> {
+    fn new(inner: R) -> Self {
+        Breaks {
+            inner,
+            offset: 0,
+            pending: std::collections::VecDeque::new(),
+            passed: 0,
+        }
+    }
+
+    /// The line (1-based) of byte `at` (`at` at least the previous one).
+    fn line_at(&mut self, mut at: u64) -> usize {
+        while let Some(&(b, lf)) = self.pending.front() {
+            if b > at {
+                break;
+            }
+            if b == at {
+                at += 1; // a break the record's offset points at: the record is after it
+            }
+            self.pending.pop_front();
+            self.passed += lf as usize;
+        }
+        self.passed + 1
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for Breaks<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let base = self.offset;
+        self.pending.extend(
+            memchr::memchr2_iter(b'\n', b'\r', &buf[..n])
+                .map(|i| (base + i as u64, buf[i] == b'\n')),
+        );
+        self.offset += n as u64;
+        Ok(n)
     }
 }
 
@@ -134,22 +195,29 @@ pub struct Row {
 /// (a country-scale file is never held whole): the table its header names, then each row
 /// read, or the reason it could not be.
 pub struct TableReader<R> {
-    input: R,
+    input: csv::Reader<Breaks<R>>,
     pub table: &'static Table,
     header: Vec<String>,
-    line: usize,
-    text: String,
+    record: csv::ByteRecord,
+    /// Set after an error of the input: nothing more is read.
+    failed: bool,
 }
 
-impl<R: std::io::BufRead> TableReader<R> {
+impl<R: std::io::Read> TableReader<R> {
     /// Reads the header of `input`.
-    pub fn new(mut input: R) -> Result<TableReader<R>, String> {
-        let mut first = String::new();
-        input
-            .read_line(&mut first)
+    pub fn new(input: R) -> Result<TableReader<R>, String> {
+        let mut input = reader(Breaks::new(input), b';');
+        let mut first = csv::StringRecord::new();
+        let read = input
+            .read_record(&mut first)
             .map_err(|e| format!("not UTF-8 text (the standard's files are UTF-8): {e}"))?;
-        let (_, header) = Records::new(&first, ';').next().ok_or("empty file")?;
-        let header: Vec<String> = header.into_iter().map(|h| h.trim().to_string()).collect();
+        if !read {
+            return Err("empty file".into());
+        }
+        let header: Vec<String> = first
+            .iter()
+            .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+            .collect();
         let table: &Table = TABLES
             .into_iter()
             .find(|t| header.iter().any(|h| h == t.geometry_csv))
@@ -160,99 +228,80 @@ impl<R: std::io::BufRead> TableReader<R> {
             input,
             table,
             header,
-            line: 1,
-            text: String::new(),
+            record: csv::ByteRecord::new(),
+            failed: false,
         })
     }
 
-    /// The next record's text (quoted fields may span lines) and the line it starts on.
-    fn record(&mut self) -> Result<Option<usize>, String> {
-        self.text.clear();
-        let start = self.line + 1;
-        loop {
-            let n = self
-                .input
-                .read_line(&mut self.text)
-                .map_err(|e| format!("line {}: {e}", self.line + 1))?;
-            if n == 0 {
-                return Ok((!self.text.trim().is_empty()).then_some(start));
-            }
-            self.line += 1;
-            // A record ends at a line break outside quotes: an even count of quotes so far.
-            if self.text.bytes().filter(|&b| b == b'"').count() % 2 == 0 {
-                if self.text.trim().is_empty() {
-                    self.text.clear();
-                    continue;
-                }
-                return Ok(Some(start));
-            }
-        }
-    }
-}
-
-impl<R: std::io::BufRead> Iterator for TableReader<R> {
-    /// A row read, or its line and the reason it could not be read.
-    type Item = Result<Row, Rejected>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let line = match self.record() {
-            Ok(Some(l)) => l,
-            Ok(None) => return None,
-            Err(reason) => {
-                return Some(Err(Rejected {
-                    id: format!("line {}", self.line),
-                    reason,
-                }))
-            }
+    /// The row of the record just read, or why it cannot be one.
+    fn row(&self, id: String) -> Result<Row, Rejected> {
+        let reject = |reason: String| Rejected {
+            id: id.clone(),
+            reason,
         };
-        let id = format!("line {line}");
-        let fields = Records::new(&self.text, ';')
-            .next()
-            .map(|(_, f)| f)
-            .unwrap_or_default();
-        if fields.len() != self.header.len() {
-            return Some(Err(Rejected {
-                id,
-                reason: format!(
-                    "{} fields where the header has {}",
-                    fields.len(),
-                    self.header.len()
-                ),
-            }));
+        if self.record.len() != self.header.len() {
+            return Err(reject(format!(
+                "{} fields where the header has {}",
+                self.record.len(),
+                self.header.len()
+            )));
         }
         let mut row = Row {
-            id,
+            id: id.clone(),
             props: Map::new(),
             geometry: None,
             notes: Vec::new(),
         };
-        for (name, text) in self.header.iter().zip(&fields) {
+        for (name, bytes) in self.header.iter().zip(self.record.iter()) {
+            let text = std::str::from_utf8(bytes).map_err(|e| {
+                reject(format!(
+                    "{name}: not UTF-8 text (the standard's files are UTF-8): {e}"
+                ))
+            })?;
             if name == self.table.geometry_csv {
-                match geometry_cell(text) {
-                    Ok((g, note)) => {
-                        if let Some(n) = note {
-                            row.notes.push(format!("{name}: {n}"));
-                        }
-                        row.geometry = Some(g);
-                    }
-                    Err(e) => {
-                        return Some(Err(Rejected {
-                            id: row.id,
-                            reason: format!("{name}: {e}"),
-                        }))
-                    }
+                let (g, note) = geometry_cell(text).map_err(|e| reject(format!("{name}: {e}")))?;
+                if let Some(n) = note {
+                    row.notes.push(format!("{name}: {n}"));
                 }
+                row.geometry = Some(g);
                 continue;
             }
-            match typed(name, text) {
-                Ok(Some(v)) => {
-                    row.props.insert(name.clone(), v);
-                }
-                Ok(None) => {}
-                Err(reason) => return Some(Err(Rejected { id: row.id, reason })),
+            if let Some(v) = typed(name, text).map_err(reject)? {
+                row.props.insert(name.clone(), v);
             }
         }
-        Some(Ok(row))
+        Ok(row)
+    }
+}
+
+impl<R: std::io::Read> Iterator for TableReader<R> {
+    /// A row read, or its line and the reason it could not be read.
+    type Item = Result<Row, Rejected>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.failed {
+            let read = self.input.read_byte_record(&mut self.record);
+            let at = self.record.position().map_or(0, |p| p.byte());
+            match read {
+                Ok(false) => return None,
+                Err(e) => {
+                    // An I/O error ends the file: say where, then stop.
+                    let at = e.position().map_or(at, |p| p.byte());
+                    let line = self.input.get_mut().line_at(at);
+                    self.failed = true;
+                    return Some(Err(Rejected {
+                        id: format!("line {line}"),
+                        reason: e.to_string(),
+                    }));
+                }
+                Ok(true) if self.record.len() == 1 && self.record[0].is_empty() => continue,
+                Ok(true) => {
+                    let line = self.input.get_mut().line_at(at);
+                    return Some(self.row(format!("line {line}")));
+                }
+            }
+        }
+        None
     }
 }
 
@@ -380,5 +429,48 @@ mod tests {
             reasons[2].starts_with("line 5: terr_geomsurf"),
             "{reasons:?}"
         );
+    }
+
+    #[test]
+    fn records_lines_quotes_and_blank_lines() {
+        let text = "\u{feff}a;b\r\n\"x;1\";\"two\nlines\"\n\n\"say \"\"hi\"\"\";\n";
+        let r = records(text);
+        assert_eq!(
+            r,
+            vec![
+                (1, vec!["a".to_string(), "b".to_string()]),
+                (2, vec!["x;1".to_string(), "two\nlines".to_string()]),
+                (5, vec!["say \"hi\"".to_string(), String::new()]),
+            ]
+        );
+    }
+
+    #[test]
+    fn table_reader_names_the_line_of_each_rejection() {
+        let text = "\u{feff}etab_geompoint;SIRET;etab_actif\n\
+                    \"{\"\"type\"\":\"\"Point\"\",\"\"coordinates\"\":[700000,7000000]}\";1;oui\n\
+                    \n\
+                    \"2.3, 49.9\";2\n\
+                    nowhere;3;oui\n\
+                    \"2.3, 49.9\";4;oui\n";
+        let reader = TableReader::new(text.as_bytes()).unwrap();
+        assert_eq!(reader.table.name, "etablissement");
+        let rows: Vec<_> = reader.collect();
+        assert_eq!(rows.len(), 4);
+        assert!(rows[0].is_ok() && rows[3].is_ok());
+        let e = rows[1].as_ref().err().unwrap();
+        assert_eq!(e.id, "line 4");
+        assert!(
+            e.reason.contains("2 fields where the header has 3"),
+            "{}",
+            e.reason
+        );
+        let e = rows[2].as_ref().err().unwrap();
+        assert_eq!(e.id, "line 5");
+        assert!(e.reason.starts_with("etab_geompoint:"), "{}", e.reason);
+        let bad = b"etab_geompoint;SIRET\n\"2.3, 49.9\";\xff\n";
+        let rows: Vec<_> = TableReader::new(&bad[..]).unwrap().collect();
+        let e = rows[0].as_ref().err().unwrap();
+        assert!(e.id == "line 2" && e.reason.contains("UTF-8"), "{e:?}");
     }
 }
