@@ -7,9 +7,6 @@
 //! painting 92 detailed SVG paths took a second and slowed the map's own first frame; an
 //! image is one texture.
 
-use std::io::Write;
-
-use flate2::{write::ZlibEncoder, Compression};
 use geo::{BoundingRect, Geometry};
 
 /// Zoom of the web map's first view (`data-zoom` of the page).
@@ -183,31 +180,20 @@ fn fill_even_odd(edges: &[(f64, f64, f64, f64)], out: &mut [u32], w: usize, h: u
     }
 }
 
-/// An RGBA PNG (8 bits per channel, no filter, zlib).
+/// An RGBA PNG, 8 bits per channel (the `png` crate; unfiltered rows compress best for flat
+/// fills: 33 KB where adaptive filters give 69 KB).
 fn png_rgba(width: usize, height: usize, rgba: &[u8]) -> Vec<u8> {
-    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-        out.extend_from_slice(kind);
-        out.extend_from_slice(data);
-        let mut crc = crc32fast::Hasher::new();
-        crc.update(kind);
-        crc.update(data);
-        out.extend_from_slice(&crc.finalize().to_be_bytes());
-    }
-    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut ihdr = Vec::with_capacity(13);
-    ihdr.extend_from_slice(&(width as u32).to_be_bytes());
-    ihdr.extend_from_slice(&(height as u32).to_be_bytes());
-    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]); // 8 bits, RGBA, deflate, no filter, no interlace
-    chunk(&mut out, b"IHDR", &ihdr);
-    let mut z = ZlibEncoder::new(Vec::new(), Compression::best());
-    for row in rgba.chunks(width * 4) {
-        let _ = z.write_all(&[0]);
-        let _ = z.write_all(row);
-    }
-    let data = z.finish().unwrap_or_default();
-    chunk(&mut out, b"IDAT", &data);
-    chunk(&mut out, b"IEND", &[]);
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, width as u32, height as u32);
+    encoder.set_color(png::ColorType::Rgba);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(png::Compression::High);
+    encoder.set_filter(png::Filter::NoFilter);
+    // Writing into memory an image of the declared size cannot fail.
+    let written = encoder
+        .write_header()
+        .and_then(|mut w| w.write_image_data(rgba));
+    debug_assert!(written.is_ok(), "{written:?}");
     out
 }
 
