@@ -4,7 +4,6 @@
 //! file twice changes nothing and raises no version. Rows that break the standard's rules
 //! are rejected before the copy and listed with their reason; the others land.
 
-use std::io::Write;
 
 use futures_util::SinkExt;
 use geo::Geometry;
@@ -60,53 +59,36 @@ impl std::fmt::Display for TableReport {
     }
 }
 
-/// Prints `label: done/total` on stderr, over itself (the total may be an estimate).
-struct Progress {
-    label: String,
-    total: usize,
-    last: usize,
-}
+/// A progress bar on stderr (`indicatif`: drawn only on a terminal), whose total may be an
+/// estimate that grows to what was read.
+struct Progress(indicatif::ProgressBar);
 
 impl Progress {
     fn new(label: &str, total: usize) -> Self {
-        Progress {
-            label: label.into(),
-            total,
-            last: 0,
+        let bar = indicatif::ProgressBar::new(total as u64);
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{msg:<18} [{bar:30}] {pos}/{len} ({per_sec})")
+        {
+            bar.set_style(style.progress_chars("#> "));
         }
+        bar.set_message(label.to_string());
+        Progress(bar)
     }
 
-    /// Shows `done` rows, at most every 10,000; a total that was an estimate grows to what
-    /// was read.
+    /// Shows `done` rows.
     fn tick(&mut self, done: usize) {
-        if done - self.last >= 10_000 {
-            self.last = done;
-            self.total = self.total.max(done);
-            self.draw(done);
+        let done = done as u64;
+        if self.0.length().is_some_and(|l| done > l) {
+            self.0.set_length(done);
         }
+        self.0.set_position(done);
     }
 
     /// The last line: `done` of `done`.
     fn finish(&mut self, done: usize) {
-        self.total = done;
-        self.draw(done);
-        let _ = writeln!(std::io::stderr());
-    }
-
-    fn draw(&self, done: usize) {
-        let width = 30;
-        let filled = (done * width)
-            .checked_div(self.total)
-            .unwrap_or(width)
-            .min(width);
-        let _ = write!(
-            std::io::stderr().lock(),
-            "\r{:<18} [{}{}] {done}/{}",
-            self.label,
-            "#".repeat(filled),
-            " ".repeat(width - filled),
-            self.total
-        );
+        self.0.set_length(done as u64);
+        self.0.set_position(done as u64);
+        self.0.finish();
     }
 }
 

@@ -3,8 +3,7 @@
 //! comparisons.
 #![allow(dead_code)]
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
@@ -163,7 +162,19 @@ fn try_get(base: &str, path: &str) -> std::io::Result<Response> {
     request(base, "GET", path, &[], None)
 }
 
-/// Sends one request (HTTP/1.1, `Connection: close`) and reads the whole response.
+/// The tests' HTTP client: statuses are answers, not errors; no body limit.
+fn agent() -> &'static ureq::Agent {
+    static AGENT: OnceLock<ureq::Agent> = OnceLock::new();
+    AGENT.get_or_init(|| {
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into()
+    })
+}
+
+/// Sends one request (`ureq`) and reads the whole response.
 pub fn request(
     base: &str,
     method: &str,
@@ -171,64 +182,33 @@ pub fn request(
     headers: &[(&str, &str)],
     body: Option<&[u8]>,
 ) -> std::io::Result<Response> {
-    let hostport = base.trim_start_matches("http://");
-    let mut s = TcpStream::connect(hostport)?;
-    s.set_read_timeout(Some(Duration::from_secs(60)))?;
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\n");
+    let mut req = ureq::http::Request::builder()
+        .method(method)
+        .uri(format!("{base}{path}"));
     for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
+        req = req.header(*k, *v);
     }
-    if let Some(b) = body {
-        req.push_str(&format!("Content-Length: {}\r\n", b.len()));
-    }
-    req.push_str("\r\n");
-    s.write_all(req.as_bytes())?;
-    if let Some(b) = body {
-        s.write_all(b)?;
-    }
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw)?;
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| std::io::Error::other("no header end"))?;
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let mut lines = head.split("\r\n");
-    let status: u16 = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| std::io::Error::other("bad status line"))?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect();
-    let mut body = raw[split + 4..].to_vec();
-    let chunked = headers
+    let req = req
+        .body(body.unwrap_or_default().to_vec())
+        .map_err(std::io::Error::other)?;
+    let res = agent().run(req).map_err(std::io::Error::other)?;
+    let status = res.status().as_u16();
+    let headers = res
+        .headers()
         .iter()
-        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
-    if chunked {
-        body = dechunk(&body);
-    }
+        .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).to_string()))
+        .collect();
+    let body = res
+        .into_body()
+        .into_with_config()
+        .limit(u64::MAX)
+        .read_to_vec()
+        .map_err(std::io::Error::other)?;
     Ok(Response {
         status,
         headers,
         body,
     })
-}
-
-fn dechunk(mut b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(eol) = b.windows(2).position(|w| w == b"\r\n") {
-        let size =
-            usize::from_str_radix(String::from_utf8_lossy(&b[..eol]).trim(), 16).unwrap_or(0);
-        if size == 0 {
-            break;
-        }
-        out.extend_from_slice(&b[eol + 2..eol + 2 + size]);
-        b = &b[eol + 2 + size + 2..];
-    }
-    out
 }
 
 /// GET on the shared server; panics on a transport error.
