@@ -1,4 +1,7 @@
-//! The command line: `ecofoncier serve`, `ecofoncier generate`.
+//! The command line: `ecofoncier serve` (the API and the web map, from a data folder or
+//! PostGIS), `migrate` (the PostGIS schema), `import` (the embedded dataset or public files
+//! into PostGIS), `token create` (bearer tokens of the editing API) and `generate` (the
+//! synthetic business layers, and the registry geography of a territory).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -10,8 +13,9 @@ use crate::store::write::Role;
 
 /// ecofoncier: decision support for economic land (foncier économique) in French EPCIs.
 ///
-/// Serves the CNIG "Sites économiques" inventory, the communes and EPCIs of Hauts-de-France
-/// and the decision metrics through OGC API – Features, from an in-memory read model.
+/// Serves the CNIG "Sites économiques" inventory, the communes and EPCIs and the decision
+/// metrics through OGC API – Features, vector tiles and a web map, from an in-memory read
+/// model (the embedded Hauts-de-France dataset, a generated territory, or PostGIS).
 #[derive(Debug, Parser)]
 #[command(name = "ecofoncier", version, propagate_version = true)]
 pub struct Cli {

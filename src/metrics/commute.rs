@@ -133,6 +133,13 @@ impl Default for Acc {
 
 /// Median of a histogram of [`BIN_KM`] bins (weights by distance), at the bin's centre;
 /// 0 for an empty histogram.
+///
+/// ```
+/// use ecofoncier::metrics::commute::hist_median;
+/// // 3 workers at 0–0.1 km, 1 at 0.1–0.2 km, 4 at 0.2–0.3 km: the 4th of 8 is in bin 1.
+/// assert!((hist_median(&[3u32, 1, 4]) - 0.15).abs() < 1e-9);
+/// assert_eq!(hist_median::<u32>(&[]), 0.0);
+/// ```
 pub fn hist_median<T: Copy + Into<f64>>(hist: &[T]) -> f64 {
     let total: f64 = hist.iter().map(|&h| h.into()).sum();
     let mut acc = 0.0;

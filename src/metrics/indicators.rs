@@ -134,6 +134,13 @@ pub fn row(model: &ReadModel, m: &Metrics, e: usize) -> EpciIndicators {
 }
 
 /// Median of a list (mean of the two middle values for an even count).
+///
+/// ```
+/// use ecofoncier::metrics::indicators::median;
+/// assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+/// assert_eq!(median(vec![4.0, 1.0, 2.0, 3.0]), 2.5);
+/// assert_eq!(median(vec![]), 0.0);
+/// ```
 pub fn median(mut v: Vec<f64>) -> f64 {
     if v.is_empty() {
         return 0.0;

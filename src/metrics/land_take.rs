@@ -181,6 +181,17 @@ pub fn commune_allowance_m2<V: AsRef<[Year]>>(s: &Series<V>) -> f64 {
 }
 
 /// Yearly series of a set of rows, by year.
+///
+/// ```
+/// use ecofoncier::metrics::land_take::yearly;
+/// use ecofoncier::model::LandTake;
+/// let rows = [
+///     LandTake::new("80021".into(), 2020, [100.0, 50.0, 0.0, 0.0, 0.0, 0.0]),
+///     LandTake::new("80022".into(), 2020, [10.0, 0.0, 0.0, 5.0, 0.0, 0.0]),
+/// ];
+/// let y = yearly(rows.iter());
+/// assert_eq!((y[0].annee, y[0].activite_m2, y[0].total_m2), (2020, 110.0, 165.0));
+/// ```
 pub fn yearly<'a>(rows: impl Iterator<Item = &'a LandTake>) -> Vec<YearFigures> {
     let mut by_year: BTreeMap<i32, Year> = BTreeMap::new();
     for r in rows {
@@ -212,6 +223,21 @@ fn round2(v: f64) -> f64 {
 }
 
 /// The ZAN budget of the rows' communes (grouped by commune inside); see [`budget_of`].
+///
+/// ```
+/// use ecofoncier::metrics::land_take::budget;
+/// use ecofoncier::model::LandTake;
+/// // One commune consumed 3 ha of activity land a year from 2011 to 2022.
+/// let rows: Vec<LandTake> = (2011..=2022)
+///     .map(|y| LandTake::new("80021".into(), y, [30_000.0, 0.0, 0.0, 0.0, 0.0, 0.0]))
+///     .collect();
+/// let b = budget(rows.iter());
+/// assert_eq!(b.reference_ha, 30.0); // 2011–2020
+/// assert_eq!(b.enveloppe_ha, 15.0); // half the reference for 2021–2030
+/// assert_eq!(b.consomme_depuis_2021_ha, 6.0); // 2021 and 2022
+/// assert_eq!(b.reste_ha, 9.0);
+/// assert_eq!(b.projection_2031_ha, 30.0); // 6 ha + 3 ha/yr × 8 years left
+/// ```
 pub fn budget<'a>(rows: impl Iterator<Item = &'a LandTake> + Clone) -> ZanBudget {
     let (mut first, mut last) = (i32::MAX, i32::MIN);
     for r in rows.clone() {

@@ -93,6 +93,12 @@ fn ha(m2: f64) -> f64 {
 
 /// A number written the French way: decimal comma, thousands grouped by a narrow no-break
 /// space (`540 110`, `2,3`).
+///
+/// ```
+/// use ecofoncier::metrics::proposal::fr;
+/// assert_eq!(fr(540_110.0, 0), "540\u{202f}110");
+/// assert_eq!(fr(-2.26, 1), "-2,3");
+/// ```
 pub fn fr(v: f64, decimals: usize) -> String {
     let s = format!("{v:.decimals$}");
     let (int, dec) = s.split_once('.').unwrap_or((&s, ""));

@@ -4,7 +4,6 @@
 //! file twice changes nothing and raises no version. Rows that break the standard's rules
 //! are rejected before the copy and listed with their reason; the others land.
 
-
 use futures_util::SinkExt;
 use geo::Geometry;
 use serde::Serialize;
