@@ -9,6 +9,9 @@ use std::sync::OnceLock;
 use geo::{Coord, Geometry, MapCoords};
 use proj4rs::proj::Proj;
 
+/// The EPSG code of Lambert-93, the SRID of every geometry kept inside.
+pub const LAMBERT93_EPSG: i32 = 2154;
+
 /// Errors of this module.
 #[derive(Debug, thiserror::Error)]
 pub enum CrsError {

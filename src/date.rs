@@ -112,13 +112,6 @@ pub fn now_rfc3339() -> String {
     format!("{date}T{:02}:{:02}:{:02}Z", s / 3600, s % 3600 / 60, s % 60)
 }
 
-impl From<Date> for crate::model::Str {
-    /// The date as the standard writes it, `YYYY-MM-DD`.
-    fn from(d: Date) -> Self {
-        crate::model::Str::new(&d.to_string())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -355,6 +355,13 @@ impl<'de> serde::Deserialize<'de> for Str {
     }
 }
 
+impl From<crate::date::Date> for Str {
+    /// The date as the standard writes it, `YYYY-MM-DD`.
+    fn from(d: crate::date::Date) -> Self {
+        Str::new(&d.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

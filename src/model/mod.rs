@@ -67,3 +67,22 @@ pub fn is_oui(value: &Option<Str>) -> bool {
 pub fn is_empty(s: &Str) -> bool {
     s.is_empty()
 }
+
+/// Every layer and table, as loaded, before indexing.
+#[derive(Clone, Debug, Default)]
+pub struct Dataset {
+    pub communes: Vec<Feature<Commune>>,
+    pub epci: Vec<Feature<Epci>>,
+    pub poles: Vec<Feature<Pole>>,
+    pub sites: Vec<Feature<Site>>,
+    pub terrains: Vec<Feature<Terrain>>,
+    pub etablissements: Vec<Feature<Etablissement>>,
+    pub locaux: Vec<Feature<LocalCommercial>>,
+    pub tiers_lieux: Vec<Feature<TiersLieu>>,
+    pub flows: Vec<CommuteFlow>,
+    pub land_take: Vec<LandTake>,
+    /// Attribution of the real geography.
+    pub attribution: String,
+    /// Feature versions (ETags) by `collection/id` where not 1: PostGIS counts writes.
+    pub versions: rustc_hash::FxHashMap<String, i64>,
+}

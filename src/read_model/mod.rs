@@ -23,11 +23,11 @@ use std::time::{Duration, Instant};
 
 use geo::Area;
 
+use crate::model::Dataset;
 use crate::model::{
     Commune, CommuteFlow, Epci, Etablissement, Feature, LandTake, LocalCommercial, Pole, Record,
     Site, Str, Terrain, TerritoryClass, TiersLieu,
 };
-use crate::source::Dataset;
 
 pub use layer::{FeatureRef, IdIndex, Layer};
 pub use pvec::PVec;

@@ -5,16 +5,16 @@
 
 use std::sync::Arc;
 
-use geo::{Geometry, Polygon};
+use geo::{Coord, Geometry, Polygon};
 use serde_json::Value;
 
 use crate::crs::{Crs, Lambert93};
-use crate::formats::geojson::{write_shape, Precision};
+use crate::formats::geojson::{write_num, Precision};
 use crate::model::{Record, SYNTHETIC_SOURCE};
 
 use super::fields::{self, Fields};
 use super::layer::Layer;
-use super::shapes::Kind;
+use super::shapes::{Kind, Part, Shape};
 
 /// Title, description and provenance of a collection.
 #[derive(Clone, Copy, Debug)]
@@ -360,4 +360,67 @@ impl FeatureCache {
             .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).bytes)
             .sum()
     }
+}
+
+/// Writes a stored geometry as a GeoJSON geometry object, each coordinate passed through
+/// `project` (Lambert-93 → the output CRS) as it is written.
+fn write_shape(
+    out: &mut Vec<u8>,
+    shape: Shape<'_>,
+    project: impl Fn(f64, f64) -> (f64, f64),
+    p: Precision,
+) {
+    let coord = |out: &mut Vec<u8>, c: &Coord<f64>| {
+        let (x, y) = project(c.x, c.y);
+        out.push(b'[');
+        write_num(out, x, p);
+        out.push(b',');
+        write_num(out, y, p);
+        out.push(b']');
+    };
+    let seq = |out: &mut Vec<u8>, cs: &[Coord<f64>]| {
+        out.push(b'[');
+        for (i, c) in cs.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            coord(out, c);
+        }
+        out.push(b']');
+    };
+    let rings = |out: &mut Vec<u8>, part: Part<'_>| {
+        out.push(b'[');
+        for (i, r) in part.rings().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            seq(out, r);
+        }
+        out.push(b']');
+    };
+    out.extend_from_slice(br#"{"type":""#);
+    out.extend_from_slice(shape.kind.geojson_type().as_bytes());
+    out.extend_from_slice(br#"","coordinates":"#);
+    match shape.kind {
+        Kind::Point => coord(out, &shape.first()),
+        Kind::MultiPoint | Kind::LineString => seq(out, shape.coords()),
+        Kind::MultiLineString | Kind::Polygon => {
+            if let Some(part) = shape.parts().next() {
+                rings(out, part)
+            } else {
+                out.extend_from_slice(b"[]")
+            }
+        }
+        Kind::MultiPolygon => {
+            out.push(b'[');
+            for (i, part) in shape.parts().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                rings(out, part);
+            }
+            out.push(b']');
+        }
+    }
+    out.push(b'}');
 }

@@ -5,10 +5,7 @@ pub mod embedded;
 
 use std::path::PathBuf;
 
-use crate::model::{
-    Commune, CommuteFlow, Epci, Etablissement, Feature, LandTake, LocalCommercial, Pole, Site,
-    Terrain, TiersLieu,
-};
+pub use crate::model::Dataset;
 
 pub use embedded::EmbeddedSource;
 
@@ -39,25 +36,6 @@ pub enum SourceError {
 }
 
 pub type SourceResult<T> = Result<T, SourceError>;
-
-/// Every layer and table, as loaded, before indexing.
-#[derive(Clone, Debug, Default)]
-pub struct Dataset {
-    pub communes: Vec<Feature<Commune>>,
-    pub epci: Vec<Feature<Epci>>,
-    pub poles: Vec<Feature<Pole>>,
-    pub sites: Vec<Feature<Site>>,
-    pub terrains: Vec<Feature<Terrain>>,
-    pub etablissements: Vec<Feature<Etablissement>>,
-    pub locaux: Vec<Feature<LocalCommercial>>,
-    pub tiers_lieux: Vec<Feature<TiersLieu>>,
-    pub flows: Vec<CommuteFlow>,
-    pub land_take: Vec<LandTake>,
-    /// Attribution of the real geography.
-    pub attribution: String,
-    /// Feature versions (ETags) by `collection/id` where not 1: PostGIS counts writes.
-    pub versions: rustc_hash::FxHashMap<String, i64>,
-}
 
 /// A loader of the whole dataset.
 pub trait Source {

@@ -61,7 +61,7 @@ impl From<deadpool_postgres::PoolError> for StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Spatial reference of every stored geometry: Lambert-93.
-pub const SRID: i32 = 2154;
+pub const SRID: i32 = crate::crs::LAMBERT93_EPSG;
 
 /// A record kept in a PostGIS table of the same field names.
 pub trait Stored: Record {

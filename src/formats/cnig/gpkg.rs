@@ -197,7 +197,7 @@ fn write_table(
             });
         }
         let blob = g
-            .to_gpkg_wkb(CoordDimensions::xy(), Some(crate::store::SRID), env)
+            .to_gpkg_wkb(CoordDimensions::xy(), Some(crs::LAMBERT93_EPSG), env)
             .map_err(|e| format!("geometry: {e}"))?;
         let mut values: Vec<rusqlite::types::Value> = vec![rusqlite::types::Value::Blob(blob)];
         for (c, _) in &columns {

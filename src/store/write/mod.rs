@@ -36,10 +36,10 @@ macro_rules! editable {
     }};
 }
 
-mod error;
-mod history;
-mod rules;
-mod tokens;
+pub mod error;
+pub mod history;
+pub mod rules;
+pub mod tokens;
 
 pub use error::{WriteError, WriteResult};
 use history::audit_json;
