@@ -30,6 +30,18 @@ pub struct LayerBuilder {
     values: Interned,
     features: Vec<u8>,
     count: usize,
+    /// Buffers reused from feature to feature.
+    scratch: Scratch,
+}
+
+#[derive(Default)]
+struct Scratch {
+    cmds: Vec<u32>,
+    ring: Vec<(i32, i32)>,
+    tags: Vec<u32>,
+    value: Vec<u8>,
+    packed: Vec<u8>,
+    feature: Vec<u8>,
 }
 
 /// A layer's table of keys or values: each distinct entry once, in order of first use,
@@ -37,7 +49,7 @@ pub struct LayerBuilder {
 #[derive(Default)]
 struct Interned {
     list: Vec<Vec<u8>>,
-    index: std::collections::HashMap<Vec<u8>, u32>,
+    index: rustc_hash::FxHashMap<Vec<u8>, u32>,
 }
 
 impl Interned {
@@ -53,25 +65,24 @@ impl Interned {
     }
 }
 
-/// The `Tile.Value` message of `v`.
-fn value_message(v: &Value) -> Vec<u8> {
-    let mut m = Vec::new();
+/// Writes the `Tile.Value` message of `v` into `m`.
+fn value_message(m: &mut Vec<u8>, v: &Value) {
+    m.clear();
     match v {
-        Value::String(s) => bytes_field(&mut m, 1, s.as_bytes()),
+        Value::String(s) => bytes_field(m, 1, s.as_bytes()),
         Value::Double(d) => {
-            key(&mut m, 3, 1);
+            key(m, 3, 1);
             m.extend_from_slice(&d.to_le_bytes());
         }
         Value::Uint(u) => {
-            key(&mut m, 5, 0);
-            varint(&mut m, *u);
+            key(m, 5, 0);
+            varint(m, *u);
         }
         Value::Bool(b) => {
-            key(&mut m, 7, 0);
-            varint(&mut m, *b as u64);
+            key(m, 7, 0);
+            varint(m, *b as u64);
         }
     }
-    m
 }
 
 fn varint(out: &mut Vec<u8>, mut v: u64) {
@@ -100,18 +111,21 @@ fn command(id: u32, count: usize) -> u32 {
     (id & 7) | ((count as u32) << 3)
 }
 
-/// Twice the signed area of a ring in y-down coordinates: positive when clockwise on screen.
+/// Twice the signed area of an open ring (its last position joins its first) in y-down
+/// coordinates: positive when clockwise on screen.
 fn area2(ring: &[(i32, i32)]) -> i64 {
     let mut s = 0i64;
-    for w in ring.windows(2) {
-        s += w[0].0 as i64 * w[1].1 as i64 - w[1].0 as i64 * w[0].1 as i64;
+    for (k, &(x0, y0)) in ring.iter().enumerate() {
+        let (x1, y1) = ring[(k + 1) % ring.len()];
+        s += x0 as i64 * y1 as i64 - x1 as i64 * y0 as i64;
     }
     s
 }
 
-/// The geometry commands of `g`; `None` when nothing is left to draw.
-fn encode_geometry(g: &TileGeometry) -> Option<(u32, Vec<u32>)> {
-    let mut cmds = Vec::new();
+/// Writes the geometry commands of `g` into `cmds` (`r`: a ring's buffer) and returns the
+/// geometry type; `None` when nothing is left to draw.
+fn encode_geometry(g: &TileGeometry, cmds: &mut Vec<u32>, r: &mut Vec<(i32, i32)>) -> Option<u32> {
+    cmds.clear();
     let (mut cx, mut cy) = (0i32, 0i32);
     let mut delta = |cmds: &mut Vec<u32>, (x, y): (i32, i32)| {
         cmds.push(zigzag(x - cx));
@@ -126,15 +140,15 @@ fn encode_geometry(g: &TileGeometry) -> Option<(u32, Vec<u32>)> {
             }
             cmds.push(command(1, pts.len()));
             for &p in pts {
-                delta(&mut cmds, p);
+                delta(cmds, p);
             }
-            Some((1, cmds))
+            Some(1)
         }
         TileGeometry::Polygons(polys) => {
             for poly in polys {
                 for (i, ring) in poly.iter().enumerate() {
                     // Closed input ring: drop the repeated last position and collapsed steps.
-                    let mut r: Vec<(i32, i32)> = Vec::with_capacity(ring.len());
+                    r.clear();
                     for &p in ring {
                         if r.last() != Some(&p) {
                             r.push(p);
@@ -146,9 +160,7 @@ fn encode_geometry(g: &TileGeometry) -> Option<(u32, Vec<u32>)> {
                     if r.len() < 3 {
                         continue;
                     }
-                    let mut closed = r.clone();
-                    closed.push(r[0]);
-                    let a = area2(&closed);
+                    let a = area2(r);
                     if a == 0 {
                         continue;
                     }
@@ -157,15 +169,15 @@ fn encode_geometry(g: &TileGeometry) -> Option<(u32, Vec<u32>)> {
                         r.reverse();
                     }
                     cmds.push(command(1, 1));
-                    delta(&mut cmds, r[0]);
+                    delta(cmds, r[0]);
                     cmds.push(command(2, r.len() - 1));
                     for &p in &r[1..] {
-                        delta(&mut cmds, p);
+                        delta(cmds, p);
                     }
                     cmds.push(command(7, 1));
                 }
             }
-            (!cmds.is_empty()).then_some((3, cmds))
+            (!cmds.is_empty()).then_some(3)
         }
     }
 }
@@ -179,37 +191,41 @@ impl LayerBuilder {
             values: Interned::default(),
             features: Vec::new(),
             count: 0,
+            scratch: Scratch::default(),
         }
     }
 
     /// Adds a feature; returns false when its geometry vanished at this zoom.
     pub fn add(&mut self, id: Option<u64>, g: &TileGeometry, props: &[(&str, Value)]) -> bool {
-        let Some((kind, cmds)) = encode_geometry(g) else {
+        let s = &mut self.scratch;
+        let Some(kind) = encode_geometry(g, &mut s.cmds, &mut s.ring) else {
             return false;
         };
-        let mut tags = Vec::with_capacity(props.len() * 2);
+        s.tags.clear();
         for (k, v) in props {
-            tags.push(self.keys.id(k.as_bytes()));
-            tags.push(self.values.id(&value_message(v)));
+            s.tags.push(self.keys.id(k.as_bytes()));
+            value_message(&mut s.value, v);
+            s.tags.push(self.values.id(&s.value));
         }
-        let mut f = Vec::with_capacity(16 + cmds.len() * 2);
+        let f = &mut s.feature;
+        f.clear();
         if let Some(id) = id {
-            key(&mut f, 1, 0);
-            varint(&mut f, id);
+            key(f, 1, 0);
+            varint(f, id);
         }
-        let mut packed = Vec::new();
-        for t in tags {
-            varint(&mut packed, t as u64);
+        s.packed.clear();
+        for &t in &s.tags {
+            varint(&mut s.packed, t as u64);
         }
-        bytes_field(&mut f, 2, &packed);
-        key(&mut f, 3, 0);
-        varint(&mut f, kind as u64);
-        packed.clear();
-        for c in cmds {
-            varint(&mut packed, c as u64);
+        bytes_field(f, 2, &s.packed);
+        key(f, 3, 0);
+        varint(f, kind as u64);
+        s.packed.clear();
+        for &c in &s.cmds {
+            varint(&mut s.packed, c as u64);
         }
-        bytes_field(&mut f, 4, &packed);
-        bytes_field(&mut self.features, 2, &f);
+        bytes_field(f, 4, &s.packed);
+        bytes_field(&mut self.features, 2, f);
         self.count += 1;
         true
     }
@@ -241,14 +257,21 @@ impl LayerBuilder {
 mod tests {
     use super::*;
 
+    /// The geometry type and commands of `g`.
+    fn encode(g: &TileGeometry) -> Option<(u32, Vec<u32>)> {
+        let mut cmds = Vec::new();
+        let kind = encode_geometry(g, &mut cmds, &mut Vec::new())?;
+        Some((kind, cmds))
+    }
+
     #[test]
     fn the_specification_examples() {
         // MVT 2.1 §4.3.5: a point at (25, 17) is [9, 50, 34].
-        let (kind, cmds) = encode_geometry(&TileGeometry::Points(vec![(25, 17)])).unwrap();
+        let (kind, cmds) = encode(&TileGeometry::Points(vec![(25, 17)])).unwrap();
         assert_eq!((kind, cmds), (1, vec![9, 50, 34]));
         // §4.3.5.3-like: polygon (3,6) (8,12) (20,34), closed.
         let ring = vec![(3, 6), (8, 12), (20, 34), (3, 6)];
-        let (kind, cmds) = encode_geometry(&TileGeometry::Polygons(vec![vec![ring]])).unwrap();
+        let (kind, cmds) = encode(&TileGeometry::Polygons(vec![vec![ring]])).unwrap();
         assert_eq!(kind, 3);
         assert_eq!(cmds, vec![9, 6, 12, 18, 10, 12, 24, 44, 15]);
     }
@@ -257,7 +280,7 @@ mod tests {
     fn exterior_rings_are_clockwise_on_screen_holes_not() {
         let square = vec![(0, 0), (0, 10), (10, 10), (10, 0), (0, 0)]; // counter-clockwise on screen
         let hole = vec![(2, 2), (4, 2), (4, 4), (2, 4), (2, 2)];
-        let (_, cmds) = encode_geometry(&TileGeometry::Polygons(vec![vec![square, hole]])).unwrap();
+        let (_, cmds) = encode(&TileGeometry::Polygons(vec![vec![square, hole]])).unwrap();
         // The exterior ring reversed: MoveTo(10,0), LineTo (10,10), (0,10), (0,0).
         assert_eq!(&cmds[..3], &[9, zigzag(10), 0]);
         assert_eq!(cmds[3], command(2, 3));
@@ -270,6 +293,6 @@ mod tests {
         );
         // A ring collapsed to a line disappears; nothing left means no feature.
         let flat = vec![(0, 0), (5, 0), (9, 0), (0, 0)];
-        assert!(encode_geometry(&TileGeometry::Polygons(vec![vec![flat]])).is_none());
+        assert!(encode(&TileGeometry::Polygons(vec![vec![flat]])).is_none());
     }
 }
