@@ -458,3 +458,114 @@ fn epci_exports_in_geojson_and_cnig_csv_without_confidential_fields() {
     );
     assert_eq!(with_token.status, 401, "no tokens in the embedded mode");
 }
+
+/// The document and the handlers agree on every query parameter of `/api/v1`: each value the
+/// document allows at the edges of its range or in its list is accepted, each value just
+/// outside is refused with that parameter named, and a parameter the document does not list
+/// is refused.
+#[test]
+fn documented_parameters_are_the_ones_checked() {
+    let doc = get("/ogc/api").json();
+    let m = model();
+    let siren = m.epci.get(0).record.epci_siren.to_string();
+    let site = m.sites.get(0).record.site_id.to_string();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let Some(op) = item.get("get").filter(|_| path.starts_with("/api/v1/")) else {
+            continue;
+        };
+        if path.starts_with("/api/v1/exports/") {
+            continue;
+        }
+        let url = path
+            .replace("{level}", "epci")
+            .replace("{code}", &siren)
+            .replace("{siren}", &siren)
+            .replace("{site_id}", &site);
+        let params = op["parameters"].as_array().cloned().unwrap_or_default();
+        let query: Vec<&Value> = params.iter().filter(|p| p["in"] == "query").collect();
+        // What every request carries: the required parameters, and `near` for the radius.
+        let mut base: Vec<(String, String)> = query
+            .iter()
+            .filter(|p| p["required"] == true)
+            .map(|p| (p["name"].as_str().unwrap().to_string(), siren.clone()))
+            .collect();
+        if query.iter().any(|p| p["name"] == "near") {
+            base.push(("near".into(), "2.3,49.9".into()));
+        }
+        let ask = |name: &str, value: &str| {
+            let mut pairs: Vec<(String, String)> =
+                base.iter().filter(|(k, _)| k != name).cloned().collect();
+            pairs.push((name.to_string(), value.to_string()));
+            let q = serde_urlencoded::to_string(&pairs).unwrap();
+            let r = get(&format!("{url}?{q}"));
+            let named = r.status == 400 && r.json()["parameter"] == name;
+            (r.status, named)
+        };
+        for p in &query {
+            let name = p["name"].as_str().unwrap();
+            let s = &p["schema"];
+            let (allowed, refused): (Vec<String>, Vec<String>) = match s["type"].as_str() {
+                Some("integer") => {
+                    let (lo, hi) = (
+                        s["minimum"].as_i64().unwrap(),
+                        s["maximum"].as_i64().unwrap(),
+                    );
+                    (
+                        vec![lo.to_string(), hi.to_string()],
+                        vec![(lo - 1).to_string(), (hi + 1).to_string(), "1.5".into()],
+                    )
+                }
+                Some("number") => {
+                    let (lo, hi) = (
+                        s["minimum"].as_f64().unwrap(),
+                        s["maximum"].as_f64().unwrap(),
+                    );
+                    (
+                        vec![lo.to_string(), hi.to_string()],
+                        vec![
+                            (lo - 0.01).to_string(),
+                            (hi + 1.0).to_string(),
+                            "NaN".into(),
+                        ],
+                    )
+                }
+                Some("string") if s["enum"].is_array() => (
+                    s["enum"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|v| v.as_str().unwrap().to_string())
+                        .collect(),
+                    vec!["zzz".into()],
+                ),
+                Some("array") => (
+                    s["items"]["enum"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|v| v.as_str().unwrap().to_string())
+                        .collect(),
+                    vec!["zzz".into()],
+                ),
+                _ => continue,
+            };
+            for v in &allowed {
+                let (status, _) = ask(name, v);
+                assert_ne!(status, 400, "{path}: {name}={v} is documented, and refused");
+                checked += 1;
+            }
+            for v in &refused {
+                let (status, named) = ask(name, v);
+                assert!(
+                    named,
+                    "{path}: {name}={v} is outside the document, and got {status}"
+                );
+                checked += 1;
+            }
+        }
+        let (status, named) = ask("undocumented", "1");
+        assert!(named, "{path}: an undocumented parameter got {status}");
+    }
+    assert!(checked > 50, "only {checked} values checked");
+}

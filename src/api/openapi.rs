@@ -5,7 +5,8 @@ use serde_json::{json, Value};
 use crate::crs::Crs;
 use crate::read_model::ReadModel;
 
-use super::query::{DEFAULT_LIMIT, MAX_LIMIT};
+use super::query::{Spec, DEFAULT_LIMIT, MAX_LIMIT};
+use super::v1;
 
 fn problem_response(description: &str) -> Value {
     json!({
@@ -55,11 +56,9 @@ fn post_op(summary: &str, description: &str, schema: Value) -> Value {
 fn api_v1_paths() -> Vec<(&'static str, Value)> {
     let level = pp("level", "commune, epci or region");
     let code = pp("code", "INSEE code, EPCI SIREN, or 32 / hdf for the region");
-    let year = qp(
-        "year",
-        "integer",
-        "Reference year of the legal vacancy test (1 January), default 2026",
-    );
+    // Query parameters come from the handlers' own declarations.
+    let specs = |list: &[&Spec]| list.iter().map(|s| s.openapi()).collect::<Vec<Value>>();
+    let year = v1::YEAR.openapi();
     vec![
         ("/api/v1/sites/{site_id}/occupancy", get_op(
             "Occupancy and legal vacancy of a site",
@@ -71,18 +70,7 @@ fn api_v1_paths() -> Vec<(&'static str, Value)> {
         ("/api/v1/terrains/search", get_op(
             "Vacant-plot search",
             "Plots vacant, never used or derelict, sorted by distance (R-tree nearest) when `near` is given; GeoJSON with the distance and the site's name, vocation and access.",
-            vec![
-                qp("epci", "string", "EPCI SIREN"),
-                qp("near", "string", "lon,lat (CRS84)"),
-                qp("radius_km", "number", "with near"),
-                qp("min_ha", "number", "minimum plot surface"),
-                qp("max_ha", "number", "maximum plot surface"),
-                qp("stade_comm", "string", "comma-separated terr_stade_comm values"),
-                qp("stade_amngt", "string", "comma-separated terr_stade_amngt values"),
-                qp("reseau", "string", "networks the site must have: eau_pluviale, eau_potable, assainissement, gaz, electrique, fibre_optique, fret_ferroviaire, fluvial, transport_commun"),
-                qp("vocation", "string", "comma-separated site_vocadomi values"),
-                qp("limit", "integer", "1–1000, default 50"),
-            ])),
+            specs(&v1::search::PARAMS))),
         ("/api/v1/land-take/{level}/{code}", get_op(
             "Land take and ZAN budget",
             "Yearly ENAF consumption 2011–2023 by destination; reference 2011–2020; allowance 2021–2030 = 50 % (at least 1 ha a commune); consumed since 2021, remaining, % used, projection to 1 January 2031 at the pace of the last three years, activity's share.",
@@ -110,25 +98,25 @@ fn api_v1_paths() -> Vec<(&'static str, Value)> {
         ("/api/v1/tiers-lieux/coverage", get_op(
             "Tiers-lieux and France services coverage",
             "Population whose town hall is within radius_km (default 10) of a site, per EPCI and region, optionally for one service; the under-served communes.",
-            vec![qp("radius_km", "number", "default 10"), qp("service", "string", "one of the services"), qp("level", "string", "region, epci (default) or commune")])),
+            specs(&v1::tiers_lieux::COVERAGE))),
         ("/api/v1/tiers-lieux/suggest", get_op(
             "Best new tiers-lieux (greedy maximal coverage)", "k town halls covering the most uncovered population.",
-            vec![qp("k", "integer", "1–50, default 5"), qp("radius_km", "number", "default 10"), qp("service", "string", "one of the services")])),
+            specs(&v1::tiers_lieux::SUGGEST))),
         ("/api/v1/premises/{level}/{code}", get_op(
             "Centre-bourg commercial premises", "Count, vacancy rate, firms settled (and in the last five years).",
             vec![level, code])),
         ("/api/v1/indicators", get_op(
             "Indicators of every EPCI", "One row per EPCI; `format=csv` for a ;-separated file.",
-            vec![qp("level", "string", "epci"), qp("format", "string", "json (default) or csv")])),
+            specs(&v1::indicators::ALL))),
         ("/api/v1/indicators/epci/{siren}", get_op(
             "Full sheet of an EPCI", "Indicators, occupancy, ZAN, yearly land take, commuting, coverage, premises, similar territories.",
             vec![pp("siren", "EPCI SIREN")])),
         ("/api/v1/compare", get_op(
             "Side-by-side comparison", "The EPCIs' rows with the medians of the rural and the urban EPCIs.",
-            vec![qp("epci", "string", "comma-separated SIREN codes (1–20)"), qp("format", "string", "json or csv")])),
+            specs(&v1::indicators::COMPARE))),
         ("/api/v1/timeline/epci/{siren}", get_op(
             "Indicators over time", "Per year: settlements in zones (new build, rehabilitation), jobs, occupancy, premises settlements, tiers-lieux visits and procedures.",
-            vec![pp("siren", "EPCI SIREN"), qp("to", "integer", "last year, default 2025")])),
+            [vec![pp("siren", "EPCI SIREN")], specs(&v1::timeline::PARAMS)].concat())),
     ]
 }
 

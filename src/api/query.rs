@@ -17,6 +17,84 @@ pub fn pairs(query: &str) -> ApiResult<Vec<(String, String)>> {
         .map_err(|e| ApiError::param("query", format!("malformed query string: {e}")))
 }
 
+/// One query parameter of an endpoint, declared once: the handler reads and checks it
+/// through this declaration and the OpenAPI document describes it from the same one, so the
+/// two cannot disagree.
+#[derive(Clone, Copy, Debug)]
+pub struct Spec {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub required: bool,
+    pub description: &'static str,
+}
+
+/// What a parameter's value may be.
+#[derive(Clone, Copy, Debug)]
+pub enum Kind {
+    Integer {
+        min: i64,
+        max: i64,
+    },
+    Number {
+        min: f64,
+        max: f64,
+    },
+    Text,
+    /// One of these values.
+    OneOf(&'static [&'static str]),
+    /// A comma-separated list of these values.
+    ListOf(&'static [&'static str]),
+}
+
+impl Spec {
+    pub const fn new(name: &'static str, kind: Kind, description: &'static str) -> Spec {
+        Spec {
+            name,
+            kind,
+            required: false,
+            description,
+        }
+    }
+
+    /// The same parameter, required.
+    pub const fn required(self) -> Spec {
+        Spec {
+            required: true,
+            ..self
+        }
+    }
+
+    /// The parameter object of the OpenAPI 3.0 document.
+    pub fn openapi(&self) -> serde_json::Value {
+        use serde_json::json;
+        let (schema, style) = match self.kind {
+            Kind::Integer { min, max } => (
+                json!({ "type": "integer", "minimum": min, "maximum": max }),
+                None,
+            ),
+            Kind::Number { min, max } => (
+                json!({ "type": "number", "minimum": min, "maximum": max }),
+                None,
+            ),
+            Kind::Text => (json!({ "type": "string" }), None),
+            Kind::OneOf(values) => (json!({ "type": "string", "enum": values }), None),
+            Kind::ListOf(values) => (
+                json!({ "type": "array", "items": { "type": "string", "enum": values } }),
+                Some("form"),
+            ),
+        };
+        let mut p = json!({
+            "name": self.name, "in": "query", "required": self.required,
+            "description": self.description, "schema": schema,
+        });
+        if let Some(style) = style {
+            p["style"] = json!(style);
+            p["explode"] = json!(false);
+        }
+        p
+    }
+}
+
 /// Query parameters, each given at most once: the one parser of the OGC routes and of
 /// `/api/v1`. Values are read by name, and numbers and lists checked, so that every rejection
 /// names its parameter.
@@ -35,6 +113,58 @@ impl Params {
             return Err(ApiError::param(k, format!("unknown parameter; {takes}")));
         }
         Ok(p)
+    }
+
+    /// The parameters of `query` against the endpoint's declarations: each given once, none
+    /// other, the required ones present, every value of its kind.
+    pub fn checked(query: &str, specs: &[&Spec]) -> ApiResult<Params> {
+        let names: Vec<&str> = specs.iter().map(|s| s.name).collect();
+        let p = Params::parse(query, &names)?;
+        for s in specs {
+            match (p.get(s.name), s.kind) {
+                (None, _) if s.required => {
+                    return Err(ApiError::param(
+                        s.name,
+                        format!("required: {}", s.description),
+                    ))
+                }
+                (None, _) | (Some(_), Kind::Text) => {}
+                (Some(v), Kind::Integer { min, max }) => {
+                    number(s.name, v, min, max, "an integer")?;
+                }
+                (Some(v), Kind::Number { min, max }) => {
+                    number(s.name, v, min, max, "a number")?;
+                }
+                (Some(_), Kind::OneOf(values)) => {
+                    p.one_of(s.name, values, "")?;
+                }
+                (Some(_), Kind::ListOf(values)) => {
+                    p.list(s.name, values)?;
+                }
+            }
+        }
+        Ok(p)
+    }
+
+    /// The value of an integer parameter, checked by [`Params::checked`].
+    pub fn integer(&self, s: &Spec) -> Option<i64> {
+        self.get(s.name).and_then(|v| v.parse().ok())
+    }
+
+    /// The value of a number parameter, checked by [`Params::checked`].
+    pub fn float(&self, s: &Spec) -> Option<f64> {
+        self.get(s.name).and_then(|v| v.parse().ok())
+    }
+
+    /// The values of a list parameter, checked by [`Params::checked`].
+    pub fn values(&self, s: &Spec) -> Vec<String> {
+        match s.kind {
+            Kind::ListOf(values) => self.list(s.name, values).unwrap_or_default(),
+            _ => self
+                .get(s.name)
+                .map(|v| vec![v.to_string()])
+                .unwrap_or_default(),
+        }
     }
 
     /// The parameters of `query`, each given once; which names are allowed is the caller's.
@@ -80,25 +210,45 @@ impl Params {
         self.number(k, min, max, "an integer")
     }
 
-    /// A comma-separated list whose values must belong to `allowed`.
+    /// A comma-separated list whose values must belong to `allowed`. A value that itself
+    /// holds a comma (`vendu, commercialisation achevée`) is read whole: at each place the
+    /// longest allowed value followed by a comma or the end is taken.
     pub fn list(&self, k: &str, allowed: &[&str]) -> ApiResult<Vec<String>> {
         let Some(v) = self.get(k) else {
             return Ok(Vec::new());
         };
-        v.split(',')
-            .map(|x| x.trim())
-            .filter(|x| !x.is_empty())
-            .map(|x| {
-                if allowed.contains(&x) {
-                    Ok(x.to_string())
-                } else {
-                    Err(ApiError::param(
-                        k,
-                        format!("`{x}` is not one of: {}", allowed.join(", ")),
-                    ))
+        let mut out = Vec::new();
+        let mut rest = v.trim_start();
+        while !rest.is_empty() {
+            let whole = allowed
+                .iter()
+                .filter(|a| {
+                    rest.strip_prefix(**a).is_some_and(|r| {
+                        r.trim_start().is_empty() || r.trim_start().starts_with(',')
+                    })
+                })
+                .max_by_key(|a| a.len());
+            let (item, after) = match whole {
+                Some(a) => (*a, &rest[a.len()..]),
+                None => {
+                    let end = rest.find(',').unwrap_or(rest.len());
+                    let x = rest[..end].trim();
+                    if !x.is_empty() {
+                        return Err(ApiError::param(
+                            k,
+                            format!("`{x}` is not one of: {}", allowed.join(", ")),
+                        ));
+                    }
+                    ("", &rest[end..])
                 }
-            })
-            .collect()
+            };
+            if !item.is_empty() {
+                out.push(item.to_string());
+            }
+            let after = after.trim_start();
+            rest = after.strip_prefix(',').unwrap_or(after).trim_start();
+        }
+        Ok(out)
     }
 
     /// One of `allowed`, or `default` when absent.
@@ -362,5 +512,25 @@ pub fn matches(value: Option<&serde_json::Value>, wanted: &str) -> bool {
         },
         Some(Value::Bool(b)) => wanted == if *b { "true" } else { "false" },
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Params;
+
+    #[test]
+    fn a_listed_value_may_hold_a_comma() {
+        let allowed = ["en vente", "vendu, commercialisation achevée", "vendu"];
+        let p = Params::any("l=vendu%2C%20commercialisation%20achev%C3%A9e%2Cen%20vente,vendu")
+            .unwrap();
+        assert_eq!(
+            p.list("l", &allowed).unwrap(),
+            ["vendu, commercialisation achevée", "en vente", "vendu"]
+        );
+        let p = Params::any("l=vendu,,%20en%20vente%20").unwrap();
+        assert_eq!(p.list("l", &allowed).unwrap(), ["vendu", "en vente"]);
+        let p = Params::any("l=vendu,loué").unwrap();
+        assert!(p.list("l", &allowed).is_err());
     }
 }

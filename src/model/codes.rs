@@ -102,6 +102,7 @@ pub const NETWORKS: &[&str] = &[
     "fibre_optique",
     "fret_ferroviaire",
     "fluvial",
+    "transport_commun",
 ];
 
 /// True when `value` (possibly several values joined by `|`) belongs to `list`.

@@ -5,41 +5,41 @@ use serde_json::{json, Value};
 
 use super::territory;
 use crate::api::http::ok;
-use crate::api::query::Params;
+use crate::api::query::{Kind, Params, Spec};
 use crate::api::{ApiError, ApiResult, AppState};
 use crate::metrics::territory::Level;
 use crate::metrics::{indicators, land_take};
 use crate::model::TerritoryClass;
+
+const LEVEL: Spec = Spec::new("level", Kind::OneOf(&["epci"]), "epci (the one level)");
+const FORMAT: Spec = Spec::new(
+    "format",
+    Kind::OneOf(&["json", "csv"]),
+    "json (default) or csv (a ;-separated file)",
+);
+const EPCIS: Spec = Spec::new("epci", Kind::Text, "comma-separated SIREN codes (1–20)").required();
+
+/// The parameters of the indicators of every EPCI.
+pub(crate) const ALL: [&Spec; 2] = [&LEVEL, &FORMAT];
+/// The parameters of the comparison.
+pub(crate) const COMPARE: [&Spec; 2] = [&EPCIS, &FORMAT];
 
 pub(super) async fn indicators_all(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
     let state = state.snapshot();
-    let p = Params::parse(req.query_string(), &["level", "format"])?;
-    match p.get("level").unwrap_or("epci") {
-        "epci" => {}
-        other => {
-            return Err(ApiError::param(
-                "level",
-                format!("`{other}` is not available: use epci"),
-            ))
-        }
-    }
-    match p.get("format").unwrap_or("json") {
-        "json" => Ok(ok(&*state.metrics.indicators)),
-        "csv" => Ok(HttpResponse::Ok()
+    let p = Params::checked(req.query_string(), &ALL)?;
+    if p.get(FORMAT.name) == Some("csv") {
+        return Ok(HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")
             .insert_header((
                 "Content-Disposition",
                 "attachment; filename=\"indicateurs-epci.csv\"",
             ))
-            .body(indicators::to_csv(&state.metrics.indicators))),
-        other => Err(ApiError::param(
-            "format",
-            format!("`{other}` is not json or csv"),
-        )),
+            .body(indicators::to_csv(&state.metrics.indicators)));
     }
+    Ok(ok(&*state.metrics.indicators))
 }
 
 pub(super) async fn indicators_sheet(
@@ -78,10 +78,8 @@ pub(super) async fn compare(
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
     let state = state.snapshot();
-    let p = Params::parse(req.query_string(), &["epci", "format"])?;
-    let list = p
-        .get("epci")
-        .ok_or_else(|| ApiError::param("epci", "required: SIREN codes, comma-separated"))?;
+    let p = Params::checked(req.query_string(), &COMPARE)?;
+    let list = p.get(EPCIS.name).unwrap_or_default();
     let ids: Vec<&str> = list
         .split(',')
         .map(str::trim)
@@ -100,7 +98,7 @@ pub(super) async fn compare(
             .ok_or_else(|| ApiError::param("epci", format!("no EPCI with SIREN `{id}`")))?;
         rows.push(r.clone());
     }
-    if p.get("format") == Some("csv") {
+    if p.get(FORMAT.name) == Some("csv") {
         return Ok(HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")
             .insert_header((
@@ -108,12 +106,6 @@ pub(super) async fn compare(
                 "attachment; filename=\"comparaison-epci.csv\"",
             ))
             .body(indicators::to_csv(&rows)));
-    }
-    if let Some(f) = p.get("format").filter(|f| *f != "json") {
-        return Err(ApiError::param(
-            "format",
-            format!("`{f}` is not json or csv"),
-        ));
     }
     Ok(ok(&json!({
         "epci": rows,

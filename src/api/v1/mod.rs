@@ -4,19 +4,19 @@
 //! comparison, and the indicators over time.
 
 mod commute;
-mod indicators;
+pub(crate) mod indicators;
 mod land_take;
 mod occupancy;
 mod premises;
 mod proposals;
-mod search;
-mod tiers_lieux;
-mod timeline;
+pub(crate) mod search;
+pub(crate) mod tiers_lieux;
+pub(crate) mod timeline;
 
 use actix_web::web;
 
 use super::problem::{ApiError, ApiResult};
-use super::query::Params;
+use super::query::{Kind, Params, Spec};
 use crate::metrics::territory::{Level, Territory};
 use crate::publish::Snapshot;
 
@@ -95,9 +95,19 @@ fn territory(state: &Snapshot, level: &str, code: &str, allowed: &[Level]) -> Ap
         .ok_or_else(|| ApiError::NotFound(format!("no {level} `{code}`")))
 }
 
+/// The reference year of the legal vacancy test.
+pub(crate) const YEAR: Spec = Spec::new(
+    "year",
+    Kind::Integer {
+        min: 2000,
+        max: 2100,
+    },
+    "Reference year of the legal vacancy test (1 January), default 2026",
+);
+
 /// The `year` parameter, or the year the metrics were computed for.
-fn year(p: &Params, state: &Snapshot) -> ApiResult<i32> {
-    Ok(p.int("year", 2000, 2100)?
+fn year(p: &Params, state: &Snapshot) -> i32 {
+    p.integer(&YEAR)
         .map(|y| y as i32)
-        .unwrap_or(state.metrics.year))
+        .unwrap_or(state.metrics.year)
 }

@@ -3,7 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
-use super::{territory, year};
+use super::{territory, year, YEAR};
 use crate::api::http::ok;
 use crate::api::query::Params;
 use crate::api::{ApiError, ApiResult, AppState};
@@ -16,8 +16,8 @@ pub(super) async fn site_occupancy(
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
     let state = state.snapshot();
-    let p = Params::parse(req.query_string(), &["year"])?;
-    let year = year(&p, &state)?;
+    let p = Params::checked(req.query_string(), &[&YEAR])?;
+    let year = year(&p, &state);
     let m = &state.model;
     let i = m
         .sites
@@ -56,8 +56,8 @@ pub(super) async fn territory_occupancy(
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
     let state = state.snapshot();
-    let p = Params::parse(req.query_string(), &["year"])?;
-    let year = year(&p, &state)?;
+    let p = Params::checked(req.query_string(), &[&YEAR])?;
+    let year = year(&p, &state);
     let (level, code) = path.into_inner();
     let t = territory(&state, &level, &code, &[Level::Epci, Level::Region])?;
     let recomputed;

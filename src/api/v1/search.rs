@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
-use crate::api::query::Params;
+use crate::api::query::{Kind, Params, Spec};
 use crate::api::{ApiError, ApiResult, AppState};
 use crate::crs::{self, Crs};
 use crate::metrics::search::{self, Criteria, SiteSummary};
@@ -22,26 +22,72 @@ fn parse_point(param: &str, v: &str) -> ApiResult<(f64, f64)> {
     crs::to_l93(Crs::Crs84, lon, lat).map_err(|e| ApiError::param(param, e.to_string()))
 }
 
+const EPCI: Spec = Spec::new("epci", Kind::Text, "EPCI SIREN");
+const NEAR: Spec = Spec::new("near", Kind::Text, "lon,lat (CRS84)");
+const RADIUS_KM: Spec = Spec::new(
+    "radius_km",
+    Kind::Number {
+        min: 0.0,
+        max: 500.0,
+    },
+    "search radius around `near`, km",
+);
+const MIN_HA: Spec = Spec::new(
+    "min_ha",
+    Kind::Number { min: 0.0, max: 1e6 },
+    "minimum plot surface, ha",
+);
+const MAX_HA: Spec = Spec::new(
+    "max_ha",
+    Kind::Number { min: 0.0, max: 1e6 },
+    "maximum plot surface, ha",
+);
+const STADE_COMM: Spec = Spec::new(
+    "stade_comm",
+    Kind::ListOf(codes::TERR_STADE_COMM),
+    "comma-separated terr_stade_comm values",
+);
+const STADE_AMNGT: Spec = Spec::new(
+    "stade_amngt",
+    Kind::ListOf(codes::TERR_STADE_AMNGT),
+    "comma-separated terr_stade_amngt values",
+);
+const RESEAU: Spec = Spec::new(
+    "reseau",
+    Kind::ListOf(codes::NETWORKS),
+    "networks the site must have, comma-separated",
+);
+const VOCATION: Spec = Spec::new(
+    "vocation",
+    Kind::ListOf(codes::SITE_VOCADOMI),
+    "comma-separated site_vocadomi values",
+);
+const LIMIT: Spec = Spec::new(
+    "limit",
+    Kind::Integer { min: 1, max: 1000 },
+    "plots returned at most, default 50",
+);
+
+/// The parameters of the search.
+pub(crate) const PARAMS: [&Spec; 10] = [
+    &EPCI,
+    &NEAR,
+    &RADIUS_KM,
+    &MIN_HA,
+    &MAX_HA,
+    &STADE_COMM,
+    &STADE_AMNGT,
+    &RESEAU,
+    &VOCATION,
+    &LIMIT,
+];
+
 pub(super) async fn search_plots(
     req: HttpRequest,
     state: actix_web::web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
     let state = state.snapshot();
-    let p = Params::parse(
-        req.query_string(),
-        &[
-            "epci",
-            "near",
-            "radius_km",
-            "min_ha",
-            "max_ha",
-            "stade_comm",
-            "stade_amngt",
-            "reseau",
-            "vocation",
-            "limit",
-        ],
-    )?;
+    let p = Params::checked(req.query_string(), &PARAMS)?;
     let m = &state.model;
     let epci = p.get("epci").map(str::to_string);
     if let Some(e) = &epci {
@@ -50,29 +96,27 @@ pub(super) async fn search_plots(
         }
     }
     let near = p.get("near").map(|v| parse_point("near", v)).transpose()?;
-    let radius_km = p.f64("radius_km", 0.0, 500.0)?;
+    let radius_km = p.float(&RADIUS_KM);
     if radius_km.is_some() && near.is_none() {
         return Err(ApiError::param("radius_km", "needs `near=lon,lat`"));
     }
-    let (min_ha, max_ha) = (p.f64("min_ha", 0.0, 1e6)?, p.f64("max_ha", 0.0, 1e6)?);
+    let (min_ha, max_ha) = (p.float(&MIN_HA), p.float(&MAX_HA));
     if let (Some(a), Some(b)) = (min_ha, max_ha) {
         if a > b {
             return Err(ApiError::param("min_ha", format!("{a} exceeds max_ha {b}")));
         }
     }
-    let mut networks: Vec<&str> = codes::NETWORKS.to_vec();
-    networks.push("transport_commun");
     let c = Criteria {
         epci,
         near,
         radius_m: radius_km.map(|r| r * 1000.0),
         min_ha,
         max_ha,
-        stade_comm: p.list("stade_comm", codes::TERR_STADE_COMM)?,
-        stade_amngt: p.list("stade_amngt", codes::TERR_STADE_AMNGT)?,
-        reseau: p.list("reseau", &networks)?,
-        vocation: p.list("vocation", codes::SITE_VOCADOMI)?,
-        limit: p.int("limit", 1, 1000)?.unwrap_or(50) as usize,
+        stade_comm: p.values(&STADE_COMM),
+        stade_amngt: p.values(&STADE_AMNGT),
+        reseau: p.values(&RESEAU),
+        vocation: p.values(&VOCATION),
+        limit: p.integer(&LIMIT).unwrap_or(50) as usize,
     };
     let (hits, matched) = search::search(m, &state.metrics.occupancy, &c);
     let mut out = Vec::with_capacity(hits.len() * 800);

@@ -4,30 +4,47 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 use crate::api::http::ok;
-use crate::api::query::Params;
-use crate::api::{ApiError, ApiResult, AppState};
+use crate::api::query::{Kind, Params, Spec};
+use crate::api::{ApiResult, AppState};
 use crate::metrics::coverage;
-use crate::metrics::territory::Level;
 use crate::model::codes;
 
-fn service_param(p: &Params) -> ApiResult<Option<String>> {
-    Ok(p.list("service", codes::SERVICES)?.into_iter().next())
-}
+const RADIUS_KM: Spec = Spec::new(
+    "radius_km",
+    Kind::Number {
+        min: 0.5,
+        max: 100.0,
+    },
+    "coverage radius around a site, km, default 10",
+);
+const SERVICE: Spec = Spec::new("service", Kind::OneOf(codes::SERVICES), "one service only");
+const LEVEL: Spec = Spec::new(
+    "level",
+    Kind::OneOf(&["region", "epci", "commune"]),
+    "detail: region, epci (default) or commune",
+);
+const K: Spec = Spec::new(
+    "k",
+    Kind::Integer { min: 1, max: 50 },
+    "town halls suggested, default 5",
+);
+
+/// The parameters of the coverage.
+pub(crate) const COVERAGE: [&Spec; 3] = [&RADIUS_KM, &SERVICE, &LEVEL];
+/// The parameters of the suggestions.
+pub(crate) const SUGGEST: [&Spec; 3] = [&K, &RADIUS_KM, &SERVICE];
 
 pub(super) async fn tl_coverage(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
     let state = state.snapshot();
-    let p = Params::parse(req.query_string(), &["radius_km", "service", "level"])?;
+    let p = Params::checked(req.query_string(), &COVERAGE)?;
     let radius = p
-        .f64("radius_km", 0.5, 100.0)?
+        .float(&RADIUS_KM)
         .unwrap_or(crate::metrics::DEFAULT_COVERAGE_KM);
-    let service = service_param(&p)?;
-    let level = p.get("level").unwrap_or("epci");
-    if Level::parse(level).is_none() {
-        return Err(ApiError::param("level", "must be region, epci or commune"));
-    }
+    let service = p.get(SERVICE.name).map(str::to_string);
+    let level = p.get(LEVEL.name).unwrap_or("epci");
     let recomputed;
     let cov = if service.is_none() && radius == state.metrics.coverage.radius_km {
         &state.metrics.coverage
@@ -77,12 +94,12 @@ pub(super) async fn tl_suggest(
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
     let state = state.snapshot();
-    let p = Params::parse(req.query_string(), &["k", "radius_km", "service"])?;
-    let k = p.int("k", 1, 50)?.unwrap_or(5) as usize;
+    let p = Params::checked(req.query_string(), &SUGGEST)?;
+    let k = p.integer(&K).unwrap_or(5) as usize;
     let radius = p
-        .f64("radius_km", 0.5, 100.0)?
+        .float(&RADIUS_KM)
         .unwrap_or(crate::metrics::DEFAULT_COVERAGE_KM);
-    let service = service_param(&p)?;
+    let service = p.get(SERVICE.name).map(str::to_string);
     let s = coverage::suggest(&state.model, k, radius, service.as_deref());
     Ok(ok(&json!({
         "k": k, "rayon_km": radius, "service": service,

@@ -5,10 +5,22 @@ use serde_json::json;
 
 use super::territory;
 use crate::api::http::ok;
-use crate::api::query::Params;
+use crate::api::query::{Kind, Params, Spec};
 use crate::api::{ApiResult, AppState};
 use crate::metrics::territory::Level;
 use crate::metrics::timeline;
+
+const TO: Spec = Spec::new(
+    "to",
+    Kind::Integer {
+        min: timeline::FIRST_YEAR as i64,
+        max: 2100,
+    },
+    "last year, default 2025",
+);
+
+/// The parameters of the timeline.
+pub(crate) const PARAMS: [&Spec; 1] = [&TO];
 
 pub(super) async fn timeline_of(
     req: HttpRequest,
@@ -16,13 +28,10 @@ pub(super) async fn timeline_of(
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
     let state = state.snapshot();
-    let p = Params::parse(req.query_string(), &["to"])?;
+    let p = Params::checked(req.query_string(), &PARAMS)?;
     let siren = path.into_inner();
     let t = territory(&state, "epci", &siren, &[Level::Epci])?;
-    let to = p
-        .int("to", timeline::FIRST_YEAR as i64, 2100)?
-        .map(|y| y as i32)
-        .unwrap_or(2025);
+    let to = p.integer(&TO).map(|y| y as i32).unwrap_or(2025);
     Ok(ok(&json!({
         "epci_siren": siren,
         "epci_nom": t.name,
