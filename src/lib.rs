@@ -39,6 +39,16 @@ pub fn etag_of(bytes: &[u8]) -> String {
     format!("\"{:016x}\"", fnv64(bytes))
 }
 
+/// A strong HTTP ETag naming `bytes`, for large responses made on every request (items
+/// pages): foldhash with a fixed seed, some ten times faster than [`fnv64`]. Stable for one
+/// build of the service (replicas of one release agree); not across releases, which only
+/// costs a client one full answer.
+pub fn fast_etag_of(bytes: &[u8]) -> String {
+    use std::hash::BuildHasher;
+    let h = foldhash::quality::FixedState::with_seed(0x6563_6f66_6f6e_6369).hash_one(bytes);
+    format!("\"{h:016x}\"")
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -47,5 +57,13 @@ mod tests {
         assert_eq!(super::fnv64(b""), 0xcbf2_9ce4_8422_2325);
         assert_eq!(super::fnv64(b"a"), 0xaf63_dc4c_8601_ec8c);
         assert_eq!(super::fnv64(b"foobar"), 0x8594_4171_f739_67e8);
+    }
+
+    #[test]
+    fn fast_etags_name_content() {
+        let a = super::fast_etag_of(b"{\"features\":[1]}");
+        assert_eq!(a, super::fast_etag_of(b"{\"features\":[1]}"));
+        assert_ne!(a, super::fast_etag_of(b"{\"features\":[2]}"));
+        assert!(a.starts_with('"') && a.ends_with('"') && a.len() == 18);
     }
 }

@@ -114,6 +114,27 @@ fn editing_with_rights_etags_validation_history_and_a_follower() {
         &patch,
     );
     assert_eq!(r.status, 412);
+    // RFC 9110: a well-formed tag that is not current, a weak tag (strong comparison) or a
+    // list without the current one fail the precondition (412); a header that is no tag
+    // list is a bad request naming it.
+    for tag in ["\"stale\"", "W/\"1\"", "\"5\", \"6\""] {
+        let h = [merge, ("Authorization", auth.as_str()), ("If-Match", tag)];
+        let r = send(&a.base, "PATCH", &item, &h, &patch);
+        assert_eq!(r.status, 412, "If-Match: {tag}");
+    }
+    let h = [merge, ("Authorization", auth.as_str()), ("If-Match", "1")];
+    let r = send(&a.base, "PATCH", &item, &h, &patch);
+    assert_eq!(
+        (r.status, r.json()["field"].clone()),
+        (400, json!("If-Match"))
+    );
+    // If-None-Match on the item: its ETag (weak comparison too) or `*` gives 304.
+    for tag in ["\"1\"", "W/\"1\"", "\"9\", \"1\"", "*"] {
+        let r = request(&a.base, "GET", &item, &[("If-None-Match", tag)], None).unwrap();
+        assert_eq!(r.status, 304, "If-None-Match: {tag}");
+    }
+    let r = request(&a.base, "GET", &item, &[("If-None-Match", "\"9\"")], None).unwrap();
+    assert_eq!(r.status, 200);
     let r = send(
         &a.base,
         "PATCH",
@@ -299,6 +320,15 @@ fn editing_with_rights_etags_validation_history_and_a_follower() {
     props["terr_surf_brute"] = json!(0.04);
     let new = json!({"type": "Feature", "geometry": square(10.0), "properties": props});
     let _ = Geometry::<f64>::Point(c);
+    // If-Match on a creation: no current feature to match (412), nothing created.
+    let r = send(
+        &a.base,
+        "POST",
+        "/ogc/collections/terrains/items",
+        &[("Authorization", &auth_admin), ("If-Match", "*")],
+        &new,
+    );
+    assert_eq!(r.status, 412, "{}", String::from_utf8_lossy(&r.body));
     let r = send(
         &a.base,
         "POST",
@@ -327,10 +357,15 @@ fn editing_with_rights_etags_validation_history_and_a_follower() {
         &a.base,
         "PUT",
         new_item,
-        &[("Authorization", &auth_admin), ("If-Match", "\"1\"")],
+        &[("Authorization", &auth_admin), ("If-Match", "*")],
         &replaced,
     );
-    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        r.status,
+        200,
+        "If-Match: * matches the current feature: {}",
+        String::from_utf8_lossy(&r.body)
+    );
     assert_eq!(etag(&r), "\"2\"");
     let r = request(
         &a.base,

@@ -407,3 +407,35 @@ fn health_reports_counts() {
     assert_eq!(doc["loaded"]["communes"], 3782);
     assert_eq!(doc["loaded"]["EPCI"], 92);
 }
+
+/// An items page and a feature carry a strong ETag; `If-None-Match` naming it (weakly too,
+/// or in a list, or `*`) answers 304 without a body, another tag the page again.
+#[test]
+fn items_pages_and_features_answer_304_to_their_etag() {
+    for path in [
+        "/ogc/collections/terrains/items?limit=5",
+        "/ogc/collections/terrains/items?limit=5&crs=http://www.opengis.net/def/crs/EPSG/0/2154",
+    ] {
+        let r = get(path);
+        assert_eq!(r.status, 200);
+        let tag = r.header("ETag").expect("an ETag").to_string();
+        assert!(tag.starts_with('"'), "strong: {tag}");
+        let weak = format!("W/{tag}");
+        let listed = format!("\"x\", {tag}");
+        for inm in [tag.as_str(), weak.as_str(), listed.as_str(), "*"] {
+            let again = get_with(path, &[("If-None-Match", inm)]);
+            assert_eq!(again.status, 304, "{path} If-None-Match: {inm}");
+            assert!(again.body.is_empty());
+            assert_eq!(again.header("ETag"), Some(tag.as_str()));
+        }
+        assert_eq!(get_with(path, &[("If-None-Match", "\"x\"")]).status, 200);
+    }
+    // Two pages, two tags.
+    let a = get("/ogc/collections/terrains/items?limit=5");
+    let b = get("/ogc/collections/terrains/items?limit=5&offset=5");
+    assert_ne!(a.header("ETag"), b.header("ETag"));
+    let id = a.json()["features"][0]["id"].as_str().unwrap().to_string();
+    let item = format!("/ogc/collections/terrains/items/{id}");
+    let tag = get(&item).header("ETag").unwrap().to_string();
+    assert_eq!(get_with(&item, &[("If-None-Match", &tag)]).status, 304);
+}

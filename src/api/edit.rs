@@ -19,7 +19,7 @@ use super::{ApiError, ApiResult, AppState};
 use crate::crs::{self, Crs};
 use crate::model::Feature;
 use crate::publish::Snapshot;
-use crate::store::write::{AsOf, Editable, Op, Principal, WriteError};
+use crate::store::write::{AsOf, Editable, Op, Precondition, Principal, WriteError};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/ogc/collections/{id}/items", web::post().to(create))
@@ -42,6 +42,7 @@ fn api_error(e: WriteError) -> ApiError {
         WriteError::NotFound(m) => ApiError::NotFound(m),
         WriteError::PreconditionRequired => ApiError::PreconditionRequired(e.to_string()),
         WriteError::Stale { .. } => ApiError::PreconditionFailed(e.to_string()),
+        WriteError::NoneMatched(m) => ApiError::PreconditionFailed(m),
         WriteError::Invalid { field, message } => ApiError::BadBody { field, message },
         WriteError::Conflict(m) => ApiError::Conflict(m),
         WriteError::Unavailable(_) => ApiError::Unavailable(e.to_string()),
@@ -73,21 +74,27 @@ async fn principal(req: &HttpRequest, state: &AppState) -> ApiResult<Principal> 
     writer.authenticate(token).await.map_err(api_error)
 }
 
-/// `If-Match: "3"` (or `W/"3"`) → 3.
-fn if_match(req: &HttpRequest) -> ApiResult<Option<i64>> {
+/// The request's `If-Match` (RFC 9110 §13.1.1): `*`, or entity tags compared strongly
+/// with the feature's version; a header that is not that grammar is a 400 naming it.
+fn if_match(req: &HttpRequest) -> ApiResult<Option<Precondition>> {
     let Some(v) = req.headers().get(header::IF_MATCH) else {
         return Ok(None);
     };
-    let text = v.to_str().unwrap_or("");
-    text.trim()
-        .trim_start_matches("W/")
-        .trim_matches('"')
-        .parse()
-        .map(Some)
-        .map_err(|_| ApiError::BadBody {
-            field: "If-Match".into(),
-            message: format!("`{text}` is not an ETag of this service (\"<version>\")"),
-        })
+    let text = v.to_str().unwrap_or("\u{0}");
+    let bad = || ApiError::BadBody {
+        field: "If-Match".into(),
+        message: format!("`{text}` is neither `*` nor a list of entity tags (\"3\", W/\"3\")"),
+    };
+    if text.trim() == "*" {
+        return Ok(Some(Precondition::Any));
+    }
+    let tags = super::http::entity_tags(text).ok_or_else(bad)?;
+    let versions = tags
+        .iter()
+        .filter(|(weak, _)| !weak)
+        .filter_map(|(_, tag)| tag.parse().ok())
+        .collect();
+    Ok(Some(Precondition::Versions(versions)))
 }
 
 /// The CRS of a request body: `Content-Crs`, CRS84 by default.
@@ -172,7 +179,7 @@ async fn run<R: Editable>(
     let _serial = state.publisher.lock().await;
     let snap = state.snapshot();
     let written = writer
-        .write(&snap.model, &who, op, expected)
+        .write(&snap.model, &who, op, expected.as_ref())
         .await
         .map_err(api_error)?;
     // Committed: publish it (a failure here cannot undo the commit; a reload would).

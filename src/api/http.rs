@@ -21,6 +21,27 @@ pub fn etag(version: i64) -> String {
     format!("\"{version}\"")
 }
 
+/// The entity tags of an `If-Match` or `If-None-Match` list (RFC 9110 §8.8.3): each with
+/// whether it is weak (`W/`), its opaque text without quotes; `None` when `text` is not such
+/// a list.
+pub fn entity_tags(text: &str) -> Option<Vec<(bool, &str)>> {
+    let mut tags = Vec::new();
+    let mut rest = text.trim();
+    while !rest.is_empty() {
+        let weak = rest.starts_with("W/");
+        let quoted = rest.strip_prefix("W/").unwrap_or(rest).strip_prefix('"')?;
+        let end = quoted.find('"')?;
+        tags.push((weak, &quoted[..end]));
+        rest = quoted[end + 1..].trim_start();
+        match rest.strip_prefix(',') {
+            Some(r) => rest = r.trim_start(),
+            None if rest.is_empty() => {}
+            None => return None,
+        }
+    }
+    (!tags.is_empty()).then_some(tags)
+}
+
 /// A 200 answer with `v` as JSON.
 pub fn ok<T: Serialize>(v: &T) -> HttpResponse {
     HttpResponse::Ok().json(v)
@@ -68,4 +89,21 @@ pub fn json_body<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
         message: format!("not JSON: {e}"),
     })?;
     Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::entity_tags;
+
+    #[test]
+    fn entity_tag_lists() {
+        assert_eq!(entity_tags("\"3\""), Some(vec![(false, "3")]));
+        assert_eq!(
+            entity_tags(" W/\"3\" , \"a,b\",\"\"  "),
+            Some(vec![(true, "3"), (false, "a,b"), (false, "")])
+        );
+        for bad in ["3", "\"3", "\"3\" \"4\"", "", "W/3", "\"3\",x"] {
+            assert_eq!(entity_tags(bad), None, "{bad}");
+        }
+    }
 }

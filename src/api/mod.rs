@@ -99,12 +99,21 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
     }))
 }
 
-/// Whether the request's `If-None-Match` names `etag` (or `*`): the client's copy is current.
+/// Whether the request's `If-None-Match` names `etag` (or is `*`): the client's copy is
+/// current. The comparison is weak (RFC 9110 §13.1.2): `W/"x"` names `"x"` too.
 pub fn not_modified(req: &actix_web::HttpRequest, etag: &str) -> bool {
-    req.headers()
+    let Some(v) = req
+        .headers()
         .get(actix_web::http::header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|e| e.trim() == etag || e.trim() == "*"))
+    else {
+        return false;
+    };
+    if v.trim() == "*" {
+        return true;
+    }
+    let ours = etag.trim_start_matches("W/").trim_matches('"');
+    http::entity_tags(v).is_some_and(|tags| tags.iter().any(|(_, t)| *t == ours))
 }
 
 /// Every unknown path: a 404 problem document.

@@ -290,9 +290,19 @@ async fn items(
         }
     }
     out.extend_from_slice(b"]}");
+    // A page's validator is its content: any change to a feature on it, or to which
+    // features it holds, changes it (a hash fast enough for megabyte pages).
+    let etag = crate::fast_etag_of(&out);
+    if super::not_modified(&req, &etag) {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .finish());
+    }
     Ok(HttpResponse::Ok()
         .content_type(GEOJSON)
         .insert_header(("Content-Crs", format!("<{}>", q.crs.uri())))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header((header::ETAG, etag))
         .body(out))
 }
 
@@ -315,6 +325,12 @@ async fn item(
     let i = c
         .index_of(&fid)
         .ok_or_else(|| ApiError::NotFound(format!("no feature `{fid}` in collection `{id}`")))?;
+    let etag = super::http::etag(c.version(i));
+    if super::not_modified(&req, &etag) {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .finish());
+    }
     let mut out = Vec::with_capacity(2048);
     c.write_feature(&mut out, i, crs);
     // Re-open the feature object to add its links.
@@ -341,6 +357,6 @@ async fn item(
         .content_type(GEOJSON)
         .insert_header(("Content-Crs", format!("<{}>", crs.uri())))
         .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .insert_header((header::ETAG, super::http::etag(c.version(i))))
+        .insert_header((header::ETAG, etag))
         .body(out))
 }

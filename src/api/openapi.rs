@@ -211,9 +211,11 @@ pub fn document(model: &ReadModel) -> Value {
                 "responses": {
                     "200": {
                         "description": "A page of features",
-                        "headers": { "Content-Crs": { "schema": { "type": "string" }, "description": "CRS of the geometries, as <URI>" } },
+                        "headers": { "Content-Crs": { "schema": { "type": "string" }, "description": "CRS of the geometries, as <URI>" },
+                                     "ETag": { "schema": { "type": "string" }, "description": "The page's content" } },
                         "content": { "application/geo+json": { "schema": { "$ref": "#/components/schemas/FeatureCollection" } } }
                     },
+                    "304": { "description": "Unchanged since the ETag given in If-None-Match" },
                     "400": problem_response("Invalid or unknown parameter (named in `parameter`)"),
                     "404": problem_response("Unknown collection")
                 }
@@ -232,9 +234,11 @@ pub fn document(model: &ReadModel) -> Value {
                 "responses": {
                     "200": {
                         "description": "The feature; with a bearer token of its EPCI's editor or an admin, its confidential fields too",
-                        "headers": { "Content-Crs": { "schema": { "type": "string" } } },
+                        "headers": { "Content-Crs": { "schema": { "type": "string" } },
+                                     "ETag": { "schema": { "type": "string" }, "description": "The feature's version, for If-Match" } },
                         "content": { "application/geo+json": { "schema": { "$ref": "#/components/schemas/Feature" } } }
                     },
+                    "304": { "description": "Unchanged since the ETag given in If-None-Match" },
                     "400": problem_response("Invalid parameter"),
                     "404": problem_response("Unknown collection or feature (or no such feature at `datetime`)"),
                     "409": problem_response("`datetime` before a re-import of the layer")
@@ -373,26 +377,26 @@ fn add_editing(doc: &mut Value) {
         "summary": "Create a feature", "operationId": "createFeature", "tags": ["Édition"],
         "security": secured, "parameters": [ids[0], content_crs],
         "requestBody": feature_body("application/geo+json"),
-        "responses": merge(done("201", "Created (Location, ETag)"), write_errors(&[("409", "A feature of this id exists")]))
+        "responses": merge(done("201", "Created (Location, ETag)"), write_errors(&[("409", "A feature of this id exists"), ("412", "If-Match given: a new feature has no current version")]))
     });
     let item = "/ogc/collections/{collectionId}/items/{featureId}";
     doc["paths"][item]["put"] = json!({
         "summary": "Replace a feature", "operationId": "replaceFeature", "tags": ["Édition"],
         "security": secured, "parameters": [ids[0], ids[1], if_match, content_crs],
         "requestBody": feature_body("application/geo+json"),
-        "responses": merge(done("200", "Replaced"), write_errors(&[("404", "Unknown feature"), ("409", "Overlaps another site"), ("412", "Stale ETag"), ("428", "If-Match missing")]))
+        "responses": merge(done("200", "Replaced"), write_errors(&[("404", "Unknown feature"), ("409", "Overlaps another site"), ("412", "If-Match names no current version (stale, weak or unknown tag)"), ("428", "If-Match missing")]))
     });
     doc["paths"][item]["patch"] = json!({
         "summary": "Update a feature with a JSON Merge Patch", "operationId": "updateFeature", "tags": ["Édition"],
         "security": secured, "parameters": [ids[0], ids[1], if_match, content_crs],
         "requestBody": { "required": true, "content": { "application/merge-patch+json": { "schema": { "type": "object",
             "properties": { "properties": { "type": "object" }, "geometry": { "type": "object" } } } } } },
-        "responses": merge(done("200", "Updated"), write_errors(&[("404", "Unknown feature"), ("409", "Overlaps another site"), ("412", "Stale ETag"), ("428", "If-Match missing")]))
+        "responses": merge(done("200", "Updated"), write_errors(&[("404", "Unknown feature"), ("409", "Overlaps another site"), ("412", "If-Match names no current version (stale, weak or unknown tag)"), ("428", "If-Match missing")]))
     });
     doc["paths"][item]["delete"] = json!({
         "summary": "Delete a feature", "operationId": "deleteFeature", "tags": ["Édition"],
         "security": secured, "parameters": [ids[0], ids[1], if_match],
-        "responses": merge(json!({ "204": { "description": "Deleted" } }), write_errors(&[("404", "Unknown feature"), ("412", "Stale ETag"), ("428", "If-Match missing")]))
+        "responses": merge(json!({ "204": { "description": "Deleted" } }), write_errors(&[("404", "Unknown feature"), ("412", "If-Match names no current version (stale, weak or unknown tag)"), ("428", "If-Match missing")]))
     });
     doc["paths"][format!("{item}/history")] = json!({ "get": {
         "summary": "The audit history of a feature (who, when, before, after)", "operationId": "getFeatureHistory",

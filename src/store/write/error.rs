@@ -15,6 +15,8 @@ pub enum WriteError {
     PreconditionRequired,
     #[error("the feature changed since this ETag: its version is now {current}; read it again")]
     Stale { current: i64 },
+    #[error("{0}")]
+    NoneMatched(String),
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
     #[error("{0}")]

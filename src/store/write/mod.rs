@@ -44,7 +44,7 @@ pub mod tokens;
 pub use error::{WriteError, WriteResult};
 use history::audit_json;
 pub use history::AsOf;
-pub use rules::{decide, merge_patch, Before, Editable, Op};
+pub use rules::{decide, merge_patch, Before, Editable, Op, Precondition};
 use rules::{invalid, record_props};
 use tokens::Tokens;
 pub use tokens::{create_token, Principal, Role};
@@ -126,7 +126,7 @@ impl Writer {
         model: &ReadModel,
         who: &Principal,
         op: Op<R>,
-        if_match: Option<i64>,
+        if_match: Option<&Precondition>,
     ) -> WriteResult<Written<R>> {
         let mut client = self.pool.get().await?;
         let cols: Vec<Column> = self.columns_of(&client, R::TABLE).await?;

@@ -27,6 +27,16 @@ pub enum Op<R> {
     Delete(String),
 }
 
+/// The client's `If-Match` (RFC 9110 §13.1.1), as the rules compare it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Precondition {
+    /// `*`: any current feature.
+    Any,
+    /// Entity tags: the feature's current version must be one of these (strong comparison:
+    /// weak tags and tags that are no version of this service match nothing, and are left out).
+    Versions(Vec<i64>),
+}
+
 /// A stored feature as the transaction read it (locked): its properties, geometry and
 /// version.
 pub type Before = (Map<String, Value>, Geometry<f64>, i64);
@@ -42,7 +52,7 @@ pub fn decide<R: Editable>(
     who: &Principal,
     op: Op<R>,
     before: Option<&Before>,
-    if_match: Option<i64>,
+    if_match: Option<&Precondition>,
 ) -> WriteResult<Option<Feature<R>>> {
     let id = match &op {
         Op::Create(f) | Op::Replace(f) => f.record.id().to_string(),
@@ -55,6 +65,12 @@ pub fn decide<R: Editable>(
                 "feature `{id}` exists already: replace it (PUT) with its ETag"
             )))
         }
+        // `If-Match` on a creation: there is no current feature for it to match.
+        (Op::Create(_), None) if if_match.is_some() => {
+            return Err(WriteError::NoneMatched(format!(
+                "If-Match names a current feature, and `{id}` does not exist yet"
+            )))
+        }
         (Op::Create(_), None) => {}
         (_, None) => {
             return Err(WriteError::NotFound(format!(
@@ -64,8 +80,9 @@ pub fn decide<R: Editable>(
         }
         (_, Some((_, _, version))) => match if_match {
             None => return Err(WriteError::PreconditionRequired),
-            Some(v) if v != *version => return Err(WriteError::Stale { current: *version }),
-            Some(_) => {}
+            Some(Precondition::Any) => {}
+            Some(Precondition::Versions(v)) if v.contains(version) => {}
+            Some(Precondition::Versions(_)) => return Err(WriteError::Stale { current: *version }),
         },
     }
     // The old feature's EPCI must be the writer's.
@@ -353,7 +370,12 @@ mod tests {
     use geo::{Geometry, Point};
     use serde_json::{json, Map, Value};
 
-    use super::{decide, merge_patch, Before, Op};
+    use super::{decide, merge_patch, Before, Op, Precondition};
+
+    /// `If-Match: "3"`.
+    fn v3() -> Precondition {
+        Precondition::Versions(vec![3])
+    }
     use crate::model::{Feature, Record, Terrain};
     use crate::read_model::ReadModel;
     use crate::store::write::{Principal, Role, WriteError};
@@ -415,11 +437,17 @@ mod tests {
             Err(WriteError::PreconditionRequired)
         ));
         assert!(matches!(
-            decide(m, &who, op(), Some(&before), Some(2)),
+            decide(
+                m,
+                &who,
+                op(),
+                Some(&before),
+                Some(&Precondition::Versions(vec![2]))
+            ),
             Err(WriteError::Stale { current: 3 })
         ));
         assert!(matches!(
-            decide(m, &who, op(), None, Some(3)),
+            decide(m, &who, op(), None, Some(&v3())),
             Err(WriteError::NotFound(_))
         ));
         let create: Op<Terrain> = Op::Create(Feature {
@@ -430,7 +458,37 @@ mod tests {
             decide(m, &who, create, Some(&before), None),
             Err(WriteError::Conflict(_))
         ));
-        let new = decide(m, &who, op(), Some(&before), Some(3))
+        // `*` matches any current feature; tags that name no version match nothing.
+        assert!(decide(m, &who, op(), Some(&before), Some(&Precondition::Any)).is_ok());
+        assert!(matches!(
+            decide(
+                m,
+                &who,
+                op(),
+                Some(&before),
+                Some(&Precondition::Versions(vec![]))
+            ),
+            Err(WriteError::Stale { current: 3 })
+        ));
+        assert!(matches!(
+            decide(
+                m,
+                &who,
+                op(),
+                Some(&before),
+                Some(&Precondition::Versions(vec![1, 3]))
+            ),
+            Ok(Some(_))
+        ));
+        let create: Op<Terrain> = Op::Create(Feature {
+            geometry: before.1.clone(),
+            record: plot.clone(),
+        });
+        assert!(matches!(
+            decide(m, &who, create, None, Some(&Precondition::Any)),
+            Err(WriteError::NoneMatched(_))
+        ));
+        let new = decide(m, &who, op(), Some(&before), Some(&v3()))
             .unwrap()
             .unwrap();
         assert_eq!(new.record.terr_etat_occup.as_str(), "occupé");
@@ -448,7 +506,7 @@ mod tests {
         };
         let op = patch(&id, json!({"terr_etat_occup": "occupé"}));
         assert!(matches!(
-            decide(m, &stranger, op, Some(&before), Some(3)),
+            decide(m, &stranger, op, Some(&before), Some(&v3())),
             Err(WriteError::Forbidden(_))
         ));
         let who = editor_of(&plot);
@@ -459,12 +517,12 @@ mod tests {
         };
         let renamed = patch(&id, json!({"terr_id": "autre"}));
         assert_eq!(
-            field(decide(m, &who, renamed, Some(&before), Some(3))),
+            field(decide(m, &who, renamed, Some(&before), Some(&v3()))),
             "properties"
         );
         let off = patch(&id, json!({"terr_etat_occup": "en friche"}));
         assert_eq!(
-            field(decide(m, &who, off, Some(&before), Some(3))),
+            field(decide(m, &who, off, Some(&before), Some(&v3()))),
             "terr_etat_occup"
         );
         // A stored value outside its list stays editable while it is not changed.
@@ -473,7 +531,7 @@ mod tests {
         props.insert("champs_hors_liste".into(), json!(["terr_usage"]));
         let kept: Before = (props, g, v);
         let op = patch(&id, json!({"terr_etat_occup": "occupé"}));
-        assert!(decide(m, &who, op, Some(&kept), Some(3)).is_ok());
+        assert!(decide(m, &who, op, Some(&kept), Some(&v3())).is_ok());
     }
 
     #[test]
@@ -486,7 +544,7 @@ mod tests {
             properties: Value::Object(Map::new()),
             geometry: Some(Geometry::Point(Point::new(0.0, 0.0))),
         };
-        let r = decide(model(), &who, far, Some(&before), Some(3));
+        let r = decide(model(), &who, far, Some(&before), Some(&v3()));
         assert!(matches!(r, Err(WriteError::Invalid { field, .. }) if field == "geometry"));
     }
 }
