@@ -259,10 +259,11 @@ pub fn import(database_url: &str, job: &ImportJob) -> Result<(), String> {
                     .map_err(e)?
             }
             ImportJob::InseeFlows(_) => {
-                let (rows, rejected) = crate::formats::open_data::insee_flows(&text)?;
-                let r = store::import::import_flows(&mut client, &rows)
+                let (rows, rejected, notes) = crate::formats::open_data::insee_flows(&text)?;
+                let mut r = store::import::import_flows(&mut client, &rows)
                     .await
                     .map_err(e)?;
+                r.notes.extend(notes);
                 vec![r.with_unreadable(rejected)]
             }
             ImportJob::InseeDensity(_) => {

@@ -569,3 +569,43 @@ fn documented_parameters_are_the_ones_checked() {
     }
     assert!(checked > 50, "only {checked} values checked");
 }
+
+/// Degenerate inputs are refused naming the field instead of answered with zeros.
+#[test]
+fn degenerate_inputs_are_refused() {
+    // Polygons without area: corners on one line (Lambert-93), a triangle of 0.2 m².
+    let (x, y) = ecofoncier::crs::lonlat_to_l93(2.3, 49.9).unwrap();
+    let flat =
+        json!({"type": "Polygon", "coordinates": [[[x, y], [x + 10.0, y], [x + 20.0, y], [x, y]]]});
+    let speck =
+        json!({"type": "Polygon", "coordinates": [[[x, y], [x + 0.5, y], [x, y + 0.8], [x, y]]]});
+    for g in [flat, speck] {
+        let body = json!({"geometry": g, "crs": "http://www.opengis.net/def/crs/EPSG/0/2154"});
+        let r = post("/api/v1/proposals/check", body.to_string().as_bytes());
+        assert_eq!(
+            (r.status, r.json()["field"].clone()),
+            (400, json!("geometry")),
+            "{g}"
+        );
+    }
+    // New jobs at a point outside every commune of the territory (Brittany).
+    let r = post(
+        "/api/v1/scenarios/commute",
+        json!({"point": [-3.0, 48.0], "jobs": 10})
+            .to_string()
+            .as_bytes(),
+    );
+    assert_eq!((r.status, r.json()["field"].clone()), (400, json!("point")));
+    // A real zone's findings carry no negative zero.
+    let r = post(
+        "/api/v1/proposals/check",
+        json!({"geometry": square(2.3, 49.9, 300.0)})
+            .to_string()
+            .as_bytes(),
+    );
+    assert_eq!(r.status, 200);
+    for c in r.json()["constats"].as_array().unwrap() {
+        let c = c.as_str().unwrap();
+        assert!(!c.contains("-0 ") && !c.contains("-0,"), "{c}");
+    }
+}

@@ -588,3 +588,19 @@ proptest! {
         }
     }
 }
+
+/// A commune with no land-take row at all still has the law's 1 ha communal guarantee, and
+/// its EPCI the sum of its communes' allowances (it used to get none, and a proposal there
+/// was told the EPCI had used its allowance up).
+#[test]
+fn a_commune_without_land_take_rows_keeps_the_communal_guarantee() {
+    let mut d = dataset();
+    d.land_take.retain(|r| r.code_insee != "99003");
+    let m = ReadModel::build(d).unwrap();
+    let x = Metrics::compute(&m, 2026);
+    assert_eq!(x.zan_communes["99003"].enveloppe_ha, 1.0);
+    assert_eq!(x.zan_communes["99003"].consomme_depuis_2021_ha, 0.0);
+    let e2 = &x.zan_epci["200000002"];
+    assert_eq!((e2.enveloppe_ha, e2.reste_ha), (1.0, 1.0));
+    assert_eq!(x.zan_region.enveloppe_ha, 12.0);
+}

@@ -5,7 +5,7 @@
 //! "emplois": n, "vocation": "…", "radius_km": r}`, or a GeoJSON Feature whose properties
 //! carry the same members.
 
-use geo::{Coord, LineString, MultiPolygon, Polygon, Validation};
+use geo::{Area, Coord, LineString, MultiPolygon, Polygon, Validation};
 use serde_json::Value;
 
 use crate::crs::{self, Crs};
@@ -164,6 +164,9 @@ pub fn parse_proposal(body: &[u8], model: &ReadModel) -> ApiResult<ProposalInput
     };
     if let Err(e) = area.check_validation() {
         return Err(bad("geometry", format!("invalid polygon: {e}")));
+    }
+    if area.unsigned_area() < 1.0 {
+        return Err(bad("geometry", "the polygon has no area (under 1 m²)"));
     }
     // Inside the region: it must meet at least one commune.
     let inside = area

@@ -26,8 +26,15 @@ fn header_index(header: &[String], name: &str) -> Option<usize> {
         .position(|h| h.trim().eq_ignore_ascii_case(name))
 }
 
-/// Reads an INSEE flows file.
-pub fn insee_flows(text: &str) -> Result<(Vec<CommuteFlow>, Vec<Rejected>), String> {
+/// What a reader made of a file: its rows, the rows it rejected with their reason, and
+/// remarks on rows kept or left out.
+pub type Read<T> = (Vec<T>, Vec<Rejected>, Vec<Rejected>);
+
+/// Reads an INSEE flows file: the flows, the rows rejected, and remarks. The file's counts
+/// are weighted estimates with decimals; a flow is kept to the nearest worker, so the rows
+/// under half a worker are left out, and one remark says how many and how many workers
+/// they carried together (nothing is left out without a word).
+pub fn insee_flows(text: &str) -> Result<Read<CommuteFlow>, String> {
     let d = Delimited::parse(text)?;
     let (from, to, n) = (
         d.column("CODGEO")?,
@@ -36,6 +43,7 @@ pub fn insee_flows(text: &str) -> Result<(Vec<CommuteFlow>, Vec<Rejected>), Stri
     );
     let mut rows = Vec::new();
     let mut rejected = Vec::new();
+    let (mut under_half, mut under_half_workers, mut first_under) = (0usize, 0.0f64, None);
     for (line, f) in d.rows {
         let get = |k: usize| f.get(k).map(|s| s.trim()).unwrap_or("");
         let id = format!("line {line}");
@@ -60,6 +68,10 @@ pub fn insee_flows(text: &str) -> Result<(Vec<CommuteFlow>, Vec<Rejected>), Stri
                         commune_travail: get(to).into(),
                         actifs,
                     });
+                } else if v > 0.0 {
+                    under_half += 1;
+                    under_half_workers += v;
+                    first_under.get_or_insert(line);
                 }
             }
             _ => rejected.push(Rejected {
@@ -68,7 +80,17 @@ pub fn insee_flows(text: &str) -> Result<(Vec<CommuteFlow>, Vec<Rejected>), Stri
             }),
         }
     }
-    Ok((rows, rejected))
+    let notes = first_under
+        .map(|line| Rejected {
+            id: format!("line {line} and others"),
+            reason: format!(
+                "{under_half} flows under half a worker (together {under_half_workers:.1} \
+                 workers) are rounded to 0 and not imported"
+            ),
+        })
+        .into_iter()
+        .collect();
+    Ok((rows, rejected, notes))
 }
 
 /// Reads a Cerema land-take file: one row per commune and year found in the header.
@@ -339,8 +361,13 @@ mod tests {
                     80002;X;80021;Amiens;0.2\n\
                     8000;X;80021;Amiens;3\n\
                     80003;X;80021;Amiens;beaucoup\n";
-        let (rows, rejected) = insee_flows(text).unwrap();
+        let (rows, rejected, notes) = insee_flows(text).unwrap();
         assert_eq!(rows.len(), 2, "a flow rounding to 0 is no flow");
+        assert_eq!(notes.len(), 1, "but it is said");
+        assert_eq!(notes[0].id, "line 4 and others");
+        assert!(notes[0]
+            .reason
+            .starts_with("1 flows under half a worker (together 0.2 workers)"));
         assert_eq!(rows[0].actifs, 41235);
         assert_eq!(rows[1].commune_residence, "80001");
         assert_eq!(rows[1].actifs, 12);

@@ -437,12 +437,13 @@ pub fn zan_all(model: &ReadModel) -> ZanAll {
     let mut region = (Series::new(first, n), 0.0);
     let mut out_communes = Vec::with_capacity(nc);
     for (ci, values) in flat.chunks_exact(n).enumerate() {
-        if !has[ci] {
-            out_communes.push(None);
-            continue;
-        }
         let s = Series { first, values };
-        let allowance = commune_allowance_m2(&s);
+        // A commune without a recorded consumption still has the communal guarantee.
+        let allowance = if has[ci] {
+            commune_allowance_m2(&s)
+        } else {
+            land_take::COMMUNAL_GUARANTEE_M2
+        };
         let e = model.joins.commune_epci[ci] as usize;
         if e < ne {
             add_years(&mut epci_flat[e * n..(e + 1) * n], values);

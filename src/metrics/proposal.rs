@@ -98,9 +98,13 @@ fn ha(m2: f64) -> f64 {
 /// use ecofoncier::metrics::proposal::fr;
 /// assert_eq!(fr(540_110.0, 0), "540\u{202f}110");
 /// assert_eq!(fr(-2.26, 1), "-2,3");
+/// assert_eq!(fr(-0.04, 1), "0,0"); // no negative zero
 /// ```
 pub fn fr(v: f64, decimals: usize) -> String {
-    let s = format!("{v:.decimals$}");
+    let mut s = format!("{v:.decimals$}");
+    if s.starts_with('-') && s[1..].bytes().all(|b| b == b'0' || b == b'.') {
+        s.remove(0);
+    }
     let (int, dec) = s.split_once('.').unwrap_or((&s, ""));
     let (sign, digits) = int.split_at(usize::from(int.starts_with('-')));
     let mut out = String::from(sign);
@@ -305,6 +309,13 @@ pub fn check(model: &ReadModel, metrics: &Metrics, p: &Proposal) -> CheckResult 
         ));
     }
     for e in &epci {
+        if metrics.zan_epci.get(&e.epci_siren).is_none() {
+            constats.push(format!(
+                "Aucune consommation d'espaces n'est connue pour {} : sa part de l'enveloppe ZAN n'est pas calculée.",
+                e.epci_nom
+            ));
+            continue;
+        }
         match e.part_reste_zan_pct {
             Some(pct) => constats.push(format!(
                 "Elle consommerait {} % de l'enveloppe ZAN restante de {} ({} ha restants sur 2021-2030).",

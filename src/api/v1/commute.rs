@@ -75,6 +75,14 @@ pub(super) async fn commute_scenario(
         }
         _ => return Err(bad("site_id", "give either `site_id` or `point`")),
     };
+    if m.communes.at_point(x, y).is_empty() {
+        let field = if body.site_id.is_some() {
+            "site_id"
+        } else {
+            "point"
+        };
+        return Err(bad(field, "outside every commune of the territory"));
+    }
     let radius_km = body.radius_km.unwrap_or(30.0);
     if !(1.0..=150.0).contains(&radius_km) {
         return Err(bad("radius_km", "must be a number in 1..=150"));
