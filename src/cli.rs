@@ -152,7 +152,51 @@ pub enum TokenAction {
         /// A note saying whose token it is.
         #[arg(long)]
         label: Option<String>,
+        /// How long the token is valid: a number and a unit, `90d`, `12h`, `30m` or `45s`
+        /// (default: until revoked).
+        #[arg(long, value_name = "DURATION")]
+        expires: Option<Validity>,
     },
+    /// List the tokens: one line each (id, role, EPCI, label, created, expires, revoked).
+    List {
+        /// PostGIS database (a libpq connection string or postgres:// URL).
+        #[arg(long, value_name = "URL", env = "DATABASE_URL")]
+        database_url: String,
+    },
+    /// Revoke a token: every instance refuses it from its next request.
+    Revoke {
+        /// PostGIS database (a libpq connection string or postgres:// URL).
+        #[arg(long, value_name = "URL", env = "DATABASE_URL")]
+        database_url: String,
+        /// The token's id (the number after `efc_`, first column of `token list`).
+        id: i64,
+    },
+}
+
+/// How long a token is valid (`--expires 90d`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Validity(pub std::time::Duration);
+
+impl std::str::FromStr for Validity {
+    type Err = String;
+
+    /// `90d`, `12h`, `30m` or `45s`: a positive whole number and one unit.
+    fn from_str(s: &str) -> Result<Validity, String> {
+        let bad = || format!("`{s}` is not a duration such as 90d, 12h, 30m or 45s");
+        let unit = s.chars().last().ok_or_else(bad)?;
+        let n: u64 = s[..s.len() - unit.len_utf8()].parse().map_err(|_| bad())?;
+        let secs = match unit {
+            'd' => 86_400,
+            'h' => 3_600,
+            'm' => 60,
+            's' => 1,
+            _ => return Err(bad()),
+        };
+        if n == 0 {
+            return Err(bad());
+        }
+        Ok(Validity(std::time::Duration::from_secs(n * secs)))
+    }
 }
 
 /// The role of a new token.
@@ -172,6 +216,25 @@ impl RoleName {
             (RoleName::Editor, None) => Err("an editor token needs --epci SIREN".into()),
             (RoleName::Admin, None) => Ok(Role::Admin),
             (RoleName::Admin, Some(_)) => Err("an admin token has no --epci".into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Validity;
+    use std::time::Duration;
+
+    #[test]
+    fn validities() {
+        assert_eq!(
+            "90d".parse(),
+            Ok(Validity(Duration::from_secs(90 * 86_400)))
+        );
+        assert_eq!("12h".parse(), Ok(Validity(Duration::from_secs(12 * 3_600))));
+        assert_eq!("45s".parse(), Ok(Validity(Duration::from_secs(45))));
+        for bad in ["", "d", "0d", "-1d", "1.5h", "3w", "90"] {
+            assert!(bad.parse::<Validity>().is_err(), "{bad}");
         }
     }
 }

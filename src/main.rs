@@ -22,17 +22,26 @@ fn main() -> ExitCode {
                 feature_cache_bytes: feature_cache_mb << 20,
             },
         ),
-        Command::Token {
-            action:
-                TokenAction::Create {
-                    database_url,
-                    role,
-                    epci,
-                    label,
-                },
-        } => role.with_epci(epci).and_then(|role| {
-            ecofoncier::startup::create_token(&database_url, &role, label.as_deref())
-        }),
+        Command::Token { action } => match action {
+            TokenAction::Create {
+                database_url,
+                role,
+                epci,
+                label,
+                expires,
+            } => role.with_epci(epci).and_then(|role| {
+                ecofoncier::startup::create_token(
+                    &database_url,
+                    &role,
+                    label.as_deref(),
+                    expires.map(|d| d.0),
+                )
+            }),
+            TokenAction::List { database_url } => ecofoncier::startup::list_tokens(&database_url),
+            TokenAction::Revoke { database_url, id } => {
+                ecofoncier::startup::revoke_token(&database_url, id)
+            }
+        },
         Command::Migrate { database_url } => ecofoncier::startup::migrate(&database_url),
         Command::Import {
             database_url,

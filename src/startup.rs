@@ -191,17 +191,60 @@ pub fn import_embedded(database_url: &str, data: &std::path::Path) -> Result<(),
 }
 
 /// `ecofoncier token create`: prints a new bearer token once.
-pub fn create_token(database_url: &str, role: &Role, label: Option<&str>) -> Result<(), String> {
+pub fn create_token(
+    database_url: &str,
+    role: &Role,
+    label: Option<&str>,
+    valid_for: Option<std::time::Duration>,
+) -> Result<(), String> {
     actix_web::rt::System::new().block_on(async {
         let client = store::connect(database_url)
             .await
             .map_err(|e| e.to_string())?;
-        let token = store::write::create_token(&client, role, label)
+        let token = store::write::create_token(&client, role, label, valid_for)
             .await
             .map_err(|e| e.to_string())?;
         println!("{token}");
         eprintln!("keep it: it is shown once; the database keeps only its hash");
         Ok(())
+    })
+}
+
+/// `ecofoncier token list`: one line a token (id, role, EPCI, label, created, expires,
+/// revoked), tab-separated, never a secret.
+pub fn list_tokens(database_url: &str) -> Result<(), String> {
+    actix_web::rt::System::new().block_on(async {
+        let client = store::connect(database_url)
+            .await
+            .map_err(|e| e.to_string())?;
+        println!("id\trole\tepci\tlabel\tcreated\texpires\trevoked");
+        for line in store::write::tokens::list_tokens(&client)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            println!("{line}");
+        }
+        Ok(())
+    })
+}
+
+/// `ecofoncier token revoke ID`: every instance refuses the token from its next request.
+pub fn revoke_token(database_url: &str, id: i64) -> Result<(), String> {
+    actix_web::rt::System::new().block_on(async {
+        let client = store::connect(database_url)
+            .await
+            .map_err(|e| e.to_string())?;
+        if store::write::tokens::revoke_token(&client, id)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            eprintln!("token {id} revoked");
+            Ok(())
+        } else {
+            Err(format!(
+                "no token {id} to revoke (unknown, or revoked already)"
+            ))
+        }
     })
 }
 

@@ -492,3 +492,95 @@ fn postgis_killed_during_a_burst_of_writes() {
         accepted.len()
     );
 }
+
+/// Tokens: listed without their secret, revoked or expired tokens refused at once by every
+/// instance, wrong secrets throttled with 429 and Retry-After.
+#[test]
+fn token_lifecycle_list_revoke_expiry_and_throttling() {
+    let pg = loaded("tokens");
+    let url = pg.url();
+    let (plot, _site, epci, _) = sample();
+    let a = common::spawn_server(&[("DATABASE_URL", &url)]);
+    let b = common::spawn_server(&[("DATABASE_URL", &url)]);
+    let item = format!("/ogc/collections/terrains/items/{plot}");
+    let patch = json!({"properties": {"terr_refcad": "x"}});
+    // With a valid token a stale ETag is the answer (412); without one, 401; nothing written.
+    let status = |base: &str, token: &str| {
+        let auth = format!("Bearer {token}");
+        let h = [("Authorization", auth.as_str()), ("If-Match", "\"999\"")];
+        send(base, "PATCH", &item, &h, &patch).status
+    };
+    let editor = ecofoncier(
+        &url,
+        &["token", "create", "--epci", &epci, "--label", "lifecycle"],
+    );
+    let id = editor.split('_').nth(1).unwrap().to_string();
+    let secret = editor.rsplit('_').next().unwrap().to_string();
+    let list = ecofoncier(&url, &["token", "list"]);
+    assert!(!list.contains(&secret), "no secret in the list");
+    let line = list
+        .lines()
+        .find(|l| l.starts_with(&format!("{id}\t")))
+        .expect("the token's line");
+    assert!(
+        line.contains("\teditor\t")
+            && line.contains(&epci)
+            && line.contains("\tlifecycle\t")
+            && line.ends_with("\tnever\tno"),
+        "{line}"
+    );
+    assert_eq!(
+        (status(&a.base, &editor), status(&b.base, &editor)),
+        (412, 412)
+    );
+    // Revoked: refused by both instances from the next request.
+    ecofoncier(&url, &["token", "revoke", &id]);
+    assert_eq!(
+        (status(&a.base, &editor), status(&b.base, &editor)),
+        (401, 401)
+    );
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_ecofoncier"))
+        .args(["token", "revoke", &id])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(
+        !again.status.success(),
+        "a revoked token cannot be revoked again"
+    );
+    let list = ecofoncier(&url, &["token", "list"]);
+    let line = list
+        .lines()
+        .find(|l| l.starts_with(&format!("{id}\t")))
+        .unwrap();
+    assert!(!line.ends_with("\tno"), "{line}");
+    // Expiry.
+    let short = ecofoncier(
+        &url,
+        &["token", "create", "--epci", &epci, "--expires", "3s"],
+    );
+    let created = Instant::now();
+    assert_eq!(status(&a.base, &short), 412);
+    std::thread::sleep(
+        Duration::from_secs(3).saturating_sub(created.elapsed()) + Duration::from_millis(300),
+    );
+    assert_eq!(
+        (status(&a.base, &short), status(&b.base, &short)),
+        (401, 401)
+    );
+    // Wrong secrets for one token id: refused, then throttled.
+    let good = ecofoncier(&url, &["token", "create", "--epci", &epci]);
+    let gid = good.split('_').nth(1).unwrap();
+    let wrong = format!("efc_{gid}_0000");
+    for _ in 0..5 {
+        assert_eq!(status(&a.base, &wrong), 401);
+    }
+    let auth = format!("Bearer {wrong}");
+    let h = [("Authorization", auth.as_str()), ("If-Match", "\"999\"")];
+    let r = send(&a.base, "PATCH", &item, &h, &patch);
+    assert_eq!(r.status, 429);
+    let wait: u64 = r.header("Retry-After").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "Retry-After: {wait}");
+    // The other instance counts its own failures; the right token still works there.
+    assert_eq!(status(&b.base, &good), 412);
+}

@@ -43,6 +43,10 @@ fn api_error(e: WriteError) -> ApiError {
         WriteError::PreconditionRequired => ApiError::PreconditionRequired(e.to_string()),
         WriteError::Stale { .. } => ApiError::PreconditionFailed(e.to_string()),
         WriteError::NoneMatched(m) => ApiError::PreconditionFailed(m),
+        WriteError::Throttled { retry_after } => ApiError::TooManyRequests {
+            message: e.to_string(),
+            retry_after,
+        },
         WriteError::Invalid { field, message } => ApiError::BadBody { field, message },
         WriteError::Conflict(m) => ApiError::Conflict(m),
         WriteError::Unavailable(_) => ApiError::Unavailable(e.to_string()),

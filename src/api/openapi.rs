@@ -345,8 +345,9 @@ fn add_editing(doc: &mut Value) {
     let write_errors = |extra: &[(&str, &str)]| {
         let mut r = json!({
             "400": problem_response("Invalid feature (the member is named in `field`)"),
-            "401": problem_response("No or unknown bearer token"),
+            "401": problem_response("No, unknown, revoked or expired bearer token"),
             "403": problem_response("The token may not write features of this EPCI"),
+            "429": problem_response("Too many wrong secrets for this token: retry after `Retry-After` seconds"),
             "405": problem_response("Read-only: the embedded dataset, or a layer not edited"),
             "503": problem_response("PostGIS unavailable: retry later; reads go on")
         });

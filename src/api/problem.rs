@@ -40,6 +40,9 @@ pub enum ApiError {
     /// PostGIS is unreachable.
     #[error("{0}")]
     Unavailable(String),
+    /// Too many failures: retry after this many seconds.
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after: u64 },
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -67,6 +70,7 @@ impl ResponseError for ApiError {
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
@@ -95,6 +99,9 @@ impl ResponseError for ApiError {
             }
             ApiError::Unavailable(_) => {
                 r.insert_header(("Retry-After", "5"));
+            }
+            ApiError::TooManyRequests { retry_after, .. } => {
+                r.insert_header(("Retry-After", retry_after.to_string()));
             }
             _ => {}
         }

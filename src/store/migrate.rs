@@ -18,6 +18,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0002_standard_fields.sql",
         include_str!("../../migrations/0002_standard_fields.sql"),
     ),
+    (
+        3,
+        "0003_token_expiry.sql",
+        include_str!("../../migrations/0003_token_expiry.sql"),
+    ),
 ];
 
 /// FNV-1a, 64 bits, as hex: enough to notice an edited migration.

@@ -17,6 +17,8 @@ pub enum WriteError {
     Stale { current: i64 },
     #[error("{0}")]
     NoneMatched(String),
+    #[error("too many wrong secrets for this token: retry in {retry_after} s")]
+    Throttled { retry_after: u64 },
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
     #[error("{0}")]
