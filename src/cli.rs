@@ -53,6 +53,15 @@ pub enum Command {
         /// first.
         #[arg(long, value_name = "URL", env = "DATABASE_URL")]
         database_url: Option<String>,
+        /// Seconds to keep trying to load from an unreachable PostGIS at start (retries
+        /// after 1, 2, 4 … s) before giving up with its error.
+        #[arg(
+            long,
+            value_name = "SECONDS",
+            env = "ECOFONCIER_CONNECT_WAIT",
+            default_value_t = 60
+        )]
+        connect_wait: u64,
     },
     /// Create or update the PostGIS schema (the SQL files of migrations/, in order).
     ///

@@ -13,6 +13,7 @@ fn main() -> ExitCode {
             workers,
             feature_cache_mb,
             database_url,
+            connect_wait,
         } => ecofoncier::startup::serve(
             data.unwrap_or_else(default_data_dir),
             bind,
@@ -20,6 +21,7 @@ fn main() -> ExitCode {
                 workers,
                 database_url,
                 feature_cache_bytes: feature_cache_mb << 20,
+                connect_wait: std::time::Duration::from_secs(connect_wait),
             },
         ),
         Command::Token { action } => match action {

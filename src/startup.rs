@@ -28,6 +28,8 @@ pub enum StartupError {
     Server(std::io::Error),
     #[error("PostGIS: {0}")]
     Store(crate::store::StoreError),
+    #[error("PostGIS still unreachable after {0} s of trying (--connect-wait): {1}")]
+    Unreachable(u64, String),
 }
 
 /// Loads a source and indexes it, printing what was loaded and how long it took.
@@ -55,6 +57,8 @@ pub struct Settings {
     pub database_url: Option<String>,
     /// Bytes of encoded features the items pages keep ([`api::FEATURE_CACHE_BYTES`]).
     pub feature_cache_bytes: usize,
+    /// How long to keep trying to load from PostGIS at start when it is unreachable.
+    pub connect_wait: std::time::Duration,
 }
 
 impl Default for Settings {
@@ -63,6 +67,7 @@ impl Default for Settings {
             workers: None,
             database_url: None,
             feature_cache_bytes: api::FEATURE_CACHE_BYTES,
+            connect_wait: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -88,6 +93,7 @@ pub fn run(
         workers,
         database_url,
         feature_cache_bytes,
+        ..
     } = settings;
     let started = Instant::now();
     let metrics = Arc::new(Metrics::compute(&model, crate::metrics::DEFAULT_YEAR));
@@ -117,6 +123,35 @@ pub fn run(
     Ok(server.listen(listener).map_err(StartupError::Server)?.run())
 }
 
+/// Loads the read model from PostGIS, trying again while it cannot (PostGIS starting, a
+/// network not up yet): after 1, 2, 4 … seconds, at most 15 s apart, for `wait` in all; then
+/// the last error, said plainly.
+async fn load_retrying(url: &str, wait: std::time::Duration) -> Result<ReadModel, StartupError> {
+    let started = Instant::now();
+    let mut delay = std::time::Duration::from_secs(1);
+    for attempt in 1.. {
+        match load(&PostgisSource::new(url.to_string())).await {
+            Ok(model) => return Ok(model),
+            Err(StartupError::Source(e)) if started.elapsed() + delay <= wait => {
+                eprintln!(
+                    "PostGIS unreachable or not ready (attempt {attempt}: {e}); retrying in {} s",
+                    delay.as_secs()
+                );
+                actix_web::rt::time::sleep(delay).await;
+                delay = (delay * 2).min(std::time::Duration::from_secs(15));
+            }
+            Err(StartupError::Source(e)) => {
+                return Err(StartupError::Unreachable(
+                    started.elapsed().as_secs(),
+                    e.to_string(),
+                ))
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    unreachable!("the loop returns")
+}
+
 /// `ecofoncier serve`: loads the dataset (PostGIS at `database_url` when given, else the
 /// embedded files of `data`) and serves it on `bind`.
 pub fn serve(data: PathBuf, bind: SocketAddr, settings: Settings) -> Result<(), String> {
@@ -124,7 +159,7 @@ pub fn serve(data: PathBuf, bind: SocketAddr, settings: Settings) -> Result<(), 
         .block_on(async move {
             let url = settings.database_url.clone().filter(|u| !u.is_empty());
             let model = match &url {
-                Some(url) => load(&PostgisSource::new(url.clone())).await?,
+                Some(url) => load_retrying(url, settings.connect_wait).await?,
                 None => load(&EmbeddedSource::new(data)).await?,
             };
             let listener = TcpListener::bind(bind).map_err(|e| StartupError::Bind(bind, e))?;

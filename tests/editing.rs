@@ -458,6 +458,12 @@ fn postgis_killed_during_a_burst_of_writes() {
         );
     }
     assert!(unavailable > 0, "writes answer 503 while PostGIS is down");
+    // Alive, but not ready for writes: a load balancer routes writes elsewhere.
+    let ready = request(&server.base, "GET", "/ready", &[], None).unwrap();
+    assert_eq!(ready.status, 503);
+    assert!(ready.header("Retry-After").is_some());
+    let health = request(&server.base, "GET", "/health", &[], None).unwrap();
+    assert_eq!(health.status, 200);
     pg.restart();
     // The service recovers without a restart.
     let started = Instant::now();
@@ -476,6 +482,11 @@ fn postgis_killed_during_a_burst_of_writes() {
     for j in 0..5 {
         assert_eq!(write(1000 + j, &mut version, &mut accepted), 200);
     }
+    let ready = request(&server.base, "GET", "/ready", &[], None).unwrap();
+    assert_eq!(
+        (ready.status, ready.json()["writes"].clone()),
+        (200, json!(true))
+    );
     // Every write that got a 2xx is in the database's history, in order.
     let history = request(&server.base, "GET", &format!("{item}/history"), &[], None)
         .unwrap()

@@ -74,6 +74,7 @@ impl AppState {
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health));
+    cfg.route("/ready", web::get().to(ready));
     ogc::configure(cfg);
     edit::configure(cfg);
     export::configure(cfg);
@@ -97,6 +98,24 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
         "loaded": counts,
         "load_ms": (state.model.report.elapsed.as_secs_f64() * 1e3).round(),
     }))
+}
+
+/// Readiness, distinct from liveness (`/health`): the read model is loaded (it is, once the
+/// server listens) and, when the data lives in PostGIS, PostGIS answers, so writes can be
+/// taken; 503 with `Retry-After` otherwise, for a load balancer to route around.
+async fn ready(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    if let Some(store) = &state.store {
+        store
+            .ping()
+            .await
+            .map_err(|e| ApiError::Unavailable(format!("PostGIS does not answer: {e}")))?;
+    }
+    let snap = state.snapshot();
+    Ok(HttpResponse::Ok().json(json!({
+        "status": "ready",
+        "writes": state.store.is_some(),
+        "snapshot_generation": snap.generation,
+    })))
 }
 
 /// Whether the request's `If-None-Match` names `etag` (or is `*`): the client's copy is

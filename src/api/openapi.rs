@@ -246,7 +246,14 @@ pub fn document(model: &ReadModel) -> Value {
             }},
             "/health": { "get": {
                 "summary": "Health and loaded counts", "operationId": "getHealth", "tags": ["Service"],
-                "responses": { "200": json_response("The service is up", json!({ "type": "object" })) }
+                "responses": { "200": json_response("The service is up (liveness)", json!({ "type": "object" })) }
+            }},
+            "/ready": { "get": {
+                "summary": "Readiness: the model is loaded and PostGIS answers", "operationId": "getReady", "tags": ["Service"],
+                "responses": {
+                    "200": json_response("Ready to take reads (and writes, in PostGIS mode)", json!({ "type": "object" })),
+                    "503": problem_response("PostGIS does not answer: retry after `Retry-After` seconds")
+                }
             }}
         },
         "components": {

@@ -247,6 +247,13 @@ impl Writer {
         Ok(Written { change, version })
     }
 
+    /// Whether PostGIS answers (a connection and `SELECT 1`), for the readiness endpoint.
+    pub async fn ping(&self) -> WriteResult<()> {
+        let client = self.pool.get().await?;
+        client.simple_query("SELECT 1").await?;
+        Ok(())
+    }
+
     /// The principal of bearer token `token`.
     pub async fn authenticate(&self, token: &str) -> WriteResult<Principal> {
         self.tokens.authenticate(&self.pool, token).await
