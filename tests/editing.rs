@@ -595,3 +595,96 @@ fn token_lifecycle_list_revoke_expiry_and_throttling() {
     // The other instance counts its own failures; the right token still works there.
     assert_eq!(status(&b.base, &good), 412);
 }
+
+/// A follower that lost PostGIS (restarted while both instances serve) catches up on every
+/// write it missed: those made through the other instance while it was disconnected, and
+/// after. Creates and deletes reach it too.
+#[test]
+fn a_follower_catches_up_after_postgis_restarts() {
+    let pg = loaded("follow");
+    let url = pg.url();
+    let (plot, _site, _epci, _) = sample();
+    let auth = format!(
+        "Bearer {}",
+        ecofoncier(&url, &["token", "create", "--role", "admin"])
+    );
+    let a = common::spawn_server(&[("DATABASE_URL", &url)]);
+    let b = common::spawn_server(&[("DATABASE_URL", &url)]);
+    let item = format!("/ogc/collections/terrains/items/{plot}");
+    let etag_on = |base: &str| {
+        request(base, "GET", &item, &[], None)
+            .ok()
+            .and_then(|r| r.header("ETag").map(str::to_string))
+    };
+    let wait_for = |base: &str, path: &str, want: &dyn Fn(&Response) -> bool| {
+        let started = Instant::now();
+        loop {
+            if let Ok(r) = request(base, "GET", path, &[], None) {
+                if want(&r) {
+                    return;
+                }
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "{base}{path} never caught up"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    let mut version = 1i64;
+    let patch = |value: &str, version: &mut i64| -> u16 {
+        let tag = format!("\"{version}\"");
+        let body = json!({"properties": {"terr_refcad": value}});
+        let r = send(
+            &a.base,
+            "PATCH",
+            &item,
+            &[("Authorization", &auth), ("If-Match", &tag)],
+            &body,
+        );
+        if r.status == 200 {
+            *version += 1;
+        }
+        r.status
+    };
+    assert_eq!(patch("before", &mut version), 200);
+    wait_for(&b.base, &item, &|r| r.header("ETag") == Some("\"2\""));
+    // PostGIS restarts: both instances lose their connections; A's writes fail meanwhile.
+    pg.kill();
+    assert_eq!(patch("while down", &mut version), 503);
+    pg.restart();
+    let started = Instant::now();
+    while patch("after restart", &mut version) != 200 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "writes never recovered"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    for k in 0..3 {
+        assert_eq!(patch(&format!("after {k}"), &mut version), 200);
+    }
+    // A plot deleted through A after the restart.
+    let deleted = common::model()
+        .terrains
+        .iter()
+        .map(|t| t.record.terr_id.to_string())
+        .find(|id| *id != plot)
+        .unwrap();
+    let gone = format!("/ogc/collections/terrains/items/{deleted}");
+    let r = request(
+        &a.base,
+        "DELETE",
+        &gone,
+        &[("Authorization", &auth), ("If-Match", "\"1\"")],
+        None,
+    )
+    .unwrap();
+    assert_eq!(r.status, 204);
+    let want = format!("\"{version}\"");
+    wait_for(&b.base, &item, &|r| r.header("ETag") == Some(want.as_str()));
+    assert_eq!(etag_on(&a.base), etag_on(&b.base));
+    let on_b = request(&b.base, "GET", &item, &[], None).unwrap().json();
+    assert_eq!(on_b["properties"]["terr_refcad"], "after 2");
+    wait_for(&b.base, &gone, &|r| r.status == 404);
+}
