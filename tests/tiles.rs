@@ -217,17 +217,25 @@ fn plot_tiles_tilejson_errors_and_gdal() {
     let empty = get("/tiles/terrains/14/0/0");
     assert_eq!(empty.status, 204);
     assert!(empty.header("ETag").is_some());
-    // Establishments: no contact in any tile.
-    let (ex, ey) = tile_of(lon, lat, 12);
-    let etabs = get(&format!("/tiles/etablissements/12/{ex}/{ey}"));
-    if etabs.status == 200 {
-        for l in decode(&etabs.body) {
-            assert!(
-                !l.keys.iter().any(|k| k.starts_with("etab_contact")),
-                "{:?}",
-                l.keys
-            );
-        }
+    // Establishments: no contact in the tile of one that has a contact.
+    let with_contact = m
+        .etablissements
+        .iter()
+        .find(|e| e.record.etab_contact_mail.is_some() || e.record.etab_contact_tel.is_some())
+        .expect("an establishment with a contact");
+    let c = with_contact.geometry().centroid().unwrap();
+    let (elon, elat) = crs::l93_to_lonlat(c.x(), c.y()).unwrap();
+    let (ex, ey) = tile_of(elon, elat, 14);
+    let etabs = get(&format!("/tiles/etablissements/14/{ex}/{ey}"));
+    assert_eq!(etabs.status, 200, "the establishment's own tile");
+    let layers = decode(&etabs.body);
+    assert!(!layers.is_empty() && !layers[0].keys.is_empty());
+    for l in layers {
+        assert!(
+            !l.keys.iter().any(|k| k.starts_with("etab_contact")),
+            "{:?}",
+            l.keys
+        );
     }
     // Every layer answers its TileJSON and a regional tile.
     for id in [
