@@ -114,6 +114,14 @@ pub fn run(
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            // HEAD is answered as GET; the HTTP layer sends the headers without the body.
+            .wrap_fn(|mut req, srv| {
+                use actix_web::dev::Service;
+                if req.method() == actix_web::http::Method::HEAD {
+                    req.head_mut().method = actix_web::http::Method::GET;
+                }
+                srv.call(req)
+            })
             .configure(api::configure)
             .default_service(web::to(api::not_found))
     });

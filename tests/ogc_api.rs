@@ -439,3 +439,45 @@ fn items_pages_and_features_answer_304_to_their_etag() {
     let tag = get(&item).header("ETag").unwrap().to_string();
     assert_eq!(get_with(&item, &[("If-None-Match", &tag)]).status, 304);
 }
+
+/// HEAD answers as GET without a body; a method a path does not take is a 405 naming the
+/// ones it does (`Allow`), not a 404; an unknown path stays a 404.
+#[test]
+fn head_and_methods_not_allowed() {
+    let base = common::server();
+    let path = "/ogc/collections/terrains/items?limit=3";
+    let got = get(path);
+    let head = common::request(base, "HEAD", path, &[], None).unwrap();
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+    assert_eq!(head.header("ETag"), got.header("ETag"));
+    assert_eq!(
+        head.header("Content-Length"),
+        Some(got.body.len().to_string().as_str())
+    );
+    for (method, path, allow) in [
+        ("TRACE", "/ogc/collections", "GET, HEAD"),
+        ("DELETE", "/api/v1/indicators", "GET, HEAD"),
+        ("GET", "/api/v1/proposals/check", "POST"),
+        (
+            "OPTIONS",
+            "/ogc/collections/terrains/items",
+            "GET, HEAD, POST",
+        ),
+        (
+            "POST",
+            "/ogc/collections/terrains/items/x",
+            "GET, HEAD, PUT, PATCH, DELETE",
+        ),
+    ] {
+        let r = common::request(base, method, path, &[], None).unwrap();
+        assert_eq!(r.status, 405, "{method} {path}");
+        assert_eq!(r.header("Allow"), Some(allow), "{method} {path}");
+        assert_eq!(
+            r.header("Content-Type"),
+            Some("application/problem+json"),
+            "{method} {path}"
+        );
+    }
+    assert_eq!(get("/nowhere").status, 404);
+}

@@ -135,7 +135,29 @@ pub fn not_modified(req: &actix_web::HttpRequest, etag: &str) -> bool {
     http::entity_tags(v).is_some_and(|tags| tags.iter().any(|(_, t)| *t == ours))
 }
 
-/// Every unknown path: a 404 problem document.
+/// The methods of the paths that take more than GET and HEAD (writes, POST-only metrics).
+const METHODS: &[(&str, &str)] = &[
+    ("/ogc/collections/{id}/items", "GET, HEAD, POST"),
+    (
+        "/ogc/collections/{id}/items/{fid}",
+        "GET, HEAD, PUT, PATCH, DELETE",
+    ),
+    ("/api/v1/proposals/check", "POST"),
+    ("/api/v1/scenarios/commute", "POST"),
+];
+
+/// Every request no route takes: 405 with `Allow` when the path exists with other methods,
+/// else a 404 problem document.
 pub async fn not_found(req: actix_web::HttpRequest) -> ApiResult<HttpResponse> {
+    if let Some(pattern) = req.resource_map().match_pattern(req.path()) {
+        let allow = METHODS
+            .iter()
+            .find(|(p, _)| *p == pattern)
+            .map_or("GET, HEAD", |(_, m)| m);
+        return Err(ApiError::WrongMethod {
+            message: format!("`{}` takes {allow}, not {}", req.path(), req.method()),
+            allow,
+        });
+    }
     Err(ApiError::NotFound(format!("no route for `{}`", req.path())))
 }

@@ -40,6 +40,12 @@ pub enum ApiError {
     /// PostGIS is unreachable.
     #[error("{0}")]
     Unavailable(String),
+    /// The path exists, not with this method.
+    #[error("{message}")]
+    WrongMethod {
+        message: String,
+        allow: &'static str,
+    },
     /// Too many failures: retry after this many seconds.
     #[error("{message}")]
     TooManyRequests { message: String, retry_after: u64 },
@@ -65,7 +71,9 @@ impl ResponseError for ApiError {
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::MethodNotAllowed(_) | ApiError::WrongMethod { .. } => {
+                StatusCode::METHOD_NOT_ALLOWED
+            }
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
@@ -96,6 +104,9 @@ impl ResponseError for ApiError {
             }
             ApiError::MethodNotAllowed(_) => {
                 r.insert_header(("Allow", "GET, HEAD"));
+            }
+            ApiError::WrongMethod { allow, .. } => {
+                r.insert_header(("Allow", *allow));
             }
             ApiError::Unavailable(_) => {
                 r.insert_header(("Retry-After", "5"));
