@@ -30,9 +30,7 @@ fn reader<R: std::io::Read>(input: R, sep: u8) -> csv::Reader<R> {
 /// The records of a delimited text, one at a time (a country-scale file is not split into
 /// fields all at once), each with the line it starts on.
 pub struct Records<'a> {
-    text: &'a [u8],
-    inner: csv::StringRecordsIntoIter<&'a [u8]>,
-    lines: LineCount,
+    inner: csv::StringRecordsIntoIter<Breaks<&'a [u8]>>,
 }
 
 impl<'a> Records<'a> {
@@ -40,9 +38,7 @@ impl<'a> Records<'a> {
         let text = text.trim_start_matches('\u{feff}').as_bytes();
         let sep = u8::try_from(sep).expect("an ASCII separator");
         Records {
-            text,
-            inner: reader(text, sep).into_records(),
-            lines: LineCount::default(),
+            inner: reader(Breaks::new(text), sep).into_records(),
         }
     }
 }
@@ -54,8 +50,8 @@ impl Iterator for Records<'_> {
         loop {
             // The text is a `str`: a record can fail only on I/O, which a slice has none of.
             let record = self.inner.next()?.ok()?;
-            let start = record.position().map_or(0, |p| p.byte() as usize);
-            let line = self.lines.line_at(self.text, start);
+            let at = record.position().map_or(0, |p| p.byte());
+            let line = self.inner.reader_mut().get_mut().line_at(at);
             if record.len() == 1 && record[0].is_empty() {
                 continue; // a blank line
             }
@@ -64,35 +60,11 @@ impl Iterator for Records<'_> {
     }
 }
 
-/// The line (1-based) of records whose byte offsets come in increasing order. The `csv`
-/// crate's own line numbers leave out blank lines and the LF of a CRLF, and a record's
-/// offset may point at the line breaks before it; so lines are counted here, from the first
-/// byte after those breaks.
-#[derive(Default)]
-struct LineCount {
-    /// Bytes scanned, and the line breaks among them.
-    scanned: usize,
-    breaks: usize,
-}
-
-impl LineCount {
-    /// The line of byte `at` of `text` (`at` at least the previous one).
-    fn line_at(&mut self, text: &[u8], at: usize) -> usize {
-        let mut at = at.min(text.len());
-        while at < text.len() && matches!(text[at], b'\r' | b'\n') {
-            at += 1;
-        }
-        if at > self.scanned {
-            self.breaks += memchr::memchr_iter(b'\n', &text[self.scanned..at]).count();
-            self.scanned = at;
-        }
-        self.breaks + 1
-    }
-}
-
 /// A reader that notes where its line-break bytes (CR, LF) are, so that a record's byte
-/// offset gives its line when the text is streamed, as [`LineCount`] does for a text at
-/// hand (only the breaks not yet asked about are kept: what the CSV reader reads ahead).
+/// offset gives its line (only the breaks not yet asked about are kept: what the CSV reader
+/// reads ahead). The `csv` crate's own line numbers leave out blank lines and the LF of a
+/// CRLF, and a record's offset may point at the line breaks before it; so lines are counted
+/// here, from the first byte after those breaks.
 struct Breaks<R> {
     inner: R,
     offset: u64,
