@@ -16,6 +16,16 @@ pub fn base_url(req: &HttpRequest) -> String {
     format!("{}://{}", info.scheme(), info.host())
 }
 
+/// A 304 carrying `etag` when the request's `If-None-Match` names it (see
+/// [`super::not_modified`]).
+pub fn unchanged(req: &HttpRequest, etag: &str) -> Option<HttpResponse> {
+    super::not_modified(req, etag).then(|| {
+        HttpResponse::NotModified()
+            .insert_header((actix_web::http::header::ETAG, etag.to_string()))
+            .finish()
+    })
+}
+
 /// The strong ETag of a feature's version.
 pub fn etag(version: i64) -> String {
     format!("\"{version}\"")

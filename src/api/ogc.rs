@@ -293,10 +293,8 @@ async fn items(
     // A page's validator is its content: any change to a feature on it, or to which
     // features it holds, changes it (a hash fast enough for megabyte pages).
     let etag = crate::fast_etag_of(&out);
-    if super::not_modified(&req, &etag) {
-        return Ok(HttpResponse::NotModified()
-            .insert_header((header::ETAG, etag))
-            .finish());
+    if let Some(r) = super::http::unchanged(&req, &etag) {
+        return Ok(r);
     }
     Ok(HttpResponse::Ok()
         .content_type(GEOJSON)
@@ -326,10 +324,8 @@ async fn item(
         .index_of(&fid)
         .ok_or_else(|| ApiError::NotFound(format!("no feature `{fid}` in collection `{id}`")))?;
     let etag = super::http::etag(c.version(i));
-    if super::not_modified(&req, &etag) {
-        return Ok(HttpResponse::NotModified()
-            .insert_header((header::ETAG, etag))
-            .finish());
+    if let Some(r) = super::http::unchanged(&req, &etag) {
+        return Ok(r);
     }
     let mut out = Vec::with_capacity(2048);
     c.write_feature(&mut out, i, crs);

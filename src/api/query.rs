@@ -192,24 +192,6 @@ impl Params {
         self.0.iter().find(|(a, _)| a == k).map(|(_, v)| v.as_str())
     }
 
-    /// A number in `min..=max` (NaN and infinities fall outside); `what` names the kind.
-    pub fn number<T>(&self, k: &str, min: T, max: T, what: &str) -> ApiResult<Option<T>>
-    where
-        T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
-    {
-        self.get(k)
-            .map(|v| number(k, v, min, max, what))
-            .transpose()
-    }
-
-    pub fn f64(&self, k: &str, min: f64, max: f64) -> ApiResult<Option<f64>> {
-        self.number(k, min, max, "a number")
-    }
-
-    pub fn int(&self, k: &str, min: i64, max: i64) -> ApiResult<Option<i64>> {
-        self.number(k, min, max, "an integer")
-    }
-
     /// A comma-separated list whose values must belong to `allowed`. A value that itself
     /// holds a comma (`vendu, commercialisation achevée`) is read whole: at each place the
     /// longest allowed value followed by a comma or the end is taken.
