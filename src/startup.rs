@@ -137,7 +137,9 @@ pub fn run(
 async fn load_retrying(url: &str, wait: std::time::Duration) -> Result<ReadModel, StartupError> {
     let started = Instant::now();
     let mut delay = std::time::Duration::from_secs(1);
-    for attempt in 1.. {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
         match load(&PostgisSource::new(url.to_string())).await {
             Ok(model) => return Ok(model),
             Err(StartupError::Source(e)) if started.elapsed() + delay <= wait => {
@@ -157,7 +159,6 @@ async fn load_retrying(url: &str, wait: std::time::Duration) -> Result<ReadModel
             Err(other) => return Err(other),
         }
     }
-    unreachable!("the loop returns")
 }
 
 /// `ecofoncier serve`: loads the dataset (PostGIS at `database_url` when given, else the
