@@ -22,6 +22,7 @@ fn main() -> ExitCode {
                 database_url,
                 feature_cache_bytes: feature_cache_mb << 20,
                 connect_wait: std::time::Duration::from_secs(connect_wait),
+                loaded_at: None,
             },
         ),
         Command::Token { action } => match action {

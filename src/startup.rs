@@ -59,6 +59,9 @@ pub struct Settings {
     pub feature_cache_bytes: usize,
     /// How long to keep trying to load from PostGIS at start when it is unreachable.
     pub connect_wait: std::time::Duration,
+    /// When the served model began to load from PostGIS: the follower catches up on the
+    /// writes committed since (default: when the server starts).
+    pub loaded_at: Option<Instant>,
 }
 
 impl Default for Settings {
@@ -68,6 +71,7 @@ impl Default for Settings {
             database_url: None,
             feature_cache_bytes: api::FEATURE_CACHE_BYTES,
             connect_wait: std::time::Duration::from_secs(60),
+            loaded_at: None,
         }
     }
 }
@@ -93,6 +97,7 @@ pub fn run(
         workers,
         database_url,
         feature_cache_bytes,
+        loaded_at,
         ..
     } = settings;
     let started = Instant::now();
@@ -108,8 +113,13 @@ pub fn run(
     }
     let state = web::Data::new(state);
     if let Some(url) = database_url {
-        // Writes made by other instances reach this one through LISTEN/NOTIFY.
-        actix_web::rt::spawn(store::follow::follow(url, Arc::clone(&state.publisher)));
+        // Writes made by other instances reach this one through LISTEN/NOTIFY, and those
+        // made since the load began through the audit table.
+        actix_web::rt::spawn(store::follow::follow(
+            url,
+            Arc::clone(&state.publisher),
+            loaded_at.unwrap_or(started),
+        ));
     }
     let mut server = HttpServer::new(move || {
         App::new()
@@ -167,6 +177,7 @@ pub fn serve(data: PathBuf, bind: SocketAddr, settings: Settings) -> Result<(), 
     actix_web::rt::System::new()
         .block_on(async move {
             let url = settings.database_url.clone().filter(|u| !u.is_empty());
+            let loaded_at = Instant::now();
             let model = match &url {
                 Some(url) => load_retrying(url, settings.connect_wait).await?,
                 None => load(&EmbeddedSource::new(data)).await?,
@@ -178,6 +189,7 @@ pub fn serve(data: PathBuf, bind: SocketAddr, settings: Settings) -> Result<(), 
             );
             let settings = Settings {
                 database_url: url,
+                loaded_at: Some(loaded_at),
                 ..settings
             };
             run(Arc::new(model), listener, settings)?

@@ -49,6 +49,30 @@ fn sample() -> (String, String, String, String) {
     )
 }
 
+/// A new plot `id` like `plot` (its properties), a 20 m square at the centre of `site`.
+fn new_plot(plot: &str, site: &str, id: &str) -> Value {
+    use geo::Centroid;
+    let m = common::model();
+    let c = m.sites.by_id(site).unwrap().geometry().centroid().unwrap();
+    let ring: Vec<[f64; 2]> = [
+        (-10.0, -10.0),
+        (10.0, -10.0),
+        (10.0, 10.0),
+        (-10.0, 10.0),
+        (-10.0, -10.0),
+    ]
+    .iter()
+    .map(|(dx, dy)| {
+        let (lon, lat) = ecofoncier::crs::l93_to_lonlat(c.x() + dx, c.y() + dy).unwrap();
+        [lon, lat]
+    })
+    .collect();
+    let mut props = serde_json::to_value(m.terrains.by_id(plot).unwrap().record).unwrap();
+    props["terr_id"] = json!(id);
+    props["terr_surf_brute"] = json!(0.04);
+    json!({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]}, "properties": props})
+}
+
 fn send(base: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &Value) -> Response {
     let b = body.to_string();
     request(base, method, path, headers, Some(b.as_bytes())).expect("request")
@@ -295,31 +319,7 @@ fn editing_with_rights_etags_validation_history_and_a_follower() {
     assert_eq!(buyers(None), 0);
 
     // Create, replace and delete a plot inside the same site (admin token).
-    let m = common::model();
-    let site_geom = &m.sites.by_id(&site).unwrap().geometry();
-    use geo::{Centroid, Geometry};
-    let c = site_geom.centroid().unwrap();
-    let square = |half: f64| {
-        let pts: Vec<[f64; 2]> = [
-            (-half, -half),
-            (half, -half),
-            (half, half),
-            (-half, half),
-            (-half, -half),
-        ]
-        .iter()
-        .map(|(dx, dy)| {
-            let (lon, lat) = ecofoncier::crs::l93_to_lonlat(c.x() + dx, c.y() + dy).unwrap();
-            [lon, lat]
-        })
-        .collect();
-        json!({"type": "Polygon", "coordinates": [pts]})
-    };
-    let mut props = serde_json::to_value(m.terrains.by_id(&plot).unwrap().record).unwrap();
-    props["terr_id"] = json!("NEW_TERRAIN-ECO_00001");
-    props["terr_surf_brute"] = json!(0.04);
-    let new = json!({"type": "Feature", "geometry": square(10.0), "properties": props});
-    let _ = Geometry::<f64>::Point(c);
+    let new = new_plot(&plot, &site, "NEW_TERRAIN-ECO_00001");
     // If-Match on a creation: no current feature to match (412), nothing created.
     let r = send(
         &a.base,
@@ -687,4 +687,144 @@ fn a_follower_catches_up_after_postgis_restarts() {
     let on_b = request(&b.base, "GET", &item, &[], None).unwrap().json();
     assert_eq!(on_b["properties"]["terr_refcad"], "after 2");
     wait_for(&b.base, &gone, &|r| r.status == 404);
+}
+
+/// A follower cut off from PostGIS while the other instance keeps writing (its
+/// notifications are lost to it) catches up from the audit table once it is back: a
+/// patched plot, a created one and a deleted one. Then both instances write the same plot
+/// at the same moment with the same `If-Match`: the row lock lets exactly one through, the
+/// other gets 412, and both serve the winner.
+#[test]
+fn a_follower_cut_off_catches_up_from_the_audit_table() {
+    use common::pg::Relay;
+    let pg = loaded("cutoff");
+    let relay = Relay::to(pg.port);
+    let (plot, site, _epci, _) = sample();
+    let auth = format!(
+        "Bearer {}",
+        ecofoncier(&pg.url(), &["token", "create", "--role", "admin"])
+    );
+    let a = common::spawn_server(&[("DATABASE_URL", &pg.url())]);
+    let b = common::spawn_server(&[("DATABASE_URL", &relay.url())]);
+    let item = format!("/ogc/collections/terrains/items/{plot}");
+    let wait_for = |base: &str, path: &str, want: &dyn Fn(&Response) -> bool| {
+        let started = Instant::now();
+        loop {
+            if let Ok(r) = request(base, "GET", path, &[], None) {
+                if want(&r) {
+                    return;
+                }
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "{base}{path} never caught up"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let patch = |base: &str, value: &str, version: i64| -> Response {
+        let tag = format!("\"{version}\"");
+        let body = json!({"properties": {"terr_refcad": value}});
+        send(
+            base,
+            "PATCH",
+            &item,
+            &[("Authorization", &auth), ("If-Match", &tag)],
+            &body,
+        )
+    };
+    assert_eq!(patch(&a.base, "seen", 1).status, 200);
+    wait_for(&b.base, &item, &|r| r.header("ETag") == Some("\"2\""));
+
+    // B off the network; A patches, creates and deletes.
+    relay.cut();
+    std::thread::sleep(Duration::from_millis(300));
+    for (k, version) in (2..5).enumerate() {
+        assert_eq!(patch(&a.base, &format!("missed {k}"), version).status, 200);
+    }
+    let created = "/ogc/collections/terrains/items/NEW_TERRAIN-ECO_00077";
+    let r = send(
+        &a.base,
+        "POST",
+        "/ogc/collections/terrains/items",
+        &[("Authorization", &auth)],
+        &new_plot(&plot, &site, "NEW_TERRAIN-ECO_00077"),
+    );
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let deleted = common::model()
+        .terrains
+        .iter()
+        .map(|t| t.record.terr_id.to_string())
+        .find(|id| *id != plot)
+        .unwrap();
+    let gone = format!("/ogc/collections/terrains/items/{deleted}");
+    let r = request(
+        &a.base,
+        "DELETE",
+        &gone,
+        &[("Authorization", &auth), ("If-Match", "\"1\"")],
+        None,
+    )
+    .unwrap();
+    assert_eq!(r.status, 204);
+    // The notifications are gone: B still serves what it had.
+    std::thread::sleep(Duration::from_millis(1500));
+    let r = request(&b.base, "GET", &item, &[], None).unwrap();
+    assert_eq!(r.header("ETag"), Some("\"2\""), "B was not cut off");
+    assert_eq!(
+        request(&b.base, "GET", created, &[], None).unwrap().status,
+        404
+    );
+    assert_eq!(
+        request(&b.base, "GET", &gone, &[], None).unwrap().status,
+        200
+    );
+
+    relay.mend();
+    wait_for(&b.base, &item, &|r| r.header("ETag") == Some("\"5\""));
+    let on_b = request(&b.base, "GET", &item, &[], None).unwrap().json();
+    assert_eq!(on_b["properties"]["terr_refcad"], "missed 2");
+    wait_for(&b.base, created, &|r| r.status == 200);
+    wait_for(&b.base, &gone, &|r| r.status == 404);
+
+    // Two writers, one version: exactly one wins.
+    let barrier = Barrier::new(2);
+    let statuses: Vec<(String, u16)> = std::thread::scope(|s| {
+        let handles: Vec<_> = [&a.base, &b.base]
+            .into_iter()
+            .map(|base| {
+                let (barrier, patch) = (&barrier, &patch);
+                s.spawn(move || {
+                    barrier.wait();
+                    (base.clone(), patch(base, &format!("by {base}"), 5).status)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut codes: Vec<u16> = statuses.iter().map(|(_, s)| *s).collect();
+    codes.sort();
+    assert_eq!(codes, [200, 412], "{statuses:?}");
+    let winner = &statuses.iter().find(|(_, s)| *s == 200).unwrap().0;
+    for base in [&a.base, &b.base] {
+        wait_for(base, &item, &|r| r.header("ETag") == Some("\"6\""));
+        let r = request(base, "GET", &item, &[], None).unwrap().json();
+        assert_eq!(r["properties"]["terr_refcad"], format!("by {winner}"));
+    }
+
+    // An import notifies the serving instances, which reload: the embedded data again
+    // brings the plot back to its original reference.
+    let original = serde_json::to_value(common::model().terrains.by_id(&plot).unwrap().record)
+        .unwrap()["terr_refcad"]
+        .clone();
+    let data = common::data_dir();
+    ecofoncier(
+        &pg.url(),
+        &["import", "--embedded", "--data", data.to_str().unwrap()],
+    );
+    for base in [&a.base, &b.base] {
+        wait_for(base, &item, &|r| {
+            r.json()["properties"]["terr_refcad"] == original
+        });
+    }
 }

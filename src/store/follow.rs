@@ -1,23 +1,39 @@
 //! Keeping a server's read model current with writes made by other instances: every write
-//! ends with `NOTIFY ecofoncier, 'collection/id/version'`; each server `LISTEN`s and loads
-//! the features it has not seen yet. After a lost connection it reloads everything, since
-//! notifications sent meanwhile are gone.
+//! ends with `NOTIFY ecofoncier, 'collection/id/version'` and every import with
+//! `NOTIFY ecofoncier, 'reload'`; each server `LISTEN`s and loads the features it has not
+//! seen yet.
+//!
+//! A notification sent while a server is not listening (its load still running, PostGIS
+//! restarting, the network down) is gone. So each time it starts listening, the server
+//! catches up from the audit table (`historique`): every feature written since it may have
+//! missed one (the start of its load, or the moment its connection was lost, with a
+//! margin) is read again, and kept when its version is newer than the one it holds; an
+//! import in that window reloads everything. The window is measured in PostGIS's own clock
+//! (`clock_timestamp()` minus the time elapsed here), so the two hosts' clocks need not
+//! agree.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use tokio_postgres::{AsyncMessage, NoTls};
+use tokio_postgres::{AsyncMessage, Client, NoTls};
 
 use super::source::{load_all, load_feature};
 use super::write::Editable;
+use super::StoreResult;
 use crate::publish::Publisher;
 use crate::read_model::{Change, ReadModel};
 
+/// Added to the catch-up window: a write whose audit row was inserted just before the
+/// window opened but committed after it is read again too.
+const CATCH_UP_MARGIN: Duration = Duration::from_secs(10);
+
 /// Follows the notifications of the database at `url` for ever, reconnecting as needed,
-/// and publishes what other instances wrote through `state`.
-pub async fn follow(url: String, state: Arc<Publisher>) {
-    let mut connected_before = false;
+/// and publishes what other instances wrote through `state`. `loaded_at` is when the
+/// served model began to load: writes committed since then are caught up at once.
+pub async fn follow(url: String, state: Arc<Publisher>, loaded_at: Instant) {
+    // Since when this server may have missed a write.
+    let mut missed_since = loaded_at;
     loop {
         if let Ok((client, mut connection)) = tokio_postgres::connect(&url, NoTls).await {
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
@@ -36,18 +52,83 @@ pub async fn follow(url: String, state: Arc<Publisher>) {
                     }
                 }
             });
-            if client.batch_execute("LISTEN ecofoncier").await.is_ok() {
-                if connected_before {
-                    reload_all(&url, &state).await;
-                }
-                connected_before = true;
+            // Listening first, then catching up: no write falls between the two.
+            if client.batch_execute("LISTEN ecofoncier").await.is_ok()
+                && catch_up(&client, &url, &state, missed_since.elapsed())
+                    .await
+                    .is_ok()
+            {
                 while let Some(payload) = rx.recv().await {
-                    apply(&client, &state, &payload).await;
+                    if payload == "reload" {
+                        reload_all(&url, &state).await;
+                    } else {
+                        apply(&client, &state, &payload).await;
+                    }
                 }
+                missed_since = Instant::now();
             }
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
+}
+
+/// Reads again every feature the audit table says was written in the last `missed`
+/// (plus [`CATCH_UP_MARGIN`]), or reloads everything when an import ran meanwhile.
+async fn catch_up(
+    client: &Client,
+    url: &str,
+    state: &Arc<Publisher>,
+    missed: Duration,
+) -> StoreResult<()> {
+    let rows = client
+        .query(
+            "SELECT DISTINCT collection, feature_id, action = 'import' FROM historique
+             WHERE le >= clock_timestamp() - make_interval(secs => $1)",
+            &[&(missed + CATCH_UP_MARGIN).as_secs_f64()],
+        )
+        .await?;
+    if rows.iter().any(|r| r.get::<_, bool>(2)) {
+        reload_all(url, state).await;
+        return Ok(());
+    }
+    for row in &rows {
+        let (collection, id): (&str, &str) = (row.get(0), row.get(1));
+        crate::editable!(collection, R => refresh::<R>(client, state, id).await?, _other => {});
+    }
+    Ok(())
+}
+
+/// Brings feature `id` of layer `R` to its stored state, unless this server has that
+/// version already.
+async fn refresh<R: Editable>(
+    client: &Client,
+    state: &Arc<Publisher>,
+    id: &str,
+) -> StoreResult<()> {
+    let _serial = state.lock().await;
+    let stored = client
+        .query_opt(
+            &format!("SELECT version FROM {} WHERE {} = $1", R::TABLE, R::KEY),
+            &[&id],
+        )
+        .await?;
+    let held = state.version(R::COLLECTION, id);
+    let (change, version) = match stored {
+        Some(row) => {
+            let version: i64 = row.get(0);
+            if held >= version {
+                return Ok(());
+            }
+            match load_feature::<R>(client, id).await? {
+                Some(f) => (Change::Upsert(f), version),
+                None => return Ok(()),
+            }
+        }
+        None if held > 0 => (Change::Remove(id.to_string()), held + 1),
+        None => return Ok(()),
+    };
+    let _ = state.apply(change, version);
+    Ok(())
 }
 
 async fn reload_all(url: &str, state: &Publisher) {

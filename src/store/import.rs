@@ -204,8 +204,12 @@ async fn merge_rows<G: std::borrow::Borrow<Geometry<f64>>>(
     };
     report.written = tx.execute(&merge, &[]).await?;
     tx.execute(
-        "INSERT INTO historique (collection, feature_id, action, apres)
-         VALUES ($1, '*', 'import', $2::text::jsonb)",
+        // The audit row, and the notification (sent at commit) that makes the serving
+        // instances reload.
+        "WITH audit AS (
+           INSERT INTO historique (collection, feature_id, action, apres)
+           VALUES ($1, '*', 'import', $2::text::jsonb) RETURNING 1)
+         SELECT pg_notify('ecofoncier', 'reload') FROM audit",
         &[
             &table,
             &serde_json::json!({
@@ -529,8 +533,10 @@ pub async fn import_density(
         .await?
         .get(0);
     tx.execute(
-        "INSERT INTO historique (collection, feature_id, action, apres)
-         VALUES ('commune', '*', 'import', $1::text::jsonb)",
+        "WITH audit AS (
+           INSERT INTO historique (collection, feature_id, action, apres)
+           VALUES ('commune', '*', 'import', $1::text::jsonb) RETURNING 1)
+         SELECT pg_notify('ecofoncier', 'reload') FROM audit",
         &[&serde_json::json!({"grille_densite": rows.len(), "ecrites": written}).to_string()],
     )
     .await?;
