@@ -62,6 +62,16 @@ pub enum Command {
             default_value_t = 60
         )]
         connect_wait: u64,
+        /// How log lines are written on stderr: `text`, or `json` (one object a line, for a
+        /// log collector). The level comes from ECOFONCIER_LOG (error, warn, info, debug).
+        #[arg(
+            long,
+            value_name = "FORMAT",
+            env = "ECOFONCIER_LOG_FORMAT",
+            value_enum,
+            default_value_t = crate::telemetry::LogFormat::Text
+        )]
+        log_format: crate::telemetry::LogFormat,
     },
     /// Create or update the PostGIS schema (the SQL files of migrations/, in order).
     ///

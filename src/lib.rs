@@ -20,6 +20,7 @@ pub mod read_model;
 pub mod source;
 pub mod startup;
 pub mod store;
+pub mod telemetry;
 pub mod tiles;
 
 /// The 64-bit FNV-1a hash of `bytes`: stable across builds and platforms, so it can name

@@ -6,6 +6,11 @@ use ecofoncier::source::embedded::default_data_dir;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Logs on stderr; a command's own output (a token, an import's report) stays on stdout.
+    ecofoncier::telemetry::init_logs(match &cli.command {
+        Command::Serve { log_format, .. } => *log_format,
+        _ => ecofoncier::telemetry::LogFormat::Text,
+    });
     let result = match cli.command {
         Command::Serve {
             data,
@@ -14,6 +19,7 @@ fn main() -> ExitCode {
             feature_cache_mb,
             database_url,
             connect_wait,
+            ..
         } => ecofoncier::startup::serve(
             data.unwrap_or_else(default_data_dir),
             bind,

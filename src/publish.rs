@@ -74,6 +74,8 @@ pub struct Publisher {
     compacting: std::sync::Mutex<Vec<&'static str>>,
     /// Compactions published (for tests and the log).
     pub compactions: std::sync::atomic::AtomicUsize,
+    /// When the current snapshot was published.
+    published_at: std::sync::Mutex<Instant>,
 }
 
 impl Publisher {
@@ -89,7 +91,13 @@ impl Publisher {
             tiles: Tiles::default(),
             compacting: std::sync::Mutex::new(Vec::new()),
             compactions: Default::default(),
+            published_at: std::sync::Mutex::new(Instant::now()),
         }
+    }
+
+    /// When the current snapshot was published.
+    pub fn published_at(&self) -> Instant {
+        *self.published_at.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The current snapshot.
@@ -110,6 +118,7 @@ impl Publisher {
     fn set(&self, next: Snapshot) -> Arc<Snapshot> {
         let next = Arc::new(next);
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::clone(&next);
+        *self.published_at.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
         next
     }
 

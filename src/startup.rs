@@ -39,7 +39,7 @@ pub async fn load<S: Source>(source: &S) -> Result<ReadModel, StartupError> {
     let read = started.elapsed();
     let model = ReadModel::build(data)?;
     release_free_memory();
-    println!(
+    tracing::info!(
         "loaded the read model from {}: read {:.0} ms, indexed {}",
         source.describe(),
         read.as_secs_f64() * 1e3,
@@ -102,7 +102,7 @@ pub fn run(
     } = settings;
     let started = Instant::now();
     let metrics = Arc::new(Metrics::compute(&model, crate::metrics::DEFAULT_YEAR));
-    println!(
+    tracing::info!(
         "computed the metrics of {} EPCIs in {:.1} ms",
         metrics.indicators.len(),
         started.elapsed().as_secs_f64() * 1e3
@@ -132,6 +132,8 @@ pub fn run(
                 }
                 srv.call(req)
             })
+            // Outermost: every request gets its id, its log line and its count.
+            .wrap(actix_web::middleware::from_fn(api::observe::observe))
             .configure(api::configure)
             .default_service(web::to(api::not_found))
     });
@@ -153,7 +155,7 @@ async fn load_retrying(url: &str, wait: std::time::Duration) -> Result<ReadModel
         match load(&PostgisSource::new(url.to_string())).await {
             Ok(model) => return Ok(model),
             Err(StartupError::Source(e)) if started.elapsed() + delay <= wait => {
-                eprintln!(
+                tracing::warn!(
                     "PostGIS unreachable or not ready (attempt {attempt}: {e}); retrying in {} s",
                     delay.as_secs()
                 );
@@ -183,7 +185,7 @@ pub fn serve(data: PathBuf, bind: SocketAddr, settings: Settings) -> Result<(), 
                 None => load(&EmbeddedSource::new(data)).await?,
             };
             let listener = TcpListener::bind(bind).map_err(|e| StartupError::Bind(bind, e))?;
-            println!(
+            tracing::info!(
                 "listening on http://{}",
                 listener.local_addr().map_err(StartupError::Server)?
             );

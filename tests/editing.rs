@@ -786,6 +786,33 @@ fn a_follower_cut_off_catches_up_from_the_audit_table() {
     assert_eq!(on_b["properties"]["terr_refcad"], "missed 2");
     wait_for(&b.base, created, &|r| r.status == 200);
     wait_for(&b.base, &gone, &|r| r.status == 404);
+    // B's metrics say so: connected again, three features read again from the audit table
+    // (the patched, the created and the deleted plot), published as followed writes; A
+    // published its seven writes as local ones.
+    let on_b = metrics(&b.base);
+    assert_eq!(metric(&on_b, "ecofoncier_follower_connected"), Some(1.0));
+    assert_eq!(
+        metric(&on_b, "ecofoncier_follower_caught_up_total"),
+        Some(3.0),
+        "{on_b}"
+    );
+    assert_eq!(
+        metric(
+            &on_b,
+            r#"ecofoncier_writes_published_total{collection="terrains",origin="followed"}"#
+        ),
+        Some(4.0),
+        "the first patch by notification, three by catch-up: {on_b}"
+    );
+    let on_a = metrics(&a.base);
+    assert_eq!(
+        metric(
+            &on_a,
+            r#"ecofoncier_writes_published_total{collection="terrains",origin="local"}"#
+        ),
+        Some(6.0),
+        "{on_a}"
+    );
 
     // Two writers, one version: exactly one wins.
     let barrier = Barrier::new(2);
@@ -811,6 +838,10 @@ fn a_follower_cut_off_catches_up_from_the_audit_table() {
         let r = request(base, "GET", &item, &[], None).unwrap().json();
         assert_eq!(r["properties"]["terr_refcad"], format!("by {winner}"));
     }
+    // The other instance followed the winner's write: its lag is measured.
+    let loser = if winner == &a.base { &b.base } else { &a.base };
+    let lag = metric(&metrics(loser), "ecofoncier_follower_lag_seconds").unwrap();
+    assert!(lag > 0.0 && lag < 30.0, "follower lag {lag} s");
 
     // An import notifies the serving instances, which reload: the embedded data again
     // brings the plot back to its original reference.
@@ -826,5 +857,23 @@ fn a_follower_cut_off_catches_up_from_the_audit_table() {
         wait_for(base, &item, &|r| {
             r.json()["properties"]["terr_refcad"] == original
         });
+        assert_eq!(
+            metric(&metrics(base), "ecofoncier_reloads_total"),
+            Some(1.0)
+        );
     }
+}
+
+/// The Prometheus metrics of the instance at `base`.
+fn metrics(base: &str) -> String {
+    let r = request(base, "GET", "/metrics", &[], None).unwrap();
+    assert_eq!(r.status, 200);
+    String::from_utf8(r.body).unwrap()
+}
+
+/// The value of sample `name` (labels written out) in a metrics text.
+fn metric(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(' ')))
+        .and_then(|v| v.trim().parse().ok())
 }

@@ -191,6 +191,7 @@ async fn run<R: Editable>(
         .publisher
         .apply(written.change, written.version)
         .map_err(|e| ApiError::Internal(e.to_string()))?;
+    crate::telemetry::telemetry().write_published(R::COLLECTION, crate::telemetry::Origin::Local);
     Ok((next, written.version))
 }
 

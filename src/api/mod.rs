@@ -4,6 +4,7 @@ pub mod edit;
 pub mod export;
 pub mod geometry_input;
 pub mod http;
+pub mod observe;
 pub mod ogc;
 pub mod openapi;
 pub mod problem;
@@ -75,6 +76,7 @@ impl AppState {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health));
     cfg.route("/ready", web::get().to(ready));
+    cfg.route("/metrics", web::get().to(observe::metrics));
     ogc::configure(cfg);
     edit::configure(cfg);
     export::configure(cfg);

@@ -254,6 +254,14 @@ pub fn document(model: &ReadModel) -> Value {
                     "200": json_response("Ready to take reads (and writes, in PostGIS mode)", json!({ "type": "object" })),
                     "503": problem_response("PostGIS does not answer: retry after `Retry-After` seconds")
                 }
+            }},
+            "/metrics": { "get": {
+                "summary": "Prometheus metrics of this instance", "operationId": "getMetrics", "tags": ["Service"],
+                "description": "Requests and latency histograms by route pattern, the snapshot's version, age and feature counts, writes published (local or followed), the follower's connection, lag, catch-ups and reloads.",
+                "responses": {
+                    "200": { "description": "OpenMetrics text (read by Prometheus)",
+                        "content": { "application/openmetrics-text": { "schema": { "type": "string" } } } }
+                }
             }}
         },
         "components": {

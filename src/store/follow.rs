@@ -1,5 +1,6 @@
 //! Keeping a server's read model current with writes made by other instances: every write
-//! ends with `NOTIFY ecofoncier, 'collection/id/version'` and every import with
+//! ends with `NOTIFY ecofoncier, 'collection/id/version/µs'` (µs: the time of its audit
+//! row, microseconds since 1970, for the follower's lag) and every import with
 //! `NOTIFY ecofoncier, 'reload'`; each server `LISTEN`s and loads the features it has not
 //! seen yet.
 //!
@@ -23,10 +24,17 @@ use super::write::Editable;
 use super::StoreResult;
 use crate::publish::Publisher;
 use crate::read_model::{Change, ReadModel};
+use crate::telemetry::{telemetry, Origin};
 
-/// Added to the catch-up window: a write whose audit row was inserted just before the
-/// window opened but committed after it is read again too.
+/// Added to the catch-up window for writes: a write whose audit row was inserted just
+/// before the window opened but committed after it (a loaded server between two round
+/// trips) is read again too.
 const CATCH_UP_MARGIN: Duration = Duration::from_secs(10);
+
+/// A reload waits for the import's notifications to stop for this long …
+const RELOAD_QUIET: Duration = Duration::from_secs(1);
+/// … but no longer than this.
+const RELOAD_WAIT: Duration = Duration::from_secs(30);
 
 /// Follows the notifications of the database at `url` for ever, reconnecting as needed,
 /// and publishes what other instances wrote through `state`. `loaded_at` is when the
@@ -58,18 +66,41 @@ pub async fn follow(url: String, state: Arc<Publisher>, loaded_at: Instant) {
                     .await
                     .is_ok()
             {
+                telemetry().follower_connected(true);
                 while let Some(payload) = rx.recv().await {
                     if payload == "reload" {
+                        // An import commits table after table: reload once it is quiet.
+                        let held = settle(&mut rx).await;
                         reload_all(&url, &state).await;
+                        for payload in held {
+                            apply(&client, &state, &payload).await;
+                        }
                     } else {
                         apply(&client, &state, &payload).await;
                     }
                 }
                 missed_since = Instant::now();
+                telemetry().follower_connected(false);
+                tracing::warn!("lost the LISTEN connection to PostGIS; reconnecting");
             }
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
+}
+
+/// Waits until no `reload` has come for [`RELOAD_QUIET`] (at most [`RELOAD_WAIT`]); the
+/// other notifications received meanwhile, in order.
+async fn settle(rx: &mut tokio::sync::mpsc::UnboundedReceiver<String>) -> Vec<String> {
+    let started = Instant::now();
+    let mut held = Vec::new();
+    while started.elapsed() < RELOAD_WAIT {
+        match tokio::time::timeout(RELOAD_QUIET, rx.recv()).await {
+            Ok(Some(p)) if p == "reload" => {}
+            Ok(Some(p)) => held.push(p),
+            Ok(None) | Err(_) => break,
+        }
+    }
+    held
 }
 
 /// Reads again every feature the audit table says was written in the last `missed`
@@ -80,31 +111,43 @@ async fn catch_up(
     state: &Arc<Publisher>,
     missed: Duration,
 ) -> StoreResult<()> {
+    // An import's audit row is written just before its commit, in the same breath: it
+    // needs no margin (with one, an import made just before this server started would
+    // reload what the server has just loaded).
     let rows = client
         .query(
-            "SELECT DISTINCT collection, feature_id, action = 'import' FROM historique
-             WHERE le >= clock_timestamp() - make_interval(secs => $1)",
-            &[&(missed + CATCH_UP_MARGIN).as_secs_f64()],
+            "SELECT DISTINCT collection, feature_id,
+                    action = 'import' AND le >= clock_timestamp() - make_interval(secs => $2)
+             FROM historique WHERE le >= clock_timestamp() - make_interval(secs => $1)",
+            &[
+                &(missed + CATCH_UP_MARGIN).as_secs_f64(),
+                &missed.as_secs_f64(),
+            ],
         )
         .await?;
     if rows.iter().any(|r| r.get::<_, bool>(2)) {
         reload_all(url, state).await;
         return Ok(());
     }
-    for row in &rows {
+    let mut read = 0;
+    for row in rows.iter().filter(|r| r.get::<_, &str>(1) != "*") {
         let (collection, id): (&str, &str) = (row.get(0), row.get(1));
-        crate::editable!(collection, R => refresh::<R>(client, state, id).await?, _other => {});
+        crate::editable!(collection, R => read += refresh::<R>(client, state, id).await? as u64, _other => {});
     }
+    if read > 0 {
+        tracing::info!(features = read, "caught up from the audit table");
+    }
+    telemetry().caught_up(read);
     Ok(())
 }
 
 /// Brings feature `id` of layer `R` to its stored state, unless this server has that
-/// version already.
+/// version already; whether it changed anything.
 async fn refresh<R: Editable>(
     client: &Client,
     state: &Arc<Publisher>,
     id: &str,
-) -> StoreResult<()> {
+) -> StoreResult<bool> {
     let _serial = state.lock().await;
     let stored = client
         .query_opt(
@@ -117,42 +160,64 @@ async fn refresh<R: Editable>(
         Some(row) => {
             let version: i64 = row.get(0);
             if held >= version {
-                return Ok(());
+                return Ok(false);
             }
             match load_feature::<R>(client, id).await? {
                 Some(f) => (Change::Upsert(f), version),
-                None => return Ok(()),
+                None => return Ok(false),
             }
         }
         None if held > 0 => (Change::Remove(id.to_string()), held + 1),
-        None => return Ok(()),
+        None => return Ok(false),
     };
-    let _ = state.apply(change, version);
-    Ok(())
+    let published = state.apply(change, version).is_ok();
+    if published {
+        telemetry().write_published(R::COLLECTION, Origin::Followed);
+    }
+    Ok(published)
 }
 
 async fn reload_all(url: &str, state: &Publisher) {
-    if let Ok(data) = load_all(url).await {
-        if let Ok(model) = ReadModel::build(data) {
+    let started = Instant::now();
+    match load_all(url).await.map(ReadModel::build) {
+        Ok(Ok(model)) => {
             let _serial = state.lock().await;
             state.replace(model);
+            telemetry().reloaded();
+            tracing::info!(
+                duration_ms = started.elapsed().as_millis() as u64,
+                "reloaded the read model after an import"
+            );
         }
+        Ok(Err(e)) => tracing::error!(error = %e, "reload after an import: indexing failed"),
+        Err(e) => tracing::error!(error = %e, "reload after an import: loading failed"),
     }
 }
 
 /// Loads the feature a notification names, unless this server has it already.
 async fn apply(client: &tokio_postgres::Client, state: &Arc<Publisher>, payload: &str) {
-    let mut parts = payload.rsplitn(2, '/');
-    let (Some(version), Some(rest)) = (parts.next(), parts.next()) else {
+    let mut parts = payload.rsplitn(3, '/');
+    let (Some(micros), Some(version), Some(rest)) = (parts.next(), parts.next(), parts.next())
+    else {
+        tracing::warn!(payload, "notification not understood");
         return;
     };
-    let Ok(version) = version.parse::<i64>() else {
+    let (Ok(version), Ok(micros)) = (version.parse::<i64>(), micros.parse::<i64>()) else {
+        tracing::warn!(payload, "notification not understood");
         return;
     };
     let Some((collection, id)) = rest.split_once('/') else {
+        tracing::warn!(payload, "notification not understood");
         return;
     };
-    crate::editable!(collection, R => update::<R>(client, state, id, version).await, _other => {})
+    let published = crate::editable!(collection, R => update::<R>(client, state, id, version).await, _other => false);
+    if published {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_micros() as i64;
+        telemetry().follower_lag((now - micros) as f64 / 1e6);
+    }
 }
 
 async fn update<R: Editable>(
@@ -160,16 +225,12 @@ async fn update<R: Editable>(
     state: &Arc<Publisher>,
     id: &str,
     version: i64,
-) {
-    // This server's own writes publish under the same lock: snapshots follow each other.
-    let _serial = state.lock().await;
+) -> bool {
     if state.has::<R>(id, version) {
-        return;
+        return false;
     }
-    let change = match load_feature::<R>(client, id).await {
-        Ok(Some(f)) => Change::Upsert(f),
-        Ok(None) => Change::Remove(id.to_string()),
-        Err(_) => return,
-    };
-    let _ = state.apply(change, version);
+    refresh::<R>(client, state, id).await.unwrap_or_else(|e| {
+        tracing::error!(collection = R::COLLECTION, id, error = %e, "following a write failed");
+        false
+    })
 }

@@ -120,7 +120,7 @@ pub async fn connect(url: &str) -> StoreResult<tokio_postgres::Client> {
     let (client, connection) = tokio_postgres::connect(url, NoTls).await?;
     tokio::spawn(async move {
         if let Err(e) = connection.await {
-            eprintln!("database connection closed: {e}");
+            tracing::warn!(error = %e, "database connection closed");
         }
     });
     Ok(client)

@@ -109,7 +109,9 @@ fn start_server(env: &[(&str, &str)]) -> (String, ChildGuard) {
         .arg(data_dir())
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
+        .stderr(Stdio::inherit())
+        // Warnings and errors only: a line a request would bury the tests' own output.
+        .env("ECOFONCIER_LOG", "warn");
     for (k, v) in env {
         cmd.env(k, v);
     }

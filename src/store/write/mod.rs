@@ -222,8 +222,9 @@ impl Writer {
             .prepare_cached(
                 "WITH audit AS (
                    INSERT INTO historique (collection, feature_id, action, jeton_id, avant, apres)
-                   VALUES ($1, $2, $3, $4, $5::text::jsonb, $6::text::jsonb) RETURNING 1)
-                 SELECT pg_notify('ecofoncier', $7) FROM audit",
+                   VALUES ($1, $2, $3, $4, $5::text::jsonb, $6::text::jsonb) RETURNING le)
+                 SELECT pg_notify('ecofoncier',
+                   $7 || '/' || (extract(epoch FROM le) * 1000000)::bigint) FROM audit",
             )
             .await?;
         tx.execute(

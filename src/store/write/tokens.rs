@@ -168,7 +168,7 @@ impl Tokens {
     /// token id, never the secret.
     pub async fn authenticate(&self, pool: &Pool, token: &str) -> WriteResult<Principal> {
         let (id, secret) = split_token(token).ok_or_else(|| {
-            eprintln!("token refused: not an ecofoncier token");
+            tracing::warn!("token refused: not an ecofoncier token");
             WriteError::Unauthorized
         })?;
         self.throttled(id)?;
@@ -180,7 +180,7 @@ impl Tokens {
             )
             .await?;
         let Some(row) = client.query_opt(&valid, &[&id]).await? else {
-            eprintln!("token {id} refused: unknown, revoked or expired");
+            tracing::warn!(token_id = id, "token refused: unknown, revoked or expired");
             self.forget(token);
             return Err(WriteError::Unauthorized);
         };
@@ -205,7 +205,7 @@ impl Tokens {
         .await
         .map_err(|e| WriteError::Internal(e.to_string()))?;
         if let Err(e) = verified {
-            eprintln!("token {id} refused: wrong secret");
+            tracing::warn!(token_id = id, "token refused: wrong secret");
             self.failed(id);
             return Err(e);
         }
@@ -234,7 +234,11 @@ impl Tokens {
         match failures.get(&id) {
             Some(&(n, since)) if n >= MAX_FAILURES && since.elapsed() < FAILURE_WINDOW => {
                 let wait = (FAILURE_WINDOW - since.elapsed()).as_secs() + 1;
-                eprintln!("token {id} refused: throttled after {n} wrong secrets");
+                tracing::warn!(
+                    token_id = id,
+                    failures = n,
+                    "token refused: throttled after repeated wrong secrets"
+                );
                 Err(WriteError::Throttled { retry_after: wait })
             }
             _ => Ok(()),
