@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh Debian 12 machine (as root) or a developer's.
-# Installs what the tests need (GDAL's OAPIF client, PROJ's cs2cs, Python with OWSLib,
-# PostgreSQL 15 with PostGIS 3 for the throwaway clusters of the PostGIS tests, chromium and
-# the web map's npm packages for the browser test), then runs formatting, lints and every
-# test.
+# Installs what the tests need (GDAL's OAPIF client, PROJ's cs2cs, Python with OWSLib and
+# schemathesis, PostgreSQL 15 with PostGIS 3 for the throwaway clusters of the PostGIS
+# tests, chromium and the web map's npm packages for the browser test), then runs
+# formatting, lints and every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,9 +22,10 @@ if ((${#apt_needed[@]})); then
 fi
 
 venv=target/venv
-if ! "$venv/bin/python" -c "import owslib" 2>/dev/null; then
+if ! "$venv/bin/python" -c "import owslib" 2>/dev/null \
+    || [ "$("$venv/bin/schemathesis" --version 2>/dev/null)" != "schemathesis, version 4.32.5" ]; then
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check "owslib==0.35.0"
+    "$venv/bin/pip" install -q --disable-pip-version-check "owslib==0.35.0" "schemathesis==4.32.5"
 fi
 export ECOFONCIER_PYTHON="$PWD/$venv/bin/python"
 

@@ -100,6 +100,38 @@ fn editing_with_rights_etags_validation_history_and_a_follower() {
 
     let a = common::spawn_server(&[("DATABASE_URL", &url)]);
     let b = common::spawn_server(&[("DATABASE_URL", &url)]);
+    // An instance on PostGIS documents its writes, histories and features as of a date.
+    let doc = request(&a.base, "GET", "/ogc/api", &[], None)
+        .unwrap()
+        .json();
+    let feature = &doc["paths"]["/ogc/collections/{collectionId}/items/{featureId}"];
+    for m in ["get", "put", "patch", "delete"] {
+        assert!(feature[m].is_object(), "OpenAPI misses {m} on a feature");
+    }
+    assert!(feature["patch"]["requestBody"]["content"]["application/merge-patch+json"].is_object());
+    assert!(feature["put"]["responses"]["412"].is_object());
+    assert!(feature["put"]["responses"]["428"].is_object());
+    assert!(feature["get"]["parameters"]
+        .to_string()
+        .contains("datetime"));
+    assert!(doc["paths"]["/ogc/collections/{collectionId}/items"]["post"].is_object());
+    assert!(doc["paths"]["/ogc/collections/{collectionId}/items/{featureId}/history"].is_object());
+    for (method, path, allow) in [
+        (
+            "OPTIONS",
+            "/ogc/collections/terrains/items",
+            "GET, HEAD, POST",
+        ),
+        (
+            "POST",
+            "/ogc/collections/terrains/items/x",
+            "GET, HEAD, PUT, PATCH, DELETE",
+        ),
+    ] {
+        let r = request(&a.base, method, path, &[], None).unwrap();
+        assert_eq!(r.status, 405, "{method} {path}");
+        assert_eq!(r.header("Allow"), Some(allow), "{method} {path}");
+    }
     let item = format!("/ogc/collections/terrains/items/{plot}");
     let got = request(&a.base, "GET", &item, &[], None).unwrap();
     assert_eq!(got.status, 200);

@@ -257,7 +257,6 @@ fn plot_tiles_tilejson_errors_and_gdal() {
     // Bad requests name the parameter.
     for (p, name) in [
         ("/tiles/terrains/23/0/0", "z"),
-        ("/tiles/terrains/3/8/0", "x"),
         ("/tiles/terrains/3/x/0", "x"),
         ("/tiles/terrains/-1/0/0", "z"),
     ] {
@@ -265,6 +264,13 @@ fn plot_tiles_tilejson_errors_and_gdal() {
         assert_eq!(r.status, 400, "{p}");
         assert_eq!(r.json()["parameter"], name, "{p}");
     }
+    // Past the edge of the grid: no such tile.
+    let edge = get("/tiles/terrains/3/8/0");
+    assert_eq!(edge.status, 404);
+    assert!(edge.json()["detail"]
+        .as_str()
+        .unwrap()
+        .contains("below 2^z = 8"));
     assert_eq!(get("/tiles/cadastre/1/0/0").status, 404);
     assert_eq!(get("/tiles/cadastre").status, 404);
 

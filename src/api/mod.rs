@@ -44,7 +44,7 @@ pub const FEATURE_CACHE_BYTES: usize = 64 << 20;
 
 impl AppState {
     pub fn new(model: Arc<ReadModel>, metrics: Arc<Metrics>) -> AppState {
-        let openapi = openapi::document(&model).to_string();
+        let openapi = openapi::document(&model, false).to_string();
         AppState {
             publisher: Arc::new(Publisher::new(model, metrics)),
             openapi,
@@ -63,6 +63,7 @@ impl AppState {
     /// With writes going to PostGIS through `writer`.
     pub fn with_store(mut self, writer: crate::store::write::Writer) -> AppState {
         self.store = Some(writer);
+        self.openapi = openapi::document(&self.snapshot().model, true).to_string();
         self
     }
 
@@ -137,25 +138,31 @@ pub fn not_modified(req: &actix_web::HttpRequest, etag: &str) -> bool {
     http::entity_tags(v).is_some_and(|tags| tags.iter().any(|(_, t)| *t == ours))
 }
 
-/// The methods of the paths that take more than GET and HEAD (writes, POST-only metrics).
-const METHODS: &[(&str, &str)] = &[
-    ("/ogc/collections/{id}/items", "GET, HEAD, POST"),
+/// The methods of the paths that take more than GET and HEAD (writes, POST-only metrics),
+/// and whether those are writes (taken only with PostGIS).
+const METHODS: &[(&str, &str, bool)] = &[
+    ("/ogc/collections/{id}/items", "GET, HEAD, POST", true),
     (
         "/ogc/collections/{id}/items/{fid}",
         "GET, HEAD, PUT, PATCH, DELETE",
+        true,
     ),
-    ("/api/v1/proposals/check", "POST"),
-    ("/api/v1/scenarios/commute", "POST"),
+    ("/api/v1/proposals/check", "POST", false),
+    ("/api/v1/scenarios/commute", "POST", false),
 ];
 
 /// Every request no route takes: 405 with `Allow` when the path exists with other methods,
 /// else a 404 problem document.
 pub async fn not_found(req: actix_web::HttpRequest) -> ApiResult<HttpResponse> {
     if let Some(pattern) = req.resource_map().match_pattern(req.path()) {
+        // A read-only instance (no PostGIS) takes no write anywhere.
+        let writes = req
+            .app_data::<web::Data<AppState>>()
+            .is_some_and(|s| s.store.is_some());
         let allow = METHODS
             .iter()
-            .find(|(p, _)| *p == pattern)
-            .map_or("GET, HEAD", |(_, m)| m);
+            .find(|(p, _, write)| *p == pattern && (writes || !write))
+            .map_or("GET, HEAD", |(_, m, _)| m);
         return Err(ApiError::WrongMethod {
             message: format!("`{}` takes {allow}, not {}", req.path(), req.method()),
             allow,

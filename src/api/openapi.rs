@@ -19,10 +19,6 @@ fn json_response(description: &str, schema: Value) -> Value {
     json!({ "description": description, "content": { "application/json": { "schema": schema } } })
 }
 
-fn qp(name: &str, typ: &str, description: &str) -> Value {
-    json!({ "name": name, "in": "query", "required": false, "description": description, "schema": { "type": typ } })
-}
-
 fn pp(name: &str, description: &str) -> Value {
     json!({ "name": name, "in": "path", "required": true, "description": description, "schema": { "type": "string" } })
 }
@@ -54,7 +50,12 @@ fn post_op(summary: &str, description: &str, schema: Value) -> Value {
 
 /// The `/api/v1` paths.
 fn api_v1_paths() -> Vec<(&'static str, Value)> {
-    let level = pp("level", "commune, epci or region");
+    let level = |levels: &[&str]| {
+        json!({ "name": "level", "in": "path", "required": true,
+        "description": "the territory's level", "schema": { "type": "string", "enum": levels } })
+    };
+    let all = ["commune", "epci", "region"];
+    let wide = ["epci", "region"];
     let code = pp("code", "INSEE code, EPCI SIREN, or 32 / hdf for the region");
     // Query parameters come from the handlers' own declarations.
     let specs = |list: &[&Spec]| list.iter().map(|s| s.openapi()).collect::<Vec<Value>>();
@@ -66,7 +67,7 @@ fn api_v1_paths() -> Vec<(&'static str, Value)> {
             vec![pp("site_id", "CNIG site_id"), year.clone()])),
         ("/api/v1/occupancy/{level}/{code}", get_op(
             "Occupancy and legal vacancy of an EPCI or the region", "Sums over the territory's sites.",
-            vec![level.clone(), code.clone(), year])),
+            vec![level(&wide), code.clone(), year])),
         ("/api/v1/terrains/search", get_op(
             "Vacant-plot search",
             "Plots vacant, never used or derelict, sorted by distance (R-tree nearest) when `near` is given; GeoJSON with the distance and the site's name, vocation and access.",
@@ -74,27 +75,29 @@ fn api_v1_paths() -> Vec<(&'static str, Value)> {
         ("/api/v1/land-take/{level}/{code}", get_op(
             "Land take and ZAN budget",
             "Yearly ENAF consumption 2011–2023 by destination; reference 2011–2020; allowance 2021–2030 = 50 % (at least 1 ha a commune); consumed since 2021, remaining, % used, projection to 1 January 2031 at the pace of the last three years, activity's share.",
-            vec![level.clone(), code.clone()])),
+            vec![level(&all), code.clone()])),
         ("/api/v1/proposals/check", post_op(
             "Sobriety check of a proposed zone",
             "Area (ha, Lambert-93), communes and EPCIs with shares, overlap with sites, share of each EPCI's remaining ZAN allowance, land available within radius_km (default 15), commuting effect of the jobs, findings in French.",
             json!({ "type": "object", "required": ["geometry"], "properties": {
                 "geometry": { "type": "object", "description": "GeoJSON Polygon or MultiPolygon (a Feature is accepted too)" },
-                "crs": { "type": "string", "description": "CRS84 (default) or EPSG:2154" },
+                "crs": { "type": "string", "description": "CRS of the geometry: CRS84 (default) or EPSG:2154, as URIs", "enum": Crs::ALL.iter().map(|c| c.uri()).collect::<Vec<_>>() },
                 "emplois": { "type": "integer", "minimum": 0, "maximum": 100000 },
                 "vocation": { "type": "string" },
-                "radius_km": { "type": "number", "exclusiveMinimum": 0, "maximum": 100 } } }))),
+                "radius_km": { "type": "number", "minimum": 0, "exclusiveMinimum": true, "maximum": 100 } } }))),
         ("/api/v1/commute/{level}/{code}", get_op(
             "Commuting baseline of an EPCI or the region",
             "Resident workers, jobs, jobs per 100 workers, km a day one-way and return, median and mean one-way distance, share working outside.",
-            vec![level.clone(), code.clone()])),
+            vec![level(&wide), code.clone()])),
         ("/api/v1/scenarios/commute", post_op(
             "New jobs at a site: who would take them, km and CO₂ saved",
             "Workers of nearby communes (nearest first) commuting farther than the site, longest commutes first, take-up share; 220 working days; 124 g CO₂e/km.",
             json!({ "type": "object", "required": ["jobs"], "additionalProperties": false, "properties": {
                 "site_id": { "type": "string" }, "point": { "type": "array", "items": { "type": "number" }, "minItems": 2, "maxItems": 2 },
                 "jobs": { "type": "integer", "minimum": 1, "maximum": 100000 }, "radius_km": { "type": "number", "minimum": 1, "maximum": 150 },
-                "take_up": { "type": "number", "exclusiveMinimum": true, "minimum": 0, "maximum": 1 } } }))),
+                "take_up": { "type": "number", "exclusiveMinimum": true, "minimum": 0, "maximum": 1 } },
+                // Exactly one of the two (with both, both branches match).
+                "oneOf": [{ "required": ["site_id"] }, { "required": ["point"] }] }))),
         ("/api/v1/tiers-lieux/coverage", get_op(
             "Tiers-lieux and France services coverage",
             "Population whose town hall is within radius_km (default 10) of a site, per EPCI and region, optionally for one service; the under-served communes.",
@@ -104,25 +107,27 @@ fn api_v1_paths() -> Vec<(&'static str, Value)> {
             specs(&v1::tiers_lieux::SUGGEST))),
         ("/api/v1/premises/{level}/{code}", get_op(
             "Centre-bourg commercial premises", "Count, vacancy rate, firms settled (and in the last five years).",
-            vec![level, code])),
+            vec![level(&all), code])),
         ("/api/v1/indicators", get_op(
             "Indicators of every EPCI", "One row per EPCI; `format=csv` for a ;-separated file.",
             specs(&v1::indicators::ALL))),
         ("/api/v1/indicators/epci/{siren}", get_op(
             "Full sheet of an EPCI", "Indicators, occupancy, ZAN, yearly land take, commuting, coverage, premises, similar territories.",
-            vec![pp("siren", "EPCI SIREN")])),
+            vec![siren()])),
         ("/api/v1/compare", get_op(
             "Side-by-side comparison", "The EPCIs' rows with the medians of the rural and the urban EPCIs.",
             specs(&v1::indicators::COMPARE))),
         ("/api/v1/timeline/epci/{siren}", get_op(
             "Indicators over time", "Per year: settlements in zones (new build, rehabilitation), jobs, occupancy, premises settlements, tiers-lieux visits and procedures.",
-            [vec![pp("siren", "EPCI SIREN")], specs(&v1::timeline::PARAMS)].concat())),
+            [vec![siren()], specs(&v1::timeline::PARAMS)].concat())),
     ]
 }
 
 /// Builds the document. Collection ids and each collection's queryable properties come from
-/// the read model.
-pub fn document(model: &ReadModel) -> Value {
+/// the read model; the writes, histories and features as of a date are described only
+/// when the instance takes them (`writes`: it serves from PostGIS), so that the document
+/// of a read-only instance promises nothing it refuses.
+pub fn document(model: &ReadModel, writes: bool) -> Value {
     let ids: Vec<&str> = model.collections().iter().map(|c| c.about().id).collect();
     let crs_uris: Vec<&str> = Crs::ALL.iter().map(|c| c.uri()).collect();
     let filters: Vec<String> = model
@@ -226,9 +231,6 @@ pub fn document(model: &ReadModel) -> Value {
                     { "$ref": "#/components/parameters/collectionId" },
                     { "name": "featureId", "in": "path", "required": true, "schema": { "type": "string" } },
                     { "$ref": "#/components/parameters/crs" },
-                    { "name": "datetime", "in": "query", "required": false,
-                      "description": "One instant (RFC 3339, or a date meaning its midnight UTC): the feature as it was then, from the audit history (PostGIS mode, edited collections); 409 when the layer was re-imported since",
-                      "schema": { "type": "string" } },
                     { "$ref": "#/components/parameters/f" }
                 ],
                 "responses": {
@@ -311,7 +313,19 @@ pub fn document(model: &ReadModel) -> Value {
             paths.insert(p.to_string(), op);
         }
     }
-    add_editing(&mut doc);
+    // The few answers that are not one JSON object.
+    let rows = json!({ "type": "array", "items": { "type": "object" } });
+    let csv = json!({ "schema": { "type": "string" } });
+    doc["paths"]["/api/v1/indicators"]["get"]["responses"]["200"]["content"] =
+        json!({ "application/json": { "schema": rows }, "text/csv": csv });
+    doc["paths"]["/api/v1/compare"]["get"]["responses"]["200"]["content"]["text/csv"] = csv;
+    doc["paths"]["/api/v1/terrains/search"]["get"]["responses"]["200"]["content"] = json!({ "application/geo+json": { "schema": { "$ref": "#/components/schemas/FeatureCollection" } } });
+    doc["paths"]["/ogc/collections/{collectionId}"]["get"]["responses"]["400"] =
+        problem_response("Invalid parameter");
+    add_exports(&mut doc);
+    if writes {
+        add_editing(&mut doc);
+    }
     add_tiles(&mut doc);
     doc
 }
@@ -320,7 +334,7 @@ pub fn document(model: &ReadModel) -> Value {
 fn add_tiles(doc: &mut Value) {
     let layers: Vec<&str> = crate::tiles::LAYERS.iter().map(|l| l.id).collect();
     let layer = json!({ "name": "layer", "in": "path", "required": true, "schema": { "type": "string", "enum": layers } });
-    let int = |n: &str, d: &str| json!({ "name": n, "in": "path", "required": true, "description": d, "schema": { "type": "integer", "minimum": 0 } });
+    let int = |n: &str, d: &str, max: u32| json!({ "name": n, "in": "path", "required": true, "description": d, "schema": { "type": "integer", "minimum": 0, "maximum": max } });
     doc["paths"]["/tiles/{layer}"] = json!({ "get": {
         "summary": "TileJSON 3.0 of a layer", "operationId": "getTileJson", "tags": ["Tuiles"],
         "parameters": [layer],
@@ -329,15 +343,15 @@ fn add_tiles(doc: &mut Value) {
     doc["paths"]["/tiles/{layer}/{z}/{x}/{y}"] = json!({ "get": {
         "summary": "A Mapbox Vector Tile (Web Mercator XYZ grid, extent 4096); public fields only",
         "operationId": "getTile", "tags": ["Tuiles"],
-        "parameters": [layer, int("z", "zoom, 0 to 22"), int("x", "column, below 2^z"), int("y", "row from the north, below 2^z"),
+        "parameters": [layer, int("z", "zoom, 0 to 22", 22), int("x", "column, below 2^z (404 beyond)", (1 << 22) - 1), int("y", "row from the north, below 2^z (404 beyond)", (1 << 22) - 1),
             { "name": "If-None-Match", "in": "header", "required": false, "schema": { "type": "string" } }],
         "responses": {
             "200": { "description": "The tile", "headers": { "ETag": { "schema": { "type": "string" } } },
                 "content": { "application/vnd.mapbox-vector-tile": {} } },
             "204": { "description": "No feature in this tile (or below the layer's minimum zoom)" },
             "304": { "description": "Unchanged since the ETag given" },
-            "400": problem_response("z, x or y out of range (named in `parameter`)"),
-            "404": problem_response("Unknown layer")
+            "400": problem_response("z, x or y not a number in range (named in `parameter`)"),
+            "404": problem_response("Unknown layer, or no such tile (x or y not below 2^z)")
         }
     }});
     doc["paths"]["/"] = json!({ "get": {
@@ -355,7 +369,32 @@ fn add_tiles(doc: &mut Value) {
     }});
 }
 
-/// Writes (OGC API – Features Part 4 style), histories and exports; bearer tokens.
+/// An EPCI's SIREN as a path parameter.
+fn siren() -> Value {
+    json!({ "name": "siren", "in": "path", "required": true, "description": "EPCI SIREN",
+        "schema": { "type": "string", "pattern": "^[0-9]{9}$" } })
+}
+
+/// Exports of an EPCI's inventory (public, with the confidential fields for its editors).
+fn add_exports(doc: &mut Value) {
+    doc["paths"]["/api/v1/exports/{siren}/{layer}"] = json!({ "get": {
+        "summary": "An EPCI's inventory as GeoJSON, the CNIG ;-CSV or the CNIG GeoPackage", "operationId": "getExport", "tags": ["Indicateurs"],
+        "parameters": [siren(), json!({ "name": "layer", "in": "path", "required": true,
+                "description": "sites, terrains, etablissements, or inventaire (a GeoPackage of its poles, sites, plots and establishments)",
+                "schema": { "type": "string", "enum": ["sites", "terrains", "etablissements", "inventaire"] } }),
+            json!({ "name": "format", "in": "query", "required": false,
+                "description": "geojson (default, CRS84), csv (CNIG ;-CSV: the standard's columns in its order, geometry as GeoJSON text in Lambert-93) or gpkg (the standard's GeoPackage template, EPSG:2154)",
+                "schema": { "type": "string", "enum": ["geojson", "csv", "gpkg"] } })],
+        "responses": { "200": { "description": "The inventory; confidential fields only for that EPCI's editors and admins",
+                "content": { "application/geo+json": {}, "text/csv": {}, "application/geopackage+sqlite3": {} } },
+            "400": problem_response("Invalid or unknown parameter"), "401": problem_response("Unknown token"),
+            "404": problem_response("Unknown EPCI or layer") }
+    }});
+    doc["components"]["securitySchemes"] = json!({ "bearer": { "type": "http", "scheme": "bearer",
+        "description": "A token from `ecofoncier token create` (EPCI editor or admin)" } });
+}
+
+/// Writes (OGC API – Features Part 4 style), histories and features as of a date.
 fn add_editing(doc: &mut Value) {
     let write_errors = |extra: &[(&str, &str)]| {
         let mut r = json!({
@@ -418,17 +457,15 @@ fn add_editing(doc: &mut Value) {
         "summary": "The audit history of a feature (who, when, before, after)", "operationId": "getFeatureHistory",
         "tags": ["Édition"], "parameters": [ids[0], ids[1]],
         "responses": { "200": json_response("Oldest first; confidential fields for the EPCI's editors and admins only", json!({ "type": "object" })),
-            "404": problem_response("Unknown feature, or the embedded mode") }
+            "404": problem_response("Unknown feature"),
+            "405": problem_response("A collection that is not edited") }
     }});
-    doc["paths"]["/api/v1/exports/{siren}/{layer}"] = json!({ "get": {
-        "summary": "An EPCI's inventory as GeoJSON, the CNIG ;-CSV or the CNIG GeoPackage", "operationId": "getExport", "tags": ["Indicateurs"],
-        "parameters": [pp("siren", "EPCI SIREN"), pp("layer", "sites, terrains, etablissements, or inventaire (a GeoPackage of its poles, sites, plots and establishments)"),
-            qp("format", "string", "geojson (default, CRS84), csv (CNIG ;-CSV: the standard's columns in its order, geometry as GeoJSON text in Lambert-93) or gpkg (the standard's GeoPackage template, EPSG:2154)")],
-        "responses": { "200": { "description": "The inventory; confidential fields only for that EPCI's editors and admins",
-                "content": { "application/geo+json": {}, "text/csv": {}, "application/geopackage+sqlite3": {} } },
-            "400": problem_response("Invalid or unknown parameter"), "401": problem_response("Unknown token"),
-            "404": problem_response("Unknown EPCI or layer") }
-    }});
-    doc["components"]["securitySchemes"] = json!({ "bearer": { "type": "http", "scheme": "bearer",
-        "description": "A token from `ecofoncier token create` (EPCI editor or admin)" } });
+    doc["paths"][item]["get"]["parameters"]
+        .as_array_mut()
+        .expect("the feature's parameters")
+        .push(json!({ "name": "datetime", "in": "query", "required": false,
+            "description": "One instant (RFC 3339, or a date meaning its midnight UTC): the feature as it was then, from the audit history (edited collections); 409 when the layer was re-imported since",
+            "schema": { "type": "string" } }));
+    doc["paths"][item]["get"]["responses"]["409"] =
+        problem_response("`datetime` before a re-import of the layer");
 }

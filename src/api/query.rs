@@ -44,7 +44,24 @@ pub enum Kind {
     OneOf(&'static [&'static str]),
     /// A comma-separated list of these values.
     ListOf(&'static [&'static str]),
+    /// A SIREN: nine digits.
+    Siren,
+    /// A comma-separated list of 1 to `max` SIRENs.
+    Sirens {
+        max: usize,
+    },
+    /// A point, `lon,lat` in CRS84 (decimal degrees).
+    LonLat,
 }
+
+/// A SIREN: nine ASCII digits.
+pub fn is_siren(v: &str) -> bool {
+    v.len() == 9 && v.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The pattern of [`Kind::LonLat`]: longitude within ±180, latitude within ±90.
+const LON_LAT: &str =
+    r"^-?(180(\.0+)?|(1[0-7][0-9]|[0-9]{1,2})(\.[0-9]+)?),-?(90(\.0+)?|[0-8]?[0-9](\.[0-9]+)?)$";
 
 impl Spec {
     pub const fn new(name: &'static str, kind: Kind, description: &'static str) -> Spec {
@@ -79,9 +96,16 @@ impl Spec {
             Kind::Text => (json!({ "type": "string" }), None),
             Kind::OneOf(values) => (json!({ "type": "string", "enum": values }), None),
             Kind::ListOf(values) => (
-                json!({ "type": "array", "items": { "type": "string", "enum": values } }),
+                json!({ "type": "array", "minItems": 1, "items": { "type": "string", "enum": values } }),
                 Some("form"),
             ),
+            Kind::Siren => (json!({ "type": "string", "pattern": "^[0-9]{9}$" }), None),
+            Kind::Sirens { max } => (
+                json!({ "type": "array", "minItems": 1, "maxItems": max,
+                        "items": { "type": "string", "pattern": "^[0-9]{9}$" } }),
+                Some("form"),
+            ),
+            Kind::LonLat => (json!({ "type": "string", "pattern": LON_LAT }), None),
         };
         let mut p = json!({
             "name": self.name, "in": "query", "required": self.required,
@@ -141,6 +165,22 @@ impl Params {
                 (Some(_), Kind::ListOf(values)) => {
                     p.list(s.name, values)?;
                 }
+                (Some(v), Kind::Siren) if !is_siren(v) => {
+                    return Err(ApiError::param(
+                        s.name,
+                        format!("`{v}` is not a SIREN (nine digits)"),
+                    ));
+                }
+                (Some(v), Kind::Sirens { max }) => {
+                    let n = v.split(',').count();
+                    if n > max || v.split(',').any(|c| !is_siren(c.trim())) {
+                        return Err(ApiError::param(
+                            s.name,
+                            format!("give 1 to {max} SIRENs (nine digits), comma-separated"),
+                        ));
+                    }
+                }
+                (Some(_), Kind::Siren | Kind::LonLat) => {}
             }
         }
         Ok(p)
@@ -229,6 +269,13 @@ impl Params {
             }
             let after = after.trim_start();
             rest = after.strip_prefix(',').unwrap_or(after).trim_start();
+        }
+        if out.is_empty() {
+            // `reseau=` filters on nothing: say so rather than drop the filter.
+            return Err(ApiError::param(
+                k,
+                format!("give at least one of: {}", allowed.join(", ")),
+            ));
         }
         Ok(out)
     }

@@ -66,10 +66,8 @@ async fn tile(
         .tile(&snap.model, snap.generation, &id, z, x, y)
         .map_err(|e| match e {
             TileError::UnknownLayer(id) => unknown(&id),
-            TileError::OutOfRange(m) => {
-                let name = if m.starts_with('z') { "z" } else { "x" };
-                ApiError::param(name, m)
-            }
+            TileError::OutOfRange(m) => ApiError::param("z", m),
+            TileError::NoSuchTile(m) => ApiError::NotFound(m),
         })?;
     let fresh = super::not_modified(&req, &t.etag);
     let mut res = if fresh {

@@ -162,7 +162,10 @@ pub struct Tile {
 #[derive(Debug, PartialEq)]
 pub enum TileError {
     UnknownLayer(String),
+    /// A zoom beyond the grid's.
     OutOfRange(String),
+    /// A column or row past the edge of the grid at that zoom: no such tile.
+    NoSuchTile(String),
 }
 
 /// Lambert-93 → Web Mercator.
@@ -257,7 +260,9 @@ impl Tiles {
         }
         let n = 1u32 << z;
         if x >= n || y >= n {
-            return Err(TileError::OutOfRange(format!("x and y: below 2^z = {n}")));
+            return Err(TileError::NoSuchTile(format!(
+                "no tile {z}/{x}/{y}: x and y are below 2^z = {n}"
+            )));
         }
         let key = (slot as u8, z, x, y);
         if let Some(t) = self

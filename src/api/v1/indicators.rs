@@ -17,7 +17,12 @@ const FORMAT: Spec = Spec::new(
     Kind::OneOf(&["json", "csv"]),
     "json (default) or csv (a ;-separated file)",
 );
-const EPCIS: Spec = Spec::new("epci", Kind::Text, "comma-separated SIREN codes (1–20)").required();
+const EPCIS: Spec = Spec::new(
+    "epci",
+    Kind::Sirens { max: 20 },
+    "comma-separated SIREN codes (1–20)",
+)
+.required();
 
 /// The parameters of the indicators of every EPCI.
 pub(crate) const ALL: [&Spec; 2] = [&LEVEL, &FORMAT];
@@ -95,7 +100,7 @@ pub(super) async fn compare(
             .indicators
             .iter()
             .find(|r| r.epci_siren == *id)
-            .ok_or_else(|| ApiError::param("epci", format!("no EPCI with SIREN `{id}`")))?;
+            .ok_or_else(|| ApiError::NotFound(format!("epci: no EPCI with SIREN `{id}`")))?;
         rows.push(r.clone());
     }
     if p.get(FORMAT.name) == Some("csv") {

@@ -22,8 +22,8 @@ fn parse_point(param: &str, v: &str) -> ApiResult<(f64, f64)> {
     crs::to_l93(Crs::Crs84, lon, lat).map_err(|e| ApiError::param(param, e.to_string()))
 }
 
-const EPCI: Spec = Spec::new("epci", Kind::Text, "EPCI SIREN");
-const NEAR: Spec = Spec::new("near", Kind::Text, "lon,lat (CRS84)");
+const EPCI: Spec = Spec::new("epci", Kind::Siren, "EPCI SIREN");
+const NEAR: Spec = Spec::new("near", Kind::LonLat, "lon,lat (CRS84)");
 const RADIUS_KM: Spec = Spec::new(
     "radius_km",
     Kind::Number {
@@ -92,7 +92,9 @@ pub(super) async fn search_plots(
     let epci = p.get("epci").map(str::to_string);
     if let Some(e) = &epci {
         if m.epci.by_id(e).is_none() {
-            return Err(ApiError::param("epci", format!("no EPCI with SIREN `{e}`")));
+            return Err(ApiError::NotFound(format!(
+                "epci: no EPCI with SIREN `{e}`"
+            )));
         }
     }
     let near = p.get("near").map(|v| parse_point("near", v)).transpose()?;
