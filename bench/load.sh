@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Load and soak: 200 connections for 60 s of mixed reads (bench/load.lua: tiles 35 %,
+# items pages 30 %, EPCI sheets 20 %, sobriety checks 15 %) against the release binary on
+# the embedded dataset, then the same on a throwaway PostGIS with 20 PATCH a second beside
+# it (bench/writer.py). Prints wrk's figures (requests, latency, socket errors, statuses
+# >= 400) and the writers'. Nothing is asserted here: the figures go in BENCHMARKS.md.
+#   bash bench/load.sh [quick]     quick: 5 s a run (the suite's check that it still runs)
+# Needs wrk, postgresql-15-postgis-3, python3.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=60
+[ "${1:-}" = quick ] && seconds=5
+conns=200
+cargo build --release --quiet
+bin="$PWD/target/release/ecofoncier"
+work=$(mktemp -d)
+chmod 755 "$work"
+pids=()
+pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort | tail -1)
+as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    as_pg "$pgbin/pg_ctl" -D "$work/pg/data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# serve ARGS...: starts a server (warnings only in its log), waits for /health; sets $base.
+serve() {
+    local port
+    port=$(free_port)
+    base="http://127.0.0.1:$port"
+    ECOFONCIER_LOG=warn "$bin" serve --bind "127.0.0.1:$port" "$@" >"$work/serve-$port.log" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 1 600); do curl -sf "$base/health" >/dev/null && return; sleep 0.1; done
+    echo "server did not start" >&2; exit 1
+}
+
+serve
+# The request lists: z13-14 tiles over the sites, the SIRENs, a vertex of each site.
+python3 - "$base" "$work" <<'PY'
+import json, math, sys, urllib.request
+base, work = sys.argv[1], sys.argv[2]
+get = lambda p: json.load(urllib.request.urlopen(base + p))
+sites = get("/ogc/collections/sites/items?limit=10000")["features"]
+points, tiles = [], set()
+for f in sites:
+    c = f["geometry"]["coordinates"]
+    while isinstance(c[0][0], list):
+        c = c[0]
+    lon, lat = c[0]
+    points.append(f"{lon} {lat}")
+    for z in (13, 14):
+        n = 2 ** z
+        x = int((lon + 180) / 360 * n)
+        y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+        tiles.add(f"/tiles/terrains/{z}/{x}/{y}")
+open(f"{work}/tiles", "w").write("\n".join(sorted(tiles)) + "\n")
+open(f"{work}/points", "w").write("\n".join(points) + "\n")
+epci = get("/ogc/collections/epci/items?limit=1000")["features"]
+open(f"{work}/sirens", "w").write("\n".join(f["id"] for f in epci) + "\n")
+print(f"    {len(tiles)} tiles, {len(points)} sites, {len(epci)} EPCIs")
+PY
+load() {
+    wrk -t2 -c"$conns" -d"${seconds}s" --timeout 10s -s bench/load.lua "$base" \
+        -- "$work/tiles" "$work/sirens" "$work/points" | grep -E "^(requests|errors)" | sed 's/^/    /'
+}
+echo "== embedded dataset: $conns connections, $seconds s of mixed reads"
+load
+
+echo "== PostGIS, the same reads with 20 PATCH/s beside them"
+mkdir "$work/pg"
+[ "$(id -u)" -eq 0 ] && chown postgres "$work/pg"
+pgport=$(free_port)
+as_pg "$pgbin/initdb" -D "$work/pg/data" -U postgres -A trust >/dev/null
+as_pg "$pgbin/pg_ctl" -D "$work/pg/data" -o "-p $pgport -k $work/pg -c listen_addresses=127.0.0.1" \
+    -l "$work/pg/log" -w start >/dev/null
+url="postgres://postgres@127.0.0.1:$pgport/postgres"
+"$bin" migrate --database-url "$url" >/dev/null
+"$bin" import --embedded --database-url "$url" >/dev/null 2>&1
+token=$("$bin" token create --role admin --label load --database-url "$url" 2>/dev/null)
+serve --database-url "$url"
+python3 bench/writer.py "$base" "$token" 20 "$seconds" >"$work/writers" &
+writer=$!
+load
+wait "$writer"
+sed 's/^/    /' "$work/writers"
+echo "    server log: $(grep -c . "$work"/serve-*.log | awk -F: '{s+=$2} END {print s+0}') warning or error lines"
