@@ -12,6 +12,7 @@
 # Needs postgresql-15-postgis-3, wrk and oha (cargo install oha), python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/pg.sh
 quick="${1:-}"
 long=60
 edits=1000
@@ -26,7 +27,7 @@ chmod 755 "$work"
 servers=()
 cleanup() {
     for p in "${servers[@]}"; do kill "$p" 2>/dev/null || true; done
-    [ -n "${pgbin:-}" ] && as_pg "$pgbin/pg_ctl" -D "$work/pg/data" -m immediate stop >/dev/null 2>&1 || true
+    stop_pg "$work"
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -61,15 +62,7 @@ fi
 du -shL "$country" | awk '{print "size on disk: " $1}'
 
 echo "== PostGIS: a throwaway cluster, the dataset imported"
-pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort | tail -1)
-as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-mkdir "$work/pg"
-[ "$(id -u)" -eq 0 ] && chown postgres "$work/pg"
-pgport=$(free_port)
-as_pg "$pgbin/initdb" -D "$work/pg/data" -U postgres -A trust >/dev/null
-as_pg "$pgbin/pg_ctl" -D "$work/pg/data" -o "-p $pgport -k $work/pg -c listen_addresses=127.0.0.1" \
-    -l "$work/pg/log" -w start >/dev/null
-url="postgres://postgres@127.0.0.1:$pgport/postgres"
+start_pg "$work"
 "$bin" migrate --database-url "$url" >/dev/null
 "$bin" import --embedded --data "$country" --database-url "$url" 2>/dev/null | grep -E "^imported" | sed 's/^/    /'
 as_pg "$pgbin/createdb" -h 127.0.0.1 -p "$pgport" -U postgres regional

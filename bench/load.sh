@@ -16,11 +16,10 @@ bin="$PWD/target/release/ecofoncier"
 work=$(mktemp -d)
 chmod 755 "$work"
 pids=()
-pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort | tail -1)
-as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+source bench/pg.sh
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    as_pg "$pgbin/pg_ctl" -D "$work/pg/data" -m immediate stop >/dev/null 2>&1 || true
+    stop_pg "$work"
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -70,13 +69,7 @@ echo "== embedded dataset: $conns connections, $seconds s of mixed reads"
 load
 
 echo "== PostGIS, the same reads with 20 PATCH/s beside them"
-mkdir "$work/pg"
-[ "$(id -u)" -eq 0 ] && chown postgres "$work/pg"
-pgport=$(free_port)
-as_pg "$pgbin/initdb" -D "$work/pg/data" -U postgres -A trust >/dev/null
-as_pg "$pgbin/pg_ctl" -D "$work/pg/data" -o "-p $pgport -k $work/pg -c listen_addresses=127.0.0.1" \
-    -l "$work/pg/log" -w start >/dev/null
-url="postgres://postgres@127.0.0.1:$pgport/postgres"
+start_pg "$work"
 "$bin" migrate --database-url "$url" >/dev/null
 "$bin" import --embedded --database-url "$url" >/dev/null 2>&1
 token=$("$bin" token create --role admin --label load --database-url "$url" 2>/dev/null)

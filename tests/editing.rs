@@ -73,6 +73,45 @@ fn new_plot(plot: &str, site: &str, id: &str) -> Value {
     json!({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]}, "properties": props})
 }
 
+/// Deletes, through the instance at `base`, a plot other than `plot` (at its first version);
+/// its item path.
+fn delete_another_plot(base: &str, auth: &str, plot: &str) -> String {
+    let deleted = common::model()
+        .terrains
+        .iter()
+        .map(|t| t.record.terr_id.to_string())
+        .find(|id| *id != plot)
+        .unwrap();
+    let gone = format!("/ogc/collections/terrains/items/{deleted}");
+    let r = request(
+        base,
+        "DELETE",
+        &gone,
+        &[("Authorization", auth), ("If-Match", "\"1\"")],
+        None,
+    )
+    .unwrap();
+    assert_eq!(r.status, 204);
+    gone
+}
+
+/// Asks `path` of the instance at `base` until its answer is what `want` says (30 s at most).
+fn wait_for(base: &str, path: &str, want: &dyn Fn(&Response) -> bool) {
+    let started = Instant::now();
+    loop {
+        if let Ok(r) = request(base, "GET", path, &[], None) {
+            if want(&r) {
+                return;
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{base}{path} never caught up"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 fn send(base: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &Value) -> Response {
     let b = body.to_string();
     request(base, method, path, headers, Some(b.as_bytes())).expect("request")
@@ -648,21 +687,6 @@ fn a_follower_catches_up_after_postgis_restarts() {
             .ok()
             .and_then(|r| r.header("ETag").map(str::to_string))
     };
-    let wait_for = |base: &str, path: &str, want: &dyn Fn(&Response) -> bool| {
-        let started = Instant::now();
-        loop {
-            if let Ok(r) = request(base, "GET", path, &[], None) {
-                if want(&r) {
-                    return;
-                }
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "{base}{path} never caught up"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    };
     let mut version = 1i64;
     let patch = |value: &str, version: &mut i64| -> u16 {
         let tag = format!("\"{version}\"");
@@ -697,22 +721,7 @@ fn a_follower_catches_up_after_postgis_restarts() {
         assert_eq!(patch(&format!("after {k}"), &mut version), 200);
     }
     // A plot deleted through A after the restart.
-    let deleted = common::model()
-        .terrains
-        .iter()
-        .map(|t| t.record.terr_id.to_string())
-        .find(|id| *id != plot)
-        .unwrap();
-    let gone = format!("/ogc/collections/terrains/items/{deleted}");
-    let r = request(
-        &a.base,
-        "DELETE",
-        &gone,
-        &[("Authorization", &auth), ("If-Match", "\"1\"")],
-        None,
-    )
-    .unwrap();
-    assert_eq!(r.status, 204);
+    let gone = delete_another_plot(&a.base, &auth, &plot);
     let want = format!("\"{version}\"");
     wait_for(&b.base, &item, &|r| r.header("ETag") == Some(want.as_str()));
     assert_eq!(etag_on(&a.base), etag_on(&b.base));
@@ -739,21 +748,6 @@ fn a_follower_cut_off_catches_up_from_the_audit_table() {
     let a = common::spawn_server(&[("DATABASE_URL", &pg.url())]);
     let b = common::spawn_server(&[("DATABASE_URL", &relay.url())]);
     let item = format!("/ogc/collections/terrains/items/{plot}");
-    let wait_for = |base: &str, path: &str, want: &dyn Fn(&Response) -> bool| {
-        let started = Instant::now();
-        loop {
-            if let Ok(r) = request(base, "GET", path, &[], None) {
-                if want(&r) {
-                    return;
-                }
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "{base}{path} never caught up"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    };
     let patch = |base: &str, value: &str, version: i64| -> Response {
         let tag = format!("\"{version}\"");
         let body = json!({"properties": {"terr_refcad": value}});
@@ -783,22 +777,7 @@ fn a_follower_cut_off_catches_up_from_the_audit_table() {
         &new_plot(&plot, &site, "NEW_TERRAIN-ECO_00077"),
     );
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
-    let deleted = common::model()
-        .terrains
-        .iter()
-        .map(|t| t.record.terr_id.to_string())
-        .find(|id| *id != plot)
-        .unwrap();
-    let gone = format!("/ogc/collections/terrains/items/{deleted}");
-    let r = request(
-        &a.base,
-        "DELETE",
-        &gone,
-        &[("Authorization", &auth), ("If-Match", "\"1\"")],
-        None,
-    )
-    .unwrap();
-    assert_eq!(r.status, 204);
+    let gone = delete_another_plot(&a.base, &auth, &plot);
     // The notifications are gone: B still serves what it had.
     std::thread::sleep(Duration::from_millis(1500));
     let r = request(&b.base, "GET", &item, &[], None).unwrap();

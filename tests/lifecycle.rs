@@ -27,18 +27,7 @@ fn sigterm_stops_cleanly_with_status_0() {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let started = Instant::now();
-    while request(&base, "GET", "/health", &[], None)
-        .map(|r| r.status)
-        .ok()
-        != Some(200)
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    common::wait_healthy(&base);
     let ready = request(&base, "GET", "/ready", &[], None).unwrap();
     assert_eq!(ready.status, 200);
     assert_eq!(ready.json()["writes"], false);

@@ -7,7 +7,7 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{data_dir, free_port, request};
 use serde_json::Value;
@@ -44,18 +44,7 @@ fn request_ids_json_lines_and_prometheus_metrics() {
             }
         });
     }
-    let started = Instant::now();
-    while request(&base, "GET", "/health", &[], None)
-        .map(|r| r.status)
-        .ok()
-        != Some(200)
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    common::wait_healthy(&base);
 
     // Ids: the client's when it is a plain token, else a new one each request.
     let r = request(

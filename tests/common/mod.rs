@@ -118,11 +118,17 @@ fn start_server(env: &[(&str, &str)]) -> (String, ChildGuard) {
     let child = cmd.spawn().expect("the ecofoncier binary starts");
     let guard = ChildGuard(child);
     let base = format!("http://127.0.0.1:{port}");
+    wait_healthy(&base);
+    (base, guard)
+}
+
+/// Waits until the server at `base` answers `/health` with 200 (two minutes at most).
+pub fn wait_healthy(base: &str) {
     let started = Instant::now();
     loop {
-        if let Ok(r) = try_get(&base, "/health") {
+        if let Ok(r) = try_get(base, "/health") {
             if r.status == 200 {
-                break;
+                return;
             }
         }
         assert!(
@@ -131,7 +137,6 @@ fn start_server(env: &[(&str, &str)]) -> (String, ChildGuard) {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    (base, guard)
 }
 
 /// An HTTP response.
