@@ -3,6 +3,7 @@
 use serde_json::{json, Value};
 
 use crate::crs::Crs;
+use crate::model::Record as _;
 use crate::read_model::ReadModel;
 
 use super::query::{Spec, DEFAULT_LIMIT, MAX_LIMIT};
@@ -324,7 +325,7 @@ pub fn document(model: &ReadModel, writes: bool) -> Value {
         problem_response("Invalid parameter");
     add_exports(&mut doc);
     if writes {
-        add_editing(&mut doc);
+        add_editing(&mut doc, example_plot(model));
     }
     add_tiles(&mut doc);
     doc
@@ -394,8 +395,48 @@ fn add_exports(doc: &mut Value) {
         "description": "A token from `ecofoncier token create` (EPCI editor or admin)" } });
 }
 
-/// Writes (OGC API – Features Part 4 style), histories and features as of a date.
-fn add_editing(doc: &mut Value) {
+/// The collections written through the API.
+const EDITABLE: [&str; 5] = [
+    crate::model::Site::COLLECTION,
+    crate::model::Terrain::COLLECTION,
+    crate::model::Etablissement::COLLECTION,
+    crate::model::LocalCommercial::COLLECTION,
+    crate::model::TiersLieu::COLLECTION,
+];
+
+/// An example of a plot to create, valid against the served data: the first plot with a
+/// site lends its properties (new id `EXEMPLE_TERRAIN-ECO_00001`, 0.04 ha) to a 20 m square
+/// at its site's centroid, in CRS84. `None` on data without such a plot.
+fn example_plot(model: &ReadModel) -> Option<Value> {
+    use geo::Centroid;
+    let plot = model.terrains.iter().find(|t| t.record.site_id.is_some())?;
+    let site = model.sites.by_id(plot.record.site_id?.as_ref())?;
+    let c = site.geometry().centroid()?;
+    let ring = [
+        (-10.0, -10.0),
+        (10.0, -10.0),
+        (10.0, 10.0),
+        (-10.0, 10.0),
+        (-10.0, -10.0),
+    ]
+    .iter()
+    .map(|(dx, dy)| crate::crs::l93_to_lonlat(c.x() + dx, c.y() + dy).map(|(x, y)| [x, y]))
+    .collect::<Result<Vec<_>, _>>()
+    .ok()?;
+    let mut properties = serde_json::to_value(plot.record).ok()?;
+    properties["terr_id"] = json!("EXEMPLE_TERRAIN-ECO_00001");
+    properties["terr_surf_brute"] = json!(0.04);
+    Some(json!({
+        "type": "Feature",
+        "geometry": { "type": "Polygon", "coordinates": [ring] },
+        "properties": properties
+    }))
+}
+
+/// Writes (OGC API – Features Part 4 style), histories and features as of a date, with
+/// links from a creation to what follows it (read, update, history, delete) and `example`
+/// as the body of a creation.
+fn add_editing(doc: &mut Value, example: Option<Value>) {
     let write_errors = |extra: &[(&str, &str)]| {
         let mut r = json!({
             "400": problem_response("Invalid feature (the member is named in `field`)"),
@@ -412,14 +453,33 @@ fn add_editing(doc: &mut Value) {
     };
     let feature_body = |ctype: &str| json!({ "required": true, "content": { ctype: { "schema": { "$ref": "#/components/schemas/Feature" } } } });
     let if_match = json!({ "name": "If-Match", "in": "header", "required": true,
-        "description": "The feature's ETag (its version)", "schema": { "type": "string" } });
+        "description": "The feature's ETag (its version), a list of them, or `*`", "schema": { "type": "string", "pattern": r#"^\s*(\*|(W/)?"[^"]*"(\s*,\s*(W/)?"[^"]*")*)\s*$"# } });
+    let crs_headers: Vec<String> = Crs::ALL.iter().map(|c| format!("<{}>", c.uri())).collect();
     let content_crs = json!({ "name": "Content-Crs", "in": "header", "required": false,
         "description": "CRS of the body's geometry as <URI>: CRS84 (default) or EPSG:2154",
-        "schema": { "type": "string" } });
+        "schema": { "type": "string", "enum": crs_headers } });
     let ids = [
-        json!({ "$ref": "#/components/parameters/collectionId" }),
+        json!({ "name": "collectionId", "in": "path", "required": true,
+            "description": "an edited collection", "schema": { "type": "string", "enum": EDITABLE } }),
         json!({ "name": "featureId", "in": "path", "required": true, "schema": { "type": "string" } }),
     ];
+    // After a creation: the new feature's path and its version.
+    let created = |op: &str, with_version: bool| {
+        let mut parameters = json!({
+            "path.collectionId": "$request.path.collectionId",
+            "path.featureId": "$response.body#/id"
+        });
+        if with_version {
+            parameters["header.If-Match"] = json!("$response.header.ETag");
+        }
+        json!({ "operationId": op, "parameters": parameters })
+    };
+    let links = json!({
+        "GetCreated": created("getFeature", false),
+        "UpdateCreated": created("updateFeature", true),
+        "HistoryOfCreated": created("getFeatureHistory", false),
+        "DeleteCreated": created("deleteFeature", true)
+    });
     let secured = json!([{ "bearer": [] }]);
     let done = |code: &str, text: &str| json!({ code: { "description": text, "headers": { "ETag": { "schema": { "type": "string" } } } } });
     let merge = |mut a: Value, b: Value| {
@@ -432,8 +492,15 @@ fn add_editing(doc: &mut Value) {
         "summary": "Create a feature", "operationId": "createFeature", "tags": ["Édition"],
         "security": secured, "parameters": [ids[0], content_crs],
         "requestBody": feature_body("application/geo+json"),
-        "responses": merge(done("201", "Created (Location, ETag)"), write_errors(&[("409", "A feature of this id exists"), ("412", "If-Match given: a new feature has no current version")]))
+        "responses": merge(done("201", "Created (Location, ETag)"), write_errors(&[("404", "Unknown collection"), ("409", "A feature of this id exists"), ("412", "If-Match given: a new feature has no current version")]))
     });
+    let post = &mut doc["paths"]["/ogc/collections/{collectionId}/items"]["post"];
+    post["responses"]["201"]["links"] = links;
+    post["responses"]["201"]["content"] =
+        json!({ "application/geo+json": { "schema": { "$ref": "#/components/schemas/Feature" } } });
+    if let Some(example) = example {
+        post["requestBody"]["content"]["application/geo+json"]["example"] = example;
+    }
     let item = "/ogc/collections/{collectionId}/items/{featureId}";
     doc["paths"][item]["put"] = json!({
         "summary": "Replace a feature", "operationId": "replaceFeature", "tags": ["Édition"],
