@@ -125,8 +125,38 @@ fn land_take_levels() {
         epci["zan"]["enveloppe_ha"].as_f64().unwrap()
             >= epci["zan"]["enveloppe_sans_garantie_ha"].as_f64().unwrap()
     );
-    let c = &m.communes.get(0).record.code_insee;
-    assert_eq!(get(&format!("/api/v1/land-take/commune/{c}")).status, 200);
+    // A commune's years, each destination and the total, equal to its rows of the data file
+    // read here on their own.
+    let c = m.communes.get(0).record.code_insee.to_string();
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::GzDecoder::new(
+            std::fs::File::open(common::data_dir().join("consommation_enaf.csv.gz")).unwrap(),
+        ),
+        &mut text,
+    )
+    .unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(';').collect();
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(';').collect::<Vec<_>>())
+        .filter(|r| r[0] == c)
+        .collect();
+    assert!(!rows.is_empty(), "{c} has land-take rows");
+    let served = get(&format!("/api/v1/land-take/commune/{c}")).json();
+    let years = served["annees"].as_array().unwrap();
+    assert_eq!(years.len(), rows.len());
+    for (y, row) in years.iter().zip(&rows) {
+        assert_eq!(y["annee"].to_string(), row[1]);
+        let mut total = 0.0;
+        for (k, v) in header.iter().zip(row).skip(2) {
+            let v: f64 = v.parse().unwrap();
+            assert_eq!(y[*k].as_f64(), Some(v), "{c} {} {k}", row[1]);
+            total += v;
+        }
+        assert_eq!(y["total_m2"].as_f64(), Some(total), "{c} {}", row[1]);
+    }
     assert_eq!(
         get("/api/v1/land-take/canton/1").json()["parameter"],
         "level"
@@ -334,7 +364,23 @@ fn indicators_compare_and_timeline() {
     let cmp = get(&format!("/api/v1/compare?epci={}", ids.join(","))).json();
     assert_eq!(cmp["epci"].as_array().unwrap().len(), 3);
     assert!(cmp["medianes"]["rural"]["taux_vacance_legal"].is_number());
-    assert!(cmp["medianes"]["urbain"]["epci"].as_u64().unwrap() > 0);
+    // The medians are over every rural and every urban EPCI of the indicator rows.
+    let classes = |class: &str| {
+        all.as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["classe"] == class)
+            .count() as u64
+    };
+    assert_eq!(
+        cmp["medianes"]["urbain"]["epci"].as_u64(),
+        Some(classes("urbain"))
+    );
+    assert_eq!(
+        cmp["medianes"]["rural"]["epci"].as_u64(),
+        Some(classes("rural"))
+    );
+    assert_eq!(classes("urbain") + classes("rural"), m.epci.len() as u64);
     assert_eq!(get("/api/v1/compare?epci=1,2").status, 400);
     let sheet = get(&format!("/api/v1/indicators/epci/{}", ids[0])).json();
     assert_eq!(sheet["territoires_similaires"].as_array().unwrap().len(), 5);
