@@ -575,24 +575,10 @@ fn documented_parameters_are_the_ones_checked() {
                         ],
                     )
                 }
-                Some("string") if s["enum"].is_array() => (
-                    s["enum"]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|v| v.as_str().unwrap().to_string())
-                        .collect(),
-                    vec!["zzz".into()],
-                ),
-                Some("array") if s["items"]["enum"].is_array() => (
-                    s["items"]["enum"]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|v| v.as_str().unwrap().to_string())
-                        .collect(),
-                    vec!["zzz".into()],
-                ),
+                Some("string") if s["enum"].is_array() => (strings(&s["enum"]), vec!["zzz".into()]),
+                Some("array") if s["items"]["enum"].is_array() => {
+                    (strings(&s["items"]["enum"]), vec!["zzz".into()])
+                }
                 // A list of SIRENs.
                 Some("array") if s["items"]["pattern"] == "^[0-9]{9}$" => (
                     vec!["200018083".into(), "200018083,240200477".into()],
@@ -658,4 +644,14 @@ fn degenerate_inputs_are_refused() {
         let c = c.as_str().unwrap();
         assert!(!c.contains("-0 ") && !c.contains("-0,"), "{c}");
     }
+}
+
+/// The strings of a JSON array (a documented `enum`).
+fn strings(values: &Value) -> Vec<String> {
+    values
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect()
 }

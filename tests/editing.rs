@@ -49,28 +49,9 @@ fn sample() -> (String, String, String, String) {
     )
 }
 
-/// A new plot `id` like `plot` (its properties), a 20 m square at the centre of `site`.
-fn new_plot(plot: &str, site: &str, id: &str) -> Value {
-    use geo::Centroid;
-    let m = common::model();
-    let c = m.sites.by_id(site).unwrap().geometry().centroid().unwrap();
-    let ring: Vec<[f64; 2]> = [
-        (-10.0, -10.0),
-        (10.0, -10.0),
-        (10.0, 10.0),
-        (-10.0, 10.0),
-        (-10.0, -10.0),
-    ]
-    .iter()
-    .map(|(dx, dy)| {
-        let (lon, lat) = ecofoncier::crs::l93_to_lonlat(c.x() + dx, c.y() + dy).unwrap();
-        [lon, lat]
-    })
-    .collect();
-    let mut props = serde_json::to_value(m.terrains.by_id(plot).unwrap().record).unwrap();
-    props["terr_id"] = json!(id);
-    props["terr_surf_brute"] = json!(0.04);
-    json!({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]}, "properties": props})
+/// A new plot `id` like `plot` (its properties), a 20 m square at the centre of its site.
+fn new_plot(plot: &str, id: &str) -> Value {
+    ecofoncier::api::openapi::new_plot_like(common::model(), plot, id).expect("a plot of a site")
 }
 
 /// Deletes, through the instance at `base`, a plot other than `plot` (at its first version);
@@ -390,7 +371,7 @@ fn editing_with_rights_etags_validation_history_and_a_follower() {
     assert_eq!(buyers(None), 0);
 
     // Create, replace and delete a plot inside the same site (admin token).
-    let new = new_plot(&plot, &site, "NEW_TERRAIN-ECO_00001");
+    let new = new_plot(&plot, "NEW_TERRAIN-ECO_00001");
     // If-Match on a creation: no current feature to match (412), nothing created.
     let r = send(
         &a.base,
@@ -740,7 +721,7 @@ fn a_follower_cut_off_catches_up_from_the_audit_table() {
     use common::pg::Relay;
     let pg = loaded("cutoff");
     let relay = Relay::to(pg.port);
-    let (plot, site, _epci, _) = sample();
+    let (plot, _site, _epci, _) = sample();
     let auth = format!(
         "Bearer {}",
         ecofoncier(&pg.url(), &["token", "create", "--role", "admin"])
@@ -774,7 +755,7 @@ fn a_follower_cut_off_catches_up_from_the_audit_table() {
         "POST",
         "/ogc/collections/terrains/items",
         &[("Authorization", &auth)],
-        &new_plot(&plot, &site, "NEW_TERRAIN-ECO_00077"),
+        &new_plot(&plot, "NEW_TERRAIN-ECO_00077"),
     );
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     let gone = delete_another_plot(&a.base, &auth, &plot);

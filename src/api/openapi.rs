@@ -404,12 +404,20 @@ const EDITABLE: [&str; 5] = [
     crate::model::TiersLieu::COLLECTION,
 ];
 
-/// An example of a plot to create, valid against the served data: the first plot with a
-/// site lends its properties (new id `EXEMPLE_TERRAIN-ECO_00001`, 0.04 ha) to a 20 m square
-/// at its site's centroid, in CRS84. `None` on data without such a plot.
+/// An example of a plot to create, valid against the served data: [`new_plot_like`] the
+/// first plot with a site, as `EXEMPLE_TERRAIN-ECO_00001`. `None` on data without such a
+/// plot.
 fn example_plot(model: &ReadModel) -> Option<Value> {
-    use geo::Centroid;
     let plot = model.terrains.iter().find(|t| t.record.site_id.is_some())?;
+    new_plot_like(model, &plot.record.terr_id, "EXEMPLE_TERRAIN-ECO_00001")
+}
+
+/// A new plot `id` as a GeoJSON feature in CRS84: plot `like` lends its properties, and a
+/// 20 m square (0.04 ha) at the centroid of its site is its geometry. `None` when `like` is
+/// not a plot of a known site.
+pub fn new_plot_like(model: &ReadModel, like: &str, id: &str) -> Option<Value> {
+    use geo::Centroid;
+    let plot = model.terrains.by_id(like)?;
     let site = model.sites.by_id(plot.record.site_id?.as_ref())?;
     let c = site.geometry().centroid()?;
     let ring = [
@@ -424,7 +432,7 @@ fn example_plot(model: &ReadModel) -> Option<Value> {
     .collect::<Result<Vec<_>, _>>()
     .ok()?;
     let mut properties = serde_json::to_value(plot.record).ok()?;
-    properties["terr_id"] = json!("EXEMPLE_TERRAIN-ECO_00001");
+    properties["terr_id"] = json!(id);
     properties["terr_surf_brute"] = json!(0.04);
     Some(json!({
         "type": "Feature",
