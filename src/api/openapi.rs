@@ -405,10 +405,14 @@ const EDITABLE: [&str; 5] = [
 ];
 
 /// An example of a plot to create, valid against the served data: [`new_plot_like`] the
-/// first plot with a site, as `EXEMPLE_TERRAIN-ECO_00001`. `None` on data without such a
-/// plot.
+/// plot of least id with a site, as `EXEMPLE_TERRAIN-ECO_00001` (the same from files and
+/// from PostGIS, whatever order the rows come in). `None` on data without such a plot.
 fn example_plot(model: &ReadModel) -> Option<Value> {
-    let plot = model.terrains.iter().find(|t| t.record.site_id.is_some())?;
+    let plot = model
+        .terrains
+        .iter()
+        .filter(|t| t.record.site_id.is_some())
+        .min_by_key(|t| t.record.terr_id.as_ref())?;
     new_plot_like(model, &plot.record.terr_id, "EXEMPLE_TERRAIN-ECO_00001")
 }
 
