@@ -27,9 +27,9 @@ fn schemathesis() -> String {
 }
 
 /// Runs schemathesis with `config` (under tests/schemathesis/) against the server at
-/// `base`, with `extra` arguments; fails on any failure or error, or an operation left
+/// `base`, with `extra` arguments and `env` (hooks), fails on any failure or error, or an operation left
 /// untested.
-fn fuzz(base: &str, config: &str, extra: &[&str]) {
+fn fuzz(base: &str, config: &str, extra: &[&str], env: &[(&str, &str)]) {
     let examples = std::env::var("ECOFONCIER_FUZZ_EXAMPLES").unwrap_or_else(|_| "100".into());
     let config = common::manifest_dir()
         .join("tests/schemathesis")
@@ -41,6 +41,8 @@ fn fuzz(base: &str, config: &str, extra: &[&str]) {
     // from `AST_LAMBDAS_CACHE` with two).
     let out = Command::new(schemathesis())
         .current_dir(&work)
+        .envs(env.iter().copied())
+        .env("PYTHONPATH", config.parent().unwrap())
         .arg("--config-file")
         .arg(&config)
         .args(["run", &format!("{base}/ogc/api")])
@@ -88,13 +90,16 @@ fn fuzz(base: &str, config: &str, extra: &[&str]) {
 #[test]
 fn the_published_document_holds_under_schemathesis() {
     let server = common::spawn_server(&[("DATABASE_URL", "")]);
-    fuzz(&server.base, "embedded.toml", &[]);
+    fuzz(&server.base, "embedded.toml", &[], &[]);
 }
 
-/// On PostGIS with an EPCI editor's token: the writes too, and the stateful phase from a
-/// creation (the document's example plot, in the editor's EPCI) along the links the
-/// document gives it (read, update with its ETag, history, delete). The history of the
-/// example plot shows it was created through the API.
+/// On PostGIS with an EPCI editor's token: the writes too, and the stateful phase from
+/// creations along the links the document gives them (read, update with the ETag,
+/// history, delete). `tests/schemathesis/hooks.py` makes a positive creation of that phase
+/// the document's example plot under a fresh id (a schema cannot say what makes a plot
+/// writable) and logs the phase's answers; from that log, the test checks that creations
+/// were followed by a read, an update, the history and a deletion, and an update by what
+/// its own links allow.
 #[test]
 fn writes_hold_under_schemathesis_on_postgis() {
     let pg = common::pg::PgCluster::start("fuzz");
@@ -104,20 +109,19 @@ fn writes_hold_under_schemathesis_on_postgis() {
         &pg.url(),
         &["import", "--embedded", "--data", data.to_str().unwrap()],
     );
-    // The editor of the EPCI of the document's example plot (the first plot with a site).
-    let m = common::model();
-    let plot = m
-        .terrains
-        .iter()
-        .find(|t| t.record.site_id.is_some())
-        .unwrap();
-    let site = plot.record.site_id.unwrap().to_string();
-    let epci = m
-        .sites
-        .by_id(&site)
+    let server = common::spawn_server(&[("DATABASE_URL", &pg.url())]);
+    // The editor of the EPCI of the document's example plot.
+    let get = |path: &str| common::request(&server.base, "GET", path, &[], None).unwrap();
+    let doc = get("/ogc/api").json();
+    let example = &doc["paths"]["/ogc/collections/{collectionId}/items"]["post"]["requestBody"]
+        ["content"]["application/geo+json"]["example"];
+    let site = example["properties"]["site_id"]
+        .as_str()
+        .expect("an example plot");
+    let epci = get(&format!("/ogc/collections/sites/items/{site}")).json()["properties"]
+        ["site_epci_siren"]
+        .as_str()
         .unwrap()
-        .record
-        .site_epci_siren
         .to_string();
     let token = common::pg::ecofoncier(
         &pg.url(),
@@ -130,10 +134,19 @@ fn writes_hold_under_schemathesis_on_postgis() {
             "schemathesis",
         ],
     );
-    let server = common::spawn_server(&[("DATABASE_URL", &pg.url())]);
     let auth = format!("Authorization: Bearer {token}");
-    fuzz(&server.base, "postgis.toml", &["-H", &auth]);
-    // The stateful phase went from the creation of the example plot to what follows it.
+    let log = common::manifest_dir().join("target/schemathesis/stateful-postgis.jsonl");
+    let _ = std::fs::remove_file(&log);
+    fuzz(
+        &server.base,
+        "postgis.toml",
+        &["-H", &auth],
+        &[
+            ("SCHEMATHESIS_HOOKS", "hooks"),
+            ("ECOFONCIER_FUZZ_LOG", log.to_str().unwrap()),
+        ],
+    );
+    // The examples phase created the example plot itself.
     let history = common::request(
         &server.base,
         "GET",
@@ -142,7 +155,6 @@ fn writes_hold_under_schemathesis_on_postgis() {
         None,
     )
     .unwrap();
-    println!("{}", String::from_utf8_lossy(&history.body));
     assert_eq!(history.status, 200);
     let rows = history.json()["historique"].clone();
     assert!(
@@ -152,4 +164,71 @@ fn writes_hold_under_schemathesis_on_postgis() {
             .any(|r| r["action"] == "create" && r["jeton"].is_number()),
         "the example plot was never created: {rows}"
     );
+    // The stateful phase's chains, feature by feature.
+    let steps: Vec<serde_json::Value> = std::fs::read_to_string(&log)
+        .expect("the stateful phase's log")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let created: Vec<&str> = steps.iter().filter_map(|s| s["created"].as_str()).collect();
+    let step = |s: &serde_json::Value| {
+        let op = s["operation"].as_str().unwrap();
+        let method = op.split(' ').next().unwrap();
+        let what = if op.ends_with("/history") {
+            " history"
+        } else {
+            ""
+        };
+        format!("{method}{what} {}", s["status"])
+    };
+    // What followed each creation, in order.
+    let chains: Vec<Vec<String>> = created
+        .iter()
+        .map(|id| {
+            steps
+                .iter()
+                .filter(|s| s["feature"].as_str() == Some(*id))
+                .map(step)
+                .collect()
+        })
+        .collect();
+    let seen = |want: &str| {
+        chains
+            .iter()
+            .filter(|c| c.iter().any(|d| d == want))
+            .count()
+    };
+    let after_update = chains
+        .iter()
+        .filter(|c| {
+            c.iter()
+                .position(|d| d == "PATCH 200" || d == "PUT 200")
+                .is_some_and(|i| {
+                    c[i + 1..]
+                        .iter()
+                        .any(|d| d.ends_with(" 200") || d.ends_with(" 204"))
+                })
+        })
+        .count();
+    let longest = chains
+        .iter()
+        .max_by_key(|c| c.len())
+        .cloned()
+        .unwrap_or_default();
+    println!(
+        "stateful phase: {} answers, {} creations; after them: read {}, updated {}, replaced {}, \
+         history {}, deleted {}; a success after an update {after_update}; longest: POST 201 → {}",
+        steps.len(),
+        created.len(),
+        seen("GET 200"),
+        seen("PATCH 200"),
+        seen("PUT 200"),
+        seen("GET history 200"),
+        seen("DELETE 204"),
+        longest.join(" → ")
+    );
+    for want in ["GET 200", "PATCH 200", "GET history 200", "DELETE 204"] {
+        assert!(seen(want) > 0, "no creation was followed by {want}");
+    }
+    assert!(after_update > 0, "no update was followed through its links");
 }

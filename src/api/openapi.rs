@@ -492,6 +492,23 @@ fn add_editing(doc: &mut Value, example: Option<Value>) {
         "HistoryOfCreated": created("getFeatureHistory", false),
         "DeleteCreated": created("deleteFeature", true)
     });
+    // After an update: the same feature, at its new version.
+    let updated = |op: &str, with_version: bool| {
+        let mut parameters = json!({
+            "path.collectionId": "$request.path.collectionId",
+            "path.featureId": "$request.path.featureId"
+        });
+        if with_version {
+            parameters["header.If-Match"] = json!("$response.header.ETag");
+        }
+        json!({ "operationId": op, "parameters": parameters })
+    };
+    let update_links = json!({
+        "GetUpdated": updated("getFeature", false),
+        "UpdateUpdated": updated("updateFeature", true),
+        "HistoryOfUpdated": updated("getFeatureHistory", false),
+        "DeleteUpdated": updated("deleteFeature", true)
+    });
     let secured = json!([{ "bearer": [] }]);
     let done = |code: &str, text: &str| json!({ code: { "description": text, "headers": { "ETag": { "schema": { "type": "string" } } } } });
     let merge = |mut a: Value, b: Value| {
@@ -527,6 +544,11 @@ fn add_editing(doc: &mut Value, example: Option<Value>) {
             "properties": { "properties": { "type": "object" }, "geometry": { "type": "object" } } } } } },
         "responses": merge(done("200", "Updated"), write_errors(&[("404", "Unknown feature"), ("409", "Overlaps another site"), ("412", "If-Match names no current version (stale, weak or unknown tag)"), ("428", "If-Match missing")]))
     });
+    for method in ["put", "patch"] {
+        let ok = &mut doc["paths"][item][method]["responses"]["200"];
+        ok["content"] = json!({ "application/geo+json": { "schema": { "$ref": "#/components/schemas/Feature" } } });
+        ok["links"] = update_links.clone();
+    }
     doc["paths"][item]["delete"] = json!({
         "summary": "Delete a feature", "operationId": "deleteFeature", "tags": ["Édition"],
         "security": secured, "parameters": [ids[0], ids[1], if_match],
