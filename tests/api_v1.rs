@@ -37,27 +37,74 @@ fn square(lon: f64, lat: f64, side_m: f64) -> Value {
     json!({"type": "Polygon", "coordinates": [ring]})
 }
 
+/// Units and legally vacant units by site for tax year `year`, computed here from the
+/// rows of the data file read with serde_json alone: L318-8-2 of the Code de l'urbanisme counts a unit vacant when it is not
+/// occupied and both its last activity and its being unoccupied date from 1 January of
+/// `year − 2` or before (ISO dates compare as text).
+fn vacancy_by_site(year: i32) -> std::collections::BTreeMap<String, (u64, u64)> {
+    let file = std::fs::File::open(common::data_dir().join("terrains.geojson.gz")).unwrap();
+    let doc: Value = serde_json::from_reader(flate2::read::GzDecoder::new(file)).unwrap();
+    let limit = format!("{}-01-01", year - 2);
+    let by = |d: &Value| d.as_str().is_some_and(|d| d <= limit.as_str());
+    let mut sites = std::collections::BTreeMap::new();
+    for f in doc["features"].as_array().unwrap() {
+        let p = &f["properties"];
+        let Some(site) = p["site_id"].as_str() else {
+            continue;
+        };
+        let e: &mut (u64, u64) = sites.entry(site.to_string()).or_default();
+        e.0 += 1;
+        e.1 += u64::from(
+            p["terr_etat_occup"] != "occupé"
+                && by(&p["terr_activite_fin_date"])
+                && by(&p["terr_inoccupe_date"]),
+        );
+    }
+    sites
+}
+
 #[test]
-fn site_occupancy_matches_stored_cnig_figures() {
+fn site_occupancy_matches_an_independent_count() {
     let m = model();
-    // The generator stored site_uf_nbre / site_uf_vacant_nbre / site_taux_vacance for 2026
-    // with the same legal test: the service must find the same figures.
-    for s in m.sites.iter().step_by(97) {
-        let r = get(&format!("/api/v1/sites/{}/occupancy", s.record.site_id));
-        assert_eq!(r.status, 200);
-        let d = r.json();
+    let rate = |(n, v): (u64, u64)| (100.0 * v as f64 / n as f64).round() as u64;
+    for year in [2026, 2028] {
+        let expected = vacancy_by_site(year);
+        assert!(
+            expected.values().any(|&(_, v)| v > 0),
+            "some plots are vacant in {year}"
+        );
+        for (site, &(n, v)) in expected.iter().step_by(11) {
+            let d = get(&format!("/api/v1/sites/{site}/occupancy?year={year}")).json();
+            assert_eq!(
+                (
+                    &d["site_uf_nbre"],
+                    &d["site_uf_vacant_nbre"],
+                    &d["site_taux_vacance"]
+                ),
+                (&json!(n), &json!(v), &json!(rate((n, v)))),
+                "{site} in {year}"
+            );
+            assert_eq!(d["annee_reference"], year);
+        }
+        let total = expected.values().map(|c| c.1).sum::<u64>();
+        println!(
+            "{year}: {total} legally vacant units in {} sites",
+            expected.len()
+        );
+    }
+    // The sites' stored CNIG figures (2026) agree with the same count.
+    let expected = vacancy_by_site(2026);
+    for s in m.sites.iter() {
+        let &(n, v) = expected.get(s.record.site_id.as_str()).unwrap_or(&(0, 0));
         assert_eq!(
-            d["site_uf_nbre"],
-            s.record.site_uf_nbre.unwrap(),
+            (
+                s.record.site_uf_nbre.unwrap() as u64,
+                s.record.site_uf_vacant_nbre.unwrap() as u64
+            ),
+            (n, v),
             "{}",
             s.record.site_id
         );
-        assert_eq!(
-            d["site_uf_vacant_nbre"],
-            s.record.site_uf_vacant_nbre.unwrap()
-        );
-        assert_eq!(d["site_taux_vacance"], s.record.site_taux_vacance.unwrap());
-        assert_eq!(d["annee_reference"], 2026);
     }
     assert_eq!(get("/api/v1/sites/NOPE/occupancy").status, 404);
     let r = get(&format!(
@@ -354,6 +401,30 @@ fn indicators_compare_and_timeline() {
     let text = String::from_utf8(csv.body).unwrap();
     assert_eq!(text.lines().count(), m.epci.len() + 1);
     assert!(text.starts_with("epci_siren;epci_nom;"));
+    // Each row says what the JSON says of the same EPCI, column by column.
+    let rows = ecofoncier::formats::cnig::csv::records(&text);
+    let header = &rows[0].1;
+    let json_rows = all.as_array().unwrap();
+    for ((_, row), j) in rows[1..].iter().zip(json_rows) {
+        for (name, cell) in header.iter().zip(row) {
+            assert!(
+                j.as_object().unwrap().contains_key(name),
+                "{name} in the JSON"
+            );
+            match &j[name.as_str()] {
+                Value::Null => assert_eq!(cell, "", "{name}"),
+                Value::String(v) => assert_eq!(cell, v, "{name}"),
+                Value::Number(v) => {
+                    let c: f64 = cell.parse().unwrap_or_else(|_| panic!("{name}: {cell}"));
+                    assert!(
+                        (c - v.as_f64().unwrap()).abs() < 1e-9,
+                        "{name}: {cell} vs {v}"
+                    );
+                }
+                other => panic!("{name} is {other} in the JSON"),
+            }
+        }
+    }
     assert_eq!(get("/api/v1/indicators?level=commune").status, 400);
     let ids: Vec<&str> = m
         .epci
@@ -389,6 +460,70 @@ fn indicators_compare_and_timeline() {
     let years = t["annees"].as_array().unwrap();
     assert_eq!(years.first().unwrap()["annee"], 2015);
     assert_eq!(years.last().unwrap()["annee"], 2025);
+    // Settlements, jobs and premises, year by year, against the files read here.
+    let expected = yearly_from_files(ids[0]);
+    for y in years {
+        let year = y["annee"].as_i64().unwrap();
+        let (neuf, rehab, jobs, locaux) = expected.get(&year).copied().unwrap_or_default();
+        assert_eq!(
+            (
+                &y["implantations_za_neuf"],
+                &y["implantations_za_rehabilitation"],
+                &y["emplois_crees_za"],
+                &y["installations_locaux"]
+            ),
+            (&json!(neuf), &json!(rehab), &json!(jobs), &json!(locaux)),
+            "{year}"
+        );
+        let occ = y["taux_occupation_pct"].as_f64().unwrap();
+        assert!((0.0..=100.0).contains(&occ), "{year}: {occ} %");
+    }
+    assert!(years
+        .iter()
+        .any(|y| y["emplois_crees_za"].as_u64() > Some(0)));
+}
+
+/// For EPCI `siren`, by year: establishments settled in a new building, in a rehabilitated
+/// one, their jobs (`etab_emplois`), and firms settled in centre-bourg premises, read from
+/// the data files with serde_json alone.
+fn yearly_from_files(siren: &str) -> std::collections::HashMap<i64, (u64, u64, u64, u64)> {
+    let read = |file: &str| -> Value {
+        let f = std::fs::File::open(common::data_dir().join(file)).unwrap();
+        serde_json::from_reader(flate2::read::GzDecoder::new(f)).unwrap()
+    };
+    let mut years = std::collections::HashMap::<i64, (u64, u64, u64, u64)>::new();
+    for f in read("etablissements.geojson.gz")["features"]
+        .as_array()
+        .unwrap()
+    {
+        let p = &f["properties"];
+        if p["epci_siren"] != siren {
+            continue;
+        }
+        let date = p["etab_implantation_date"]
+            .as_str()
+            .expect("a settlement date");
+        let y = years.entry(date[..4].parse().unwrap()).or_default();
+        if p["etab_implantation_mode"] == "réhabilitation" {
+            y.1 += 1;
+        } else {
+            y.0 += 1;
+        }
+        y.2 += p["etab_emplois"].as_u64().expect("jobs");
+    }
+    for f in read("locaux-commerciaux.geojson.gz")["features"]
+        .as_array()
+        .unwrap()
+    {
+        let p = &f["properties"];
+        if let (true, Some(y)) = (
+            p["epci_siren"] == siren,
+            p["local_installation_annee"].as_i64(),
+        ) {
+            years.entry(y).or_default().3 += 1;
+        }
+    }
+    years
 }
 
 #[test]
@@ -483,10 +618,68 @@ fn epci_exports_in_geojson_and_cnig_csv_without_confidential_fields() {
         &lines[1][..200]
     );
 
-    for layer in ["sites", "etablissements"] {
+    // Each row says what the GeoJSON export says of the same plot, column by column.
+    let by_id: std::collections::HashMap<&str, &Value> = feats
+        .iter()
+        .map(|f| (f["properties"]["terr_id"].as_str().unwrap(), f))
+        .collect();
+    let id_col = header.iter().position(|h| *h == "terr_id").unwrap();
+    let mut compared = 0;
+    for (_, row) in &rows[1..] {
+        let feature = by_id[row[id_col].as_str()];
+        let props = &feature["properties"];
+        for (k, name) in header.iter().enumerate() {
+            let cell = row[k].as_str();
+            if *name == ecofoncier::formats::cnig::TERRAIN.geometry_csv {
+                // Lambert-93 here, CRS84 in the GeoJSON export: the same first vertex.
+                let g: Value = serde_json::from_str(cell).unwrap();
+                let xy = |g: &Value, i: usize| g["coordinates"][0][0][i].as_f64().unwrap();
+                let (lon, lat) = ecofoncier::crs::l93_to_lonlat(xy(&g, 0), xy(&g, 1)).unwrap();
+                let served = &feature["geometry"];
+                assert!((lon - xy(served, 0)).abs() < 2e-7 && (lat - xy(served, 1)).abs() < 2e-7);
+                continue;
+            }
+            match props.get(*name) {
+                None | Some(Value::Null) => assert_eq!(cell, "", "{name} of {}", row[id_col]),
+                Some(Value::String(v)) => assert_eq!(cell, v, "{name}"),
+                Some(Value::Number(v)) => {
+                    let c: f64 = cell.parse().unwrap_or_else(|_| panic!("{name}: {cell}"));
+                    assert!(
+                        (c - v.as_f64().unwrap()).abs() < 1e-9,
+                        "{name}: {cell} vs {v}"
+                    );
+                }
+                Some(other) => panic!("{name}: unexpected {other}"),
+            }
+            compared += 1;
+        }
+    }
+    assert!(compared > n * 10, "{compared} cells compared");
+
+    for (layer, count) in [
+        (
+            "sites",
+            m.sites
+                .iter()
+                .filter(|s| s.record.site_epci_siren == siren)
+                .count(),
+        ),
+        (
+            "etablissements",
+            get(&format!("/api/v1/exports/{siren}/etablissements")).json()["features"]
+                .as_array()
+                .unwrap()
+                .len(),
+        ),
+    ] {
+        let r = get(&format!("/api/v1/exports/{siren}/{layer}?format=csv"));
+        assert_eq!(r.status, 200);
+        let text = String::from_utf8(r.body).unwrap();
+        assert!(count > 0, "{layer} of {siren}");
         assert_eq!(
-            get(&format!("/api/v1/exports/{siren}/{layer}?format=csv")).status,
-            200
+            ecofoncier::formats::cnig::csv::records(&text).len(),
+            count + 1,
+            "{layer}: a header and a row each"
         );
     }
     let bad = get(&format!("/api/v1/exports/{siren}/terrains?format=xlsx"));

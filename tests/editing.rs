@@ -246,6 +246,18 @@ fn editing_with_rights_etags_validation_history_and_a_follower() {
     assert_eq!(r.json()["field"], "geometry");
 
     // A good write: 200, version 2, visible at once on this server, soon on the other.
+    let occupancy = |path: &str| {
+        let r = request(&a.base, "GET", path, &[], None).unwrap();
+        assert_eq!(r.status, 200, "{path}");
+        r.json()
+    };
+    let site_path = format!("/api/v1/sites/{site}/occupancy");
+    let epci_path = format!("/api/v1/occupancy/epci/{epci}");
+    let (site_before, epci_before) = (occupancy(&site_path), occupancy(&epci_path));
+    let stade_before = got.json()["properties"]["terr_stade_comm"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let r = send(
         &a.base,
         "PATCH",
@@ -270,15 +282,39 @@ fn editing_with_rights_etags_validation_history_and_a_follower() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    let occ = request(
-        &a.base,
-        "GET",
-        &format!("/api/v1/sites/{site}/occupancy"),
-        &[],
-        None,
-    )
-    .unwrap();
-    assert_eq!(occ.status, 200);
+    // The occupancy moved by this plot and nothing else: one unit and its hectares from its
+    // old stage to `en vente`, in its site and its EPCI; units and vacancy unchanged.
+    let (site_after, epci_after) = (occupancy(&site_path), occupancy(&epci_path));
+    let stage = |o: &Value, value: &str| {
+        let c = &o["par_stade_comm"][value];
+        (
+            c["nombre"].as_u64().unwrap_or(0),
+            c["ha"].as_f64().unwrap_or(0.0),
+        )
+    };
+    for (before, after) in [
+        (&site_before["occupation"], &site_after["occupation"]),
+        (&epci_before["occupation"], &epci_after["occupation"]),
+    ] {
+        let (old_n, old_ha) = stage(before, &stade_before);
+        let (new_n, new_ha) = stage(after, &stade_before);
+        assert_eq!(new_n, old_n - 1, "one unit left {stade_before}");
+        let moved = old_ha - new_ha;
+        assert!(moved > 0.0);
+        let (sale_n, sale_ha) = stage(before, "en vente");
+        assert_eq!(stage(after, "en vente").0, sale_n + 1);
+        assert!((stage(after, "en vente").1 - (sale_ha + moved)).abs() < 0.011);
+        let for_sale = |o: &Value| o["surf_en_vente_ha"].as_f64().unwrap();
+        assert!((for_sale(after) - (for_sale(before) + moved)).abs() < 0.011);
+        for same in [
+            "uf_nbre",
+            "uf_vacant_nbre",
+            "surf_brute_ha",
+            "par_etat_occup",
+        ] {
+            assert_eq!(after[same], before[same], "{same}");
+        }
+    }
 
     // Concurrent writers with the same ETag: exactly one wins, the others get 412.
     let n = 6;
