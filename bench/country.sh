@@ -7,9 +7,12 @@
 #
 # Usage: bash bench/country.sh [quick]
 #   quick: short runs (for the test suite: every figure once, nothing asserted here)
-# Environment: COUNTRY_DIR (default target/country/france, generated when missing),
-#   ZONES_SCALE (default 1: the calibration; 3.6 gives about a million establishments).
-# Needs postgresql-15-postgis-3, wrk and oha (cargo install oha), python3.
+# Environment: TERRITORY (default france; an INSEE region code for a smaller run, as the
+#   suite's quick run does with 94, Corse), COUNTRY_DIR (default target/country/TERRITORY,
+#   generated when missing), ZONES_SCALE (default 1: the calibration; 3.6 gives about a
+#   million establishments), ECOFONCIER_BIN and ECOFONCIER_EXAMPLES (another build of the
+#   binary and the examples; the release build otherwise).
+# Needs postgresql-15-postgis-3, wrk, python3; oha (cargo install oha) when installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/pg.sh
@@ -18,10 +21,13 @@ long=60
 edits=1000
 if [ "$quick" = quick ]; then long=3; edits=40; fi
 scale="${ZONES_SCALE:-1}"
-country="${COUNTRY_DIR:-target/country/france}"
+territory="${TERRITORY:-france}"
+country="${COUNTRY_DIR:-target/country/$territory}"
 [ "$scale" = 1 ] || country="${country}-x$scale"
-cargo build --release --quiet --examples
-bin="$PWD/target/release/ecofoncier"
+bin="${ECOFONCIER_BIN:-$PWD/target/release/ecofoncier}"
+examples="${ECOFONCIER_EXAMPLES:-$PWD/target/release/examples}"
+[ -n "${ECOFONCIER_BIN:-}" ] || cargo build --release --quiet --examples
+source bench/urls.sh
 work=$(mktemp -d)
 chmod 755 "$work"
 servers=()
@@ -52,10 +58,10 @@ serve() {
     grep -E "loaded|computed" "$work/$label.log" | sed 's/^/    /'
 }
 
-echo "== dataset"
+echo "== dataset: $territory"
 if [ ! -f "$country/etablissements.geojson.gz" ]; then
     t0=$(date +%s.%N)
-    "$bin" generate --territory france --out "$country" --zones-scale "$scale" | sed 's/^/    /'
+    "$bin" generate --territory "$territory" --out "$country" --zones-scale "$scale" | sed 's/^/    /'
     t1=$(date +%s.%N)
     python3 -c "import sys; print(f'generated in {float(sys.argv[2])-float(sys.argv[1]):.0f} s')" "$t0" "$t1"
 fi
@@ -81,8 +87,8 @@ serve "regional, PostGIS" --database-url "$rurl"
 regional_pg=$base; regional_pg_pid=$pid
 
 echo "== full recompute in process (median; land take, commuting, coverage, premises, occupancy with the plot→site join)"
-./target/release/examples/recompute "$country" 5 | sed 's/^/    national: /'
-./target/release/examples/recompute data 9 | sed 's/^/    regional: /'
+"$examples/recompute" "$country" 5 | sed 's/^/    national: /'
+"$examples/recompute" data 9 | sed 's/^/    regional: /'
 
 echo "== edits through the API on PostGIS ($edits PATCH, each read back)"
 token=$("$bin" token create --role admin --label bench --database-url "$url" 2>/dev/null)
@@ -96,7 +102,9 @@ mixed() {
     python3 - "$1" "$work/urls-$2" <<'PY'
 import json, math, random, sys, urllib.request
 base, out = sys.argv[1], sys.argv[2]
-page = json.load(urllib.request.urlopen(f"{base}/ogc/collections/terrains/items?limit=2400&offset=3000"))
+first = json.load(urllib.request.urlopen(f"{base}/ogc/collections/terrains/items?limit=1"))
+offset = 3000 if first["numberMatched"] > 5400 else 0
+page = json.load(urllib.request.urlopen(f"{base}/ogc/collections/terrains/items?limit=2400&offset={offset}"))
 urls = []
 for f in page["features"][::10]:
     lon, lat = f["geometry"]["coordinates"][0][0]
@@ -115,13 +123,7 @@ PY
 }
 # readers URLS: 16 connections for the long duration; requests/s, p50, p99, the statuses
 # and every error oha saw (resets, timeouts).
-readers() {
-    oha --no-tui -c 16 -z "${long}s" --urls-from-file "$1" 2>&1 |
-        awk '/Requests\/sec|50.00%|99.00%/ || /^ *\[[2-5][0-9][0-9]\] / {print}
-             /Error distribution/ {errors = 1; next}
-             errors && /aborted due to deadline/ {print $0 " (in flight when the run ended: not errors)"; next}
-             errors && NF {print "ERROR " $0}' | sed 's/^ */    /'
-}
+readers() { hit_urls "$1" "$long"; }
 mixed "$national" national
 mixed "$regional_pg" regional-pg
 mixed "$regional" regional
@@ -129,7 +131,7 @@ for side in national regional; do
     b=$national; t=$token; p=$national_pid; u=national
     [ "$side" = regional ] && { b=$regional_pg; t=$rtoken; p=$regional_pg_pid; u=regional-pg; }
     echo "== $side, PostGIS: 16 readers for ${long} s, no writes (first a warm-up pass)"
-    oha --no-tui -c 16 -z "$((long / 3 + 1))s" --urls-from-file "$work/urls-$u" >/dev/null 2>&1
+    hit_urls "$work/urls-$u" "$((long / 3 + 1))" >/dev/null
     readers "$work/urls-$u"
     echo "== $side, PostGIS: the same 16 readers beside 50 writes/s for ${long} s"
     python3 bench/writer.py "$b" "$t" 50 "$long" >"$work/writer" 2>"$work/writer.err" &
@@ -142,12 +144,28 @@ for side in national regional; do
     echo "    RSS after the runs: $(rss_mb "$p") MB"
 done
 
-body='{"jobs":120,"geometry":{"type":"Polygon","coordinates":[[[2.3472,49.8682],[2.3528,49.8682],[2.3528,49.8718],[2.3472,49.8718],[2.3472,49.8682]]]}}'
-printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = %s\n' "'$body'" >"$work/post.lua"
+# A 16 ha zone and 120 jobs: near Amiens on the regional data; on the territory, beside
+# one of its plots (France: near Amiens too).
+post_lua() {
+    printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = %s\n' "'$2'" >"$1"
+}
+post_lua "$work/post-regional.lua" '{"emplois":120,"geometry":{"type":"Polygon","coordinates":[[[2.3472,49.8682],[2.3528,49.8682],[2.3528,49.8718],[2.3472,49.8718],[2.3472,49.8682]]]}}'
+post_lua "$work/post-national.lua" "$(python3 - "$national" <<'PY'
+import json, sys, urllib.request
+base = sys.argv[1]
+near = json.load(urllib.request.urlopen(f"{base}/ogc/collections/terrains/items?bbox=2.3,49.8,2.4,49.9&limit=1"))
+if not near["features"]:
+    near = json.load(urllib.request.urlopen(f"{base}/ogc/collections/terrains/items?limit=1"))
+x, y = near["features"][0]["geometry"]["coordinates"][0][0]
+dx, dy = 0.0028, 0.0018
+ring = [[x - dx, y - dy], [x + dx, y - dy], [x + dx, y + dy], [x - dx, y + dy], [x - dx, y - dy]]
+print(json.dumps({"emplois": 120, "geometry": {"type": "Polygon", "coordinates": [ring]}}))
+PY
+)"
 for side in regional national; do
     b=$regional; [ "$side" = national ] && b=$national
     echo "== $side: sobriety check, one client, ${long} s"
-    wrk -t1 -c1 -d"${long}s" --latency -s "$work/post.lua" "$b/api/v1/proposals/check" |
+    wrk -t1 -c1 -d"${long}s" --latency -s "$work/post-$side.lua" "$b/api/v1/proposals/check" |
         grep -E "Requests/sec|50%|99%|Non-2xx" | sed 's/^/    /'
     bbox="3.03,50.62,3.13,50.69"
     items="$b/ogc/collections/terrains/items?bbox=$bbox&limit=10000"
@@ -167,8 +185,7 @@ for side in regional national; do
     xargs -P 16 -n 50 sh -c 'for u; do printf "url = \"%s\"\noutput = /dev/null\n" "$u"; done | curl -s -K -' _ <"$work/tiles-$side"
     t1=$(date +%s.%N)
     python3 -c "import sys; n=int(sys.argv[3]); s=float(sys.argv[2])-float(sys.argv[1]); print(f'    {n/s:,.0f} tiles/s')" "$t0" "$t1" "$(wc -l <"$work/tiles-$side")"
-    echo "== $side: the same tiles warm, oha -c 16 ${long} s"
-    oha --no-tui -c 16 -z "${long}s" --urls-from-file "$work/tiles-$side" 2>&1 |
-        grep -E "Requests/sec|99.00%" | sed 's/^ */    /'
+    echo "== $side: the same tiles warm, 16 clients, ${long} s"
+    hit_urls "$work/tiles-$side" "$long"
 done
 echo "== done"

@@ -9,8 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 plots="${1:-450000}"
 etabs="${2:-1000000}"
-cargo build --release --quiet
-bin="$PWD/target/release/ecofoncier"
+bin="${ECOFONCIER_BIN:-$PWD/target/release/ecofoncier}"
+[ -n "${ECOFONCIER_BIN:-}" ] || cargo build --release --quiet
 dir=$(mktemp -d)
 chmod 755 "$dir"
 pgbin=/usr/lib/postgresql/15/bin
@@ -64,16 +64,20 @@ write("etablissement", "etablissements", ETAB, "etab_geompoint", n_etabs, "SIRET
 PY
 ls -lh "$dir"/*.csv | awk '{print $5, $9}'
 
+# run LABEL FILE: imports FILE; prints the time, the rows/s of the rows the import reports
+# read, how many it wrote, and its peak memory.
 run() {
-    local label=$1 file=$2 rows=$3
+    local label=$1 file=$2
     /usr/bin/time -f "%e %M" -o "$dir/time" "$bin" import --cnig "$file" >"$dir/out" 2>"$dir/err" || { cat "$dir/err" >&2; exit 1; }
     read -r secs kb <"$dir/time"
-    python3 -c "import sys; s,kb,r=float(sys.argv[1]),int(sys.argv[2]),int(sys.argv[3]); print(f'{sys.argv[4]:<34} {s:7.1f} s  {r/s:9,.0f} rows/s  peak {kb/1024:6,.0f} MB')" \
-        "$secs" "$kb" "$rows" "$label"
+    local counts
+    counts=$(grep -oE "[0-9]+ rows read, [0-9]+ inserted or changed" "$dir/out" | grep -oE "^[0-9]+|, [0-9]+" | tr -d ', ' | paste -sd' ')
+    python3 -c "import sys; s,kb=float(sys.argv[1]),int(sys.argv[2]); r,w=map(int,sys.argv[3].split()); print(f'{sys.argv[4]:<34} {s:7.1f} s  {r/s:9,.0f} rows read/s ({r:,} read, {w:,} written)  peak {kb/1024:6,.0f} MB')" \
+        "$secs" "$kb" "$counts" "$label"
     grep -E "rows read" "$dir/out" | sed "s/^/    /"
     grep -E "^  rejected" "$dir/out" | head -3 | sed "s/^/  /" || true
 }
 echo "== import (one transaction a file)"
-run "plots, first import" "$dir/terrain_eco.csv" "$plots"
-run "establishments, first import" "$dir/etablissement.csv" "$etabs"
-run "establishments, again (no change)" "$dir/etablissement.csv" "$etabs"
+run "plots, first import" "$dir/terrain_eco.csv"
+run "establishments, first import" "$dir/etablissement.csv"
+run "establishments, again (no change)" "$dir/etablissement.csv"

@@ -11,8 +11,8 @@ cd "$(dirname "$0")/.."
 seconds=60
 [ "${1:-}" = quick ] && seconds=5
 conns=200
-cargo build --release --quiet
-bin="$PWD/target/release/ecofoncier"
+bin="${ECOFONCIER_BIN:-$PWD/target/release/ecofoncier}"
+[ -n "${ECOFONCIER_BIN:-}" ] || cargo build --release --quiet
 work=$(mktemp -d)
 chmod 755 "$work"
 pids=()

@@ -2,7 +2,7 @@
 # Benchmark of the plot vector tiles at z12–15: every tile holding a plot (its first
 # vertex), asked once cold (16 at a time), then for DURATION seconds by 16 clients picking
 # tiles at random: oha when installed (`cargo install oha`), wrk otherwise.
-# Release binary, embedded dataset. Prints tiles/s and latency percentiles.
+# Release binary (or ECOFONCIER_BIN), embedded dataset. Prints tiles/s and latency percentiles.
 # Usage: bash bench/tiles.sh [DURATION_SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,17 +37,6 @@ start=$(date +%s.%N)
 xargs -P 16 -n 50 sh -c 'for u; do printf "url = \"%s\"\noutput = /dev/null\n" "$u"; done | curl -s -K -' _ <"$dir/urls"
 end=$(date +%s.%N)
 python3 -c "import sys; n=int(sys.argv[3]); s=float(sys.argv[2])-float(sys.argv[1]); print(f'{n} tiles in {s:.2f} s: {n/s:,.0f} tiles/s')" "$start" "$end" "$(wc -l <"$dir/urls")"
-if command -v oha >/dev/null; then
-    echo "== oha -c 16 -z ${duration}s, random tiles of the list"
-    oha --no-tui -c 16 -z "${duration}s" --urls-from-file "$dir/urls" | grep -E "Requests/sec|Slowest|Fastest|Average|50.00%|90.00%|99.00%|99.90%|\[2|\[3|\[4|\[5" || true
-else
-    echo "== wrk -t2 -c16 -d${duration}s, random tiles of the list (oha not installed)"
-    sed "s#^$base##" "$dir/urls" >"$dir/paths"
-    cat >"$dir/random.lua" <<LUA
-local paths = {}
-for line in io.lines("$dir/paths") do paths[#paths + 1] = line end
-math.randomseed(os.time())
-request = function() return wrk.format("GET", paths[math.random(#paths)]) end
-LUA
-    wrk -t2 -c16 -d"${duration}s" --latency -s "$dir/random.lua" "$base" | grep -E "Requests/sec|Latency|50%|75%|90%|99%|requests in|Socket errors|Non-2xx" || true
-fi
+echo "== ${duration} s, 16 clients, random tiles of the list"
+source bench/urls.sh
+hit_urls "$dir/urls" "$duration"

@@ -74,7 +74,11 @@ def main():
     base, token, rate, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
     u = urllib.parse.urlparse(base)
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
-    conn.request("GET", "/ogc/collections/terrains/items?limit=4000&offset=5000")
+    conn.request("GET", "/ogc/collections/terrains/items?limit=1")
+    matched = json.loads(conn.getresponse().read())["numberMatched"]
+    # 4,000 plots from the 5,000th, or from the start of a smaller dataset.
+    offset = min(5000, max(0, matched - 4000))
+    conn.request("GET", f"/ogc/collections/terrains/items?limit=4000&offset={offset}")
     ids = [f["id"] for f in json.loads(conn.getresponse().read())["features"]]
     n = 4
     out = []
