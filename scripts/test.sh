@@ -2,14 +2,14 @@
 # The whole test suite, on a fresh Debian 12 machine (as root) or a developer's.
 # Installs what the tests need (GDAL's OAPIF client, PROJ's cs2cs, Python with OWSLib and
 # schemathesis, PostgreSQL 15 with PostGIS 3 for the throwaway clusters of the PostGIS
-# tests, chromium and the web map's npm packages for the browser test, wrk for the quick
-# runs of the benchmarks), then runs
+# tests, chromium and the web map's npm packages for the browser test, wrk and nginx for
+# the quick runs of the benchmarks), then runs
 # formatting, lints and every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 apt_needed=()
-for pkg in gdal-bin proj-bin python3-venv postgresql-15-postgis-3 chromium wrk; do
+for pkg in gdal-bin proj-bin python3-venv postgresql-15-postgis-3 chromium wrk nginx; do
     dpkg -s "$pkg" >/dev/null 2>&1 || apt_needed+=("$pkg")
 done
 # Node and npm: Debian's packages unless a Node is already installed (e.g. NodeSource's).
@@ -19,7 +19,16 @@ if ((${#apt_needed[@]})); then
     export DEBIAN_FRONTEND=noninteractive
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     $SUDO apt-get update -qq
+    # The tests start their own PostgreSQL clusters and nginx on loopback ports: keep the
+    # packages' services from starting (nginx's would fail where port 80 is taken).
+    policy=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        policy=/usr/sbin/policy-rc.d
+        printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+        $SUDO chmod +x "$policy"
+    fi
     $SUDO apt-get install -y -qq "${apt_needed[@]}" >/dev/null
+    [ -z "$policy" ] || $SUDO rm -f "$policy"
 fi
 
 venv=target/venv

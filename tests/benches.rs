@@ -88,9 +88,12 @@ fn proposal_quick() {
 fn tiles_quick() {
     let out = bench("bench/tiles.sh", &["1"], &[]);
     assert!(
-        out.contains("tiles/s") && out.contains("Requests/sec"),
+        out.contains("tiles/s") && out.contains("; 0 not 200"),
         "{out}"
     );
+    // ecofoncier's warm tiles, then the same from files through nginx.
+    assert!(out.contains("served by nginx"), "{out}");
+    assert_eq!(out.matches("Requests/sec").count(), 2, "{out}");
 }
 
 #[test]
@@ -118,6 +121,17 @@ fn country_import_quick() {
     let out = bench("bench/country_import.sh", &["2000", "3000"], &[]);
     assert_eq!(out.matches("rows read/s").count(), 3, "{out}");
     assert_eq!(out.matches(", 0 rejected").count(), 3, "{out}");
+}
+
+#[test]
+fn pg_store_quick() {
+    let out = bench("bench/pg_store.sh", &[], &[]);
+    assert_eq!(out.matches(", 0 rejected").count(), 2, "{out}");
+    assert!(
+        out.contains(", 0 written"),
+        "the second import changes nothing: {out}"
+    );
+    assert_eq!(out.matches("/health after").count(), 2, "{out}");
 }
 
 /// The country-scale run on one small region (Corse), generated from the registry
