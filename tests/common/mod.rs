@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use ecofoncier::read_model::ReadModel;
 use ecofoncier::source::EmbeddedSource;
 
+pub mod mvt;
 pub mod pg;
 
 pub fn manifest_dir() -> PathBuf {
