@@ -123,6 +123,16 @@ fn country_import_quick() {
     assert_eq!(out.matches(", 0 rejected").count(), 3, "{out}");
 }
 
+/// Two builds side by side; here the same binary on both sides (building a commit in
+/// release would take minutes).
+#[test]
+fn ab_quick() {
+    let out = bench("bench/ab.sh", &["HEAD", "1", "1"], &[("AB_BIN_A", bin())]);
+    let runs: Vec<&str> = out.lines().filter(|l| l.starts_with("1 ")).collect();
+    assert_eq!(runs.len(), 8, "4 routes × A and B: {out}");
+    assert!(runs.iter().all(|l| l.ends_with(" 200")), "{out}");
+}
+
 #[test]
 fn pg_store_quick() {
     let out = bench("bench/pg_store.sh", &[], &[]);

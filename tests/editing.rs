@@ -258,6 +258,21 @@ fn editing_with_rights_etags_validation_history_and_a_follower() {
         .as_str()
         .unwrap()
         .to_string();
+    // The plot's tile at z14, and the region's overview image, before the write.
+    let first = &got.json()["geometry"]["coordinates"][0][0];
+    let (x, y) = common::mvt::tile_of(first[0].as_f64().unwrap(), first[1].as_f64().unwrap(), 14);
+    let tile_path = format!("/tiles/terrains/14/{x}/{y}");
+    let stage_in_tile = |r: &Response| {
+        let layers = common::mvt::decode(&r.body);
+        layers[0]
+            .property_of("terr_id", &plot, "terr_stade_comm")
+            .map(str::to_string)
+    };
+    let tile_before = request(&a.base, "GET", &tile_path, &[], None).unwrap();
+    assert_eq!(tile_before.status, 200);
+    assert_eq!(stage_in_tile(&tile_before), Some(stade_before.clone()));
+    let overview_before = request(&a.base, "GET", "/apercu.png", &[], None).unwrap();
+    assert_eq!(overview_before.status, 200);
     let r = send(
         &a.base,
         "PATCH",
@@ -282,6 +297,26 @@ fn editing_with_rights_etags_validation_history_and_a_follower() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+    // The tile is no longer the cached one: a new ETag, the plot at its new stage; a client
+    // holding the old ETag gets the new tile, not 304. The overview (EPCIs, rural and
+    // urban) does not depend on plots: the same image.
+    let tile_after = request(&a.base, "GET", &tile_path, &[], None).unwrap();
+    assert_eq!(tile_after.status, 200);
+    assert_ne!(tile_after.header("ETag"), tile_before.header("ETag"));
+    assert_eq!(stage_in_tile(&tile_after).as_deref(), Some("en vente"));
+    let old_tag = tile_before.header("ETag").unwrap().to_string();
+    let again = request(
+        &a.base,
+        "GET",
+        &tile_path,
+        &[("If-None-Match", &old_tag)],
+        None,
+    )
+    .unwrap();
+    assert_eq!(again.status, 200, "a stale ETag gets the new tile");
+    let overview_after = request(&a.base, "GET", "/apercu.png", &[], None).unwrap();
+    assert_eq!(overview_after.status, 200);
+    assert_eq!(overview_after.body, overview_before.body);
     // The occupancy moved by this plot and nothing else: one unit and its hectares from its
     // old stage to `en vente`, in its site and its EPCI; units and vacancy unchanged.
     let (site_after, epci_after) = (occupancy(&site_path), occupancy(&epci_path));

@@ -117,3 +117,18 @@ pub fn tile_of(lon: f64, lat: f64, z: u8) -> (u32, u32) {
         .floor() as u32;
     (x, y)
 }
+
+impl Layer {
+    /// The value of property `key` of the feature whose property `id_key` is `id`.
+    pub fn property_of(&self, id_key: &str, id: &str, key: &str) -> Option<&str> {
+        let tag = |tags: &[u64], k: &str| {
+            tags.chunks(2)
+                .find(|kv| self.keys[kv[0] as usize] == k)
+                .map(|kv| self.values[kv[1] as usize].as_str())
+        };
+        self.features
+            .iter()
+            .find(|f| tag(&f.1, id_key) == Some(id))
+            .and_then(|f| tag(&f.1, key))
+    }
+}
