@@ -90,7 +90,12 @@ fn fuzz(base: &str, config: &str, extra: &[&str], env: &[(&str, &str)]) {
 #[test]
 fn the_published_document_holds_under_schemathesis() {
     let server = common::spawn_server(&[("DATABASE_URL", "")]);
-    fuzz(&server.base, "embedded.toml", &[], &[]);
+    fuzz(
+        &server.base,
+        "embedded.toml",
+        &[],
+        &[("SCHEMATHESIS_HOOKS", "hooks")],
+    );
 }
 
 /// On PostGIS with an EPCI editor's token: the writes too, and the stateful phase from

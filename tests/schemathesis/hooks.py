@@ -1,4 +1,6 @@
-"""schemathesis hooks for the run on PostGIS (tests/openapi_fuzz.rs).
+"""schemathesis hooks for the runs of tests/openapi_fuzz.rs.
+
+Nine positive comparisons in ten get real EPCIs (`_COMPARED`).
 
 A schema cannot say what makes a feature writable: a plot inside a site of the token's
 EPCI, codes from the CNIG standard's lists. So in the stateful phase, where schemathesis
@@ -35,11 +37,23 @@ def _positive_stateful(case):
     )
 
 
+# Lists of real EPCIs for the comparison: its `epci` is an array, which a config
+# dictionary (strings) cannot fill, and random SIRENs only reach its 404.
+_COMPARED = ["200018083,240200477", "200018083,240200477,240200501"]
+
+
+def _positive(case):
+    return case.meta is not None and case.meta.generation.mode == GenerationMode.POSITIVE
+
+
 @schemathesis.hook
 def map_case(context, case):
+    label = case.operation.label
+    if label == "GET /api/v1/compare" and _positive(case) and next(_ids) % 10:
+        case.query = {**(case.query or {}), "epci": _COMPARED[next(_ids) % len(_COMPARED)]}
+        return case
     if not _positive_stateful(case):
         return case
-    label = case.operation.label
     if label == "POST /ogc/collections/{collectionId}/items":
         body = copy.deepcopy(_example(case))
         body["properties"]["terr_id"] = f"SCHEMATHESIS_TERRAIN-ECO_{os.getpid()}_{next(_ids):05}"
