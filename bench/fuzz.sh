@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The schemathesis run of tests/openapi_fuzz.rs at 1,000 examples per operation (the suite
 # runs 100): every check, the stateful phase, against the release binary on the embedded
-# dataset. Needs the venv of scripts/test.sh. Prints schemathesis's summary and the time.
+# dataset, with the suite's hooks (tests/schemathesis/hooks.py). Needs the venv of
+# scripts/test.sh. Prints schemathesis's summary and the time.
 #   bash bench/fuzz.sh [EXAMPLES]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +14,7 @@ SERVE_ARGS="--workers 2" source bench/serve.sh
 mkdir -p target/schemathesis
 cd target/schemathesis
 start=$(date +%s)
-"$st" --config-file ../../tests/schemathesis/embedded.toml run "$base/ogc/api" --url "$base" \
+SCHEMATHESIS_HOOKS=hooks PYTHONPATH=../../tests/schemathesis "$st" --config-file ../../tests/schemathesis/embedded.toml run "$base/ogc/api" --url "$base" \
     --checks all --max-examples "$examples" --seed 20261204 --workers 1 --no-color \
     --generation-database none | sed -n '/SUMMARY/,$p'
 echo "$examples examples per operation in $(( $(date +%s) - start )) s"
