@@ -129,6 +129,38 @@ fn editing_with_rights_etags_validation_history_and_a_follower() {
         assert!(feature[m].is_object(), "OpenAPI misses {m} on a feature");
     }
     assert!(feature["patch"]["requestBody"]["content"]["application/merge-patch+json"].is_object());
+    // Links from a creation (the new feature's id in the answer) and from an update (the
+    // feature of the request), the version for the next write from the answer's ETag.
+    let created =
+        &doc["paths"]["/ogc/collections/{collectionId}/items"]["post"]["responses"]["201"]["links"];
+    for (links, which, id) in [
+        (created, "Created", "$response.body#/id"),
+        (
+            &feature["patch"]["responses"]["200"]["links"],
+            "Updated",
+            "$request.path.featureId",
+        ),
+        (
+            &feature["put"]["responses"]["200"]["links"],
+            "Updated",
+            "$request.path.featureId",
+        ),
+    ] {
+        for (op, versioned) in [
+            ("Get", false),
+            ("Update", true),
+            ("HistoryOf", false),
+            ("Delete", true),
+        ] {
+            let p = &links[format!("{op}{which}")]["parameters"];
+            assert_eq!(p["path.featureId"], id, "{op}{which}");
+            assert_eq!(p["path.collectionId"], "$request.path.collectionId");
+            assert_eq!(
+                p["header.If-Match"].as_str(),
+                versioned.then_some("$response.header.ETag")
+            );
+        }
+    }
     assert!(feature["put"]["responses"]["412"].is_object());
     assert!(feature["put"]["responses"]["428"].is_object());
     assert!(feature["get"]["parameters"]
