@@ -475,40 +475,29 @@ fn add_editing(doc: &mut Value, example: Option<Value>) {
             "description": "an edited collection", "schema": { "type": "string", "enum": EDITABLE } }),
         json!({ "name": "featureId", "in": "path", "required": true, "schema": { "type": "string" } }),
     ];
-    // After a creation: the new feature's path and its version.
-    let created = |op: &str, with_version: bool| {
-        let mut parameters = json!({
-            "path.collectionId": "$request.path.collectionId",
-            "path.featureId": "$response.body#/id"
-        });
-        if with_version {
-            parameters["header.If-Match"] = json!("$response.header.ETag");
-        }
-        json!({ "operationId": op, "parameters": parameters })
+    // What may follow a write of a feature (`which`: Created or Updated), found at `id` (a
+    // runtime expression): read it, update and delete it at the version the write answered
+    // (its ETag), read its history.
+    let follow_ups = |which: &str, id: &str| {
+        let link = |op: &str, with_version: bool| {
+            let mut parameters = json!({
+                "path.collectionId": "$request.path.collectionId",
+                "path.featureId": id
+            });
+            if with_version {
+                parameters["header.If-Match"] = json!("$response.header.ETag");
+            }
+            json!({ "operationId": op, "parameters": parameters })
+        };
+        json!({
+            format!("Get{which}"): link("getFeature", false),
+            format!("Update{which}"): link("updateFeature", true),
+            format!("HistoryOf{which}"): link("getFeatureHistory", false),
+            format!("Delete{which}"): link("deleteFeature", true)
+        })
     };
-    let links = json!({
-        "GetCreated": created("getFeature", false),
-        "UpdateCreated": created("updateFeature", true),
-        "HistoryOfCreated": created("getFeatureHistory", false),
-        "DeleteCreated": created("deleteFeature", true)
-    });
-    // After an update: the same feature, at its new version.
-    let updated = |op: &str, with_version: bool| {
-        let mut parameters = json!({
-            "path.collectionId": "$request.path.collectionId",
-            "path.featureId": "$request.path.featureId"
-        });
-        if with_version {
-            parameters["header.If-Match"] = json!("$response.header.ETag");
-        }
-        json!({ "operationId": op, "parameters": parameters })
-    };
-    let update_links = json!({
-        "GetUpdated": updated("getFeature", false),
-        "UpdateUpdated": updated("updateFeature", true),
-        "HistoryOfUpdated": updated("getFeatureHistory", false),
-        "DeleteUpdated": updated("deleteFeature", true)
-    });
+    let links = follow_ups("Created", "$response.body#/id");
+    let update_links = follow_ups("Updated", "$request.path.featureId");
     let secured = json!([{ "bearer": [] }]);
     let done = |code: &str, text: &str| json!({ code: { "description": text, "headers": { "ETag": { "schema": { "type": "string" } } } } });
     let merge = |mut a: Value, b: Value| {
