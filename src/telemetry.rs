@@ -16,6 +16,8 @@
 //! | `follower_lag_seconds` | gauge | | the last followed write: from its audit row in PostGIS to its publication here |
 //! | `follower_caught_up_total` | counter | | features read again from the audit table after a gap |
 //! | `reloads_total` | counter | | whole reloads (an import, a catch-up across an import) |
+//! | `import_running` | gauge | | 1 from an import's first table committed until this instance has reloaded it |
+//! | `import_rows_total` | counter | table, outcome | rows of the imports seen, table by table as each commits (`read`, `written`, `rejected`) |
 //!
 //! Routes are the patterns the server matched (`/ogc/collections/{id}/items`),
 //! `unmatched` for the rest, so a scan of random paths cannot grow the label sets.
@@ -83,6 +85,12 @@ struct CollectionLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ImportLabels {
+    table: String,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct WriteLabels {
     collection: &'static str,
     origin: &'static str,
@@ -112,6 +120,8 @@ pub struct Telemetry {
     follower_lag: FloatGauge,
     caught_up: Counter,
     reloads: Counter,
+    import_running: Gauge,
+    import_rows: Family<ImportLabels, Counter>,
 }
 
 /// Where a published write came from.
@@ -143,6 +153,8 @@ impl Telemetry {
             follower_lag: FloatGauge::default(),
             caught_up: Counter::default(),
             reloads: Counter::default(),
+            import_running: Gauge::default(),
+            import_rows: Family::default(),
         };
         let r = &mut t.registry;
         r.register(
@@ -195,6 +207,16 @@ impl Telemetry {
             "Whole reloads of the read model (after an import)",
             t.reloads.clone(),
         );
+        r.register(
+            "import_running",
+            "1 from an import's first table committed until this instance has reloaded it",
+            t.import_running.clone(),
+        );
+        r.register(
+            "import_rows",
+            "Rows of the imports seen, by table and outcome (read, written, rejected)",
+            t.import_rows.clone(),
+        );
         t
     }
 
@@ -242,8 +264,22 @@ impl Telemetry {
         self.caught_up.inc_by(n);
     }
 
-    /// The read model was reloaded whole.
+    /// A table of an import was committed: `rows` read, `written`, `rejected`.
+    pub fn table_imported(&self, table: &str, rows: u64, written: u64, rejected: u64) {
+        self.import_running.set(1);
+        for (outcome, n) in [("read", rows), ("written", written), ("rejected", rejected)] {
+            self.import_rows
+                .get_or_create(&ImportLabels {
+                    table: table.to_string(),
+                    outcome,
+                })
+                .inc_by(n);
+        }
+    }
+
+    /// The read model was reloaded whole (an import is over for this instance).
     pub fn reloaded(&self) {
+        self.import_running.set(0);
         self.reloads.inc();
     }
 
@@ -291,7 +327,16 @@ mod tests {
         t.request("GET", "/ogc/collections", 200, 0.2);
         t.request("BREW", "unmatched", 405, 0.0001);
         t.write_published("terrains", Origin::Local);
+        t.table_imported("terrain", 26_450, 12, 1);
         let text = t.encode(7, 1.5, &[("terrains", 26_450)]);
+        assert!(
+            text.contains("ecofoncier_import_rows_total{table=\"terrain\",outcome=\"read\"} 26450"),
+            "{text}"
+        );
+        assert!(
+            text.contains("ecofoncier_import_rows_total{table=\"terrain\",outcome=\"written\"} 12")
+        );
+        assert!(text.contains("ecofoncier_import_running 1"));
         assert!(text.contains(
             "ecofoncier_http_requests_total{method=\"GET\",route=\"/ogc/collections\",status=\"200\"} 2"
         ));

@@ -956,6 +956,28 @@ fn a_follower_cut_off_catches_up_from_the_audit_table() {
             metric(&metrics(base), "ecofoncier_reloads_total"),
             Some(1.0)
         );
+        // The import's progress, table by table: every plot and establishment read, the
+        // plot this test changed written back, nothing rejected, and the import over.
+        let m = metrics(base);
+        let rows = |table: &str, outcome: &str| {
+            metric(
+                &m,
+                &format!("ecofoncier_import_rows_total{{table=\"{table}\",outcome=\"{outcome}\"}}"),
+            )
+        };
+        let model = common::model();
+        assert_eq!(
+            rows("terrain_eco", "read"),
+            Some(model.terrains.len() as f64),
+            "{m}"
+        );
+        assert_eq!(
+            rows("etablissement", "read"),
+            Some(model.etablissements.len() as f64)
+        );
+        assert!(rows("terrain_eco", "written") >= Some(1.0));
+        assert_eq!(rows("terrain_eco", "rejected"), Some(0.0));
+        assert_eq!(metric(&m, "ecofoncier_import_running"), Some(0.0));
     }
 }
 

@@ -68,6 +68,9 @@ pub async fn follow(url: String, state: Arc<Publisher>, loaded_at: Instant) {
             {
                 telemetry().follower_connected(true);
                 while let Some(payload) = rx.recv().await {
+                    if imported(&payload) {
+                        continue;
+                    }
                     if payload == "reload" {
                         // An import commits table after table: reload once it is quiet.
                         let held = settle(&mut rx).await;
@@ -88,6 +91,30 @@ pub async fn follow(url: String, state: Arc<Publisher>, loaded_at: Instant) {
     }
 }
 
+/// Counts an import's table in the metrics when `payload` says one was committed
+/// (`import/TABLE/ROWS/WRITTEN/REJECTED`, see `store::import`); false for any other
+/// notification.
+fn imported(payload: &str) -> bool {
+    let Some(rest) = payload.strip_prefix("import/") else {
+        return false;
+    };
+    let mut parts = rest.rsplitn(4, '/');
+    let (Some(rejected), Some(written), Some(rows), Some(table)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        tracing::warn!(payload, "notification not understood");
+        return true;
+    };
+    match (rows.parse(), written.parse(), rejected.parse()) {
+        (Ok(rows), Ok(written), Ok(rejected)) => {
+            tracing::info!(table, rows, written, rejected, "a table was imported");
+            telemetry().table_imported(table, rows, written, rejected);
+        }
+        _ => tracing::warn!(payload, "notification not understood"),
+    }
+    true
+}
+
 /// Waits until no `reload` has come for [`RELOAD_QUIET`] (at most [`RELOAD_WAIT`]); the
 /// other notifications received meanwhile, in order.
 async fn settle(rx: &mut tokio::sync::mpsc::UnboundedReceiver<String>) -> Vec<String> {
@@ -96,6 +123,7 @@ async fn settle(rx: &mut tokio::sync::mpsc::UnboundedReceiver<String>) -> Vec<St
     while started.elapsed() < RELOAD_WAIT {
         match tokio::time::timeout(RELOAD_QUIET, rx.recv()).await {
             Ok(Some(p)) if p == "reload" => {}
+            Ok(Some(p)) if imported(&p) => {}
             Ok(Some(p)) => held.push(p),
             Ok(None) | Err(_) => break,
         }

@@ -204,12 +204,12 @@ async fn merge_rows<G: std::borrow::Borrow<Geometry<f64>>>(
     };
     report.written = tx.execute(&merge, &[]).await?;
     tx.execute(
-        // The audit row, and the notification (sent at commit) that makes the serving
-        // instances reload.
+        // The audit row, and the notifications (sent at commit) that make the serving
+        // instances reload and count the import's progress.
         "WITH audit AS (
            INSERT INTO historique (collection, feature_id, action, apres)
            VALUES ($1, '*', 'import', $2::text::jsonb) RETURNING 1)
-         SELECT pg_notify('ecofoncier', 'reload') FROM audit",
+         SELECT pg_notify('ecofoncier', 'reload'), pg_notify('ecofoncier', $3) FROM audit",
         &[
             &table,
             &serde_json::json!({
@@ -218,10 +218,22 @@ async fn merge_rows<G: std::borrow::Borrow<Geometry<f64>>>(
                 "rejetees": report.rejected.len(),
             })
             .to_string(),
+            &import_note(
+                &report.table,
+                report.rows,
+                report.written,
+                report.rejected.len(),
+            ),
         ],
     )
     .await?;
     Ok(report)
+}
+
+/// The notification of a table imported: `import/TABLE/ROWS/WRITTEN/REJECTED`, which the
+/// serving instances count in their metrics (`store::follow`).
+fn import_note(table: &str, rows: usize, written: u64, rejected: usize) -> String {
+    format!("import/{table}/{rows}/{written}/{rejected}")
 }
 
 fn props_of<T: Serialize>(
@@ -536,8 +548,11 @@ pub async fn import_density(
         "WITH audit AS (
            INSERT INTO historique (collection, feature_id, action, apres)
            VALUES ('commune', '*', 'import', $1::text::jsonb) RETURNING 1)
-         SELECT pg_notify('ecofoncier', 'reload') FROM audit",
-        &[&serde_json::json!({"grille_densite": rows.len(), "ecrites": written}).to_string()],
+         SELECT pg_notify('ecofoncier', 'reload'), pg_notify('ecofoncier', $2) FROM audit",
+        &[
+            &serde_json::json!({"grille_densite": rows.len(), "ecrites": written}).to_string(),
+            &import_note("commune.grille_densite", rows.len(), written, 0),
+        ],
     )
     .await?;
     tx.commit().await?;
