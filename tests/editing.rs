@@ -8,21 +8,9 @@ mod common;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use common::pg::{ecofoncier, PgCluster};
+use common::pg::{ecofoncier, loaded};
 use common::{request, Response};
 use serde_json::{json, Value};
-
-/// A migrated cluster holding the embedded dataset.
-fn loaded(name: &str) -> PgCluster {
-    let pg = PgCluster::start(name);
-    ecofoncier(&pg.url(), &["migrate"]);
-    let data = common::data_dir();
-    ecofoncier(
-        &pg.url(),
-        &["import", "--embedded", "--data", data.to_str().unwrap()],
-    );
-    pg
-}
 
 /// A plot with a buyer (a confidential field), its site's EPCI, and another EPCI.
 fn sample() -> (String, String, String, String) {

@@ -32,7 +32,7 @@ fn bin_dir() -> PathBuf {
     })
 }
 
-fn is_root() -> bool {
+pub fn is_root() -> bool {
     // SAFETY-free check: the effective uid as `id -u` prints it.
     Command::new("id")
         .arg("-u")
@@ -54,6 +54,18 @@ fn pg_tool(bin: &Path, tool: &str, args: &[&str]) -> std::process::Output {
     cmd.args(args)
         .output()
         .unwrap_or_else(|e| panic!("{tool} could not run: {e}"))
+}
+
+/// A migrated cluster holding the embedded dataset.
+pub fn loaded(name: &str) -> PgCluster {
+    let pg = PgCluster::start(name);
+    ecofoncier(&pg.url(), &["migrate"]);
+    let data = super::data_dir();
+    ecofoncier(
+        &pg.url(),
+        &["import", "--embedded", "--data", data.to_str().unwrap()],
+    );
+    pg
 }
 
 impl PgCluster {
