@@ -13,6 +13,7 @@ use ecofoncier::read_model::ReadModel;
 use ecofoncier::source::EmbeddedSource;
 
 pub mod mvt;
+pub mod nginx;
 pub mod pg;
 
 pub fn manifest_dir() -> PathBuf {
