@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use common::nginx::Nginx;
 use common::pg::{ecofoncier, PgCluster};
-use common::request;
+use common::{request, Response};
 use serde_json::json;
 
 /// A throwaway PostGIS with the embedded data imported, and an admin's bearer header.
@@ -18,11 +18,27 @@ fn loaded(name: &str) -> (PgCluster, String) {
     (pg, format!("Bearer {token}"))
 }
 
-/// Sets the plot at `item` to reference `value` through `base`, at version `etag`; its
-/// new ETag.
-fn write_reference(base: &str, item: &str, auth: &str, etag: &str, value: &str) -> String {
+/// Two replicas on a loaded PostGIS behind nginx, and an admin's bearer header.
+struct Cluster {
+    pg: PgCluster,
+    auth: String,
+    a: common::ServerProcess,
+    b: common::ServerProcess,
+    lb: Nginx,
+}
+
+fn two_replicas(name: &str) -> Cluster {
+    let (pg, auth) = loaded(name);
+    let a = common::spawn_server(&[("DATABASE_URL", &pg.url())]);
+    let b = common::spawn_server(&[("DATABASE_URL", &pg.url())]);
+    let lb = Nginx::start(name, &[&a.base, &b.base]);
+    Cluster { pg, auth, a, b, lb }
+}
+
+/// Asks `base` to set the plot at `item` to reference `value`, at version `etag`.
+fn patch_reference(base: &str, item: &str, auth: &str, etag: &str, value: &str) -> Response {
     let body = json!({"properties": {"terr_refcad": value}}).to_string();
-    let r = request(
+    request(
         base,
         "PATCH",
         item,
@@ -33,7 +49,13 @@ fn write_reference(base: &str, item: &str, auth: &str, etag: &str, value: &str) 
         ],
         Some(body.as_bytes()),
     )
-    .unwrap();
+    .unwrap()
+}
+
+/// Sets the plot at `item` to reference `value` through `base`, at version `etag`; its
+/// new ETag.
+fn write_reference(base: &str, item: &str, auth: &str, etag: &str, value: &str) -> String {
+    let r = patch_reference(base, item, auth, etag, value);
     assert_eq!(
         r.status,
         200,
@@ -49,10 +71,13 @@ fn write_reference(base: &str, item: &str, auth: &str, etag: &str, value: &str) 
 /// serving it); its aim (p99 under 100 ms) is measured by `bench/cluster.sh`.
 #[test]
 fn writes_through_nginx_reach_every_replica() {
-    let (pg, auth) = loaded("cluster");
-    let a = common::spawn_server(&[("DATABASE_URL", &pg.url())]);
-    let b = common::spawn_server(&[("DATABASE_URL", &pg.url())]);
-    let lb = Nginx::start("cluster", &[&a.base, &b.base]);
+    let Cluster {
+        pg: _pg,
+        auth,
+        a,
+        b,
+        lb,
+    } = two_replicas("cluster");
 
     let plot = common::model().terrains.get(0).record.terr_id.to_string();
     let item = format!("/ogc/collections/terrains/items/{plot}");
@@ -276,6 +301,88 @@ request = function() return wrk.format("GET", paths[math.random(#paths)]) end
         {
             assert!(started.elapsed() < Duration::from_secs(10), "{base} behind");
             std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// PostGIS killed and started again while writes go on through nginx: writes refused
+/// meanwhile are not acknowledged; every acknowledged one is, afterwards, on both
+/// replicas (each plot at the version of its last acknowledged write).
+#[test]
+fn postgis_restarted_during_writes_loses_no_acknowledged_write() {
+    let Cluster { pg, auth, a, b, lb } = two_replicas("restart");
+    let m = common::model();
+    let items: Vec<String> = (0..4)
+        .map(|i| {
+            format!(
+                "/ogc/collections/terrains/items/{}",
+                m.terrains.get(i).record.terr_id
+            )
+        })
+        .collect();
+    let etag = |base: &str, item: &str| {
+        request(base, "GET", item, &[], None)
+            .ok()
+            .and_then(|r| r.header("ETag").map(str::to_string))
+    };
+    // The last acknowledged version of each plot.
+    let mut acked: Vec<String> = items.iter().map(|i| etag(&lb.base, i).unwrap()).collect();
+    let patch = |i: usize, etag: &str, value: String| {
+        patch_reference(&lb.base, &items[i], &auth, etag, &value)
+    };
+    let (mut ok, mut refused) = (0, 0);
+    let started = Instant::now();
+    let mut killed = false;
+    let mut k = 0;
+    while started.elapsed() < Duration::from_secs(12) {
+        if !killed && started.elapsed() > Duration::from_secs(3) {
+            pg.kill();
+            killed = true;
+            let pg_ref = &pg;
+            std::thread::scope(|s| {
+                s.spawn(move || {
+                    std::thread::sleep(Duration::from_secs(2));
+                    pg_ref.restart();
+                });
+                // Writes while PostGIS is down are refused, not acknowledged.
+                let until = Instant::now() + Duration::from_secs(2);
+                while Instant::now() < until {
+                    let i = k % items.len();
+                    let r = patch(i, &acked[i], format!("down-{k}"));
+                    assert_ne!(r.status, 200, "a write acknowledged while PostGIS was down");
+                    refused += 1;
+                    k += 1;
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            });
+        }
+        let i = k % items.len();
+        let r = patch(i, &acked[i], format!("restart-{k}"));
+        if r.status == 200 {
+            acked[i] = r.header("ETag").unwrap().to_string();
+            ok += 1;
+        } else {
+            // PostGIS coming back: refused (503), nothing written.
+            refused += 1;
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        k += 1;
+    }
+    println!("{ok} writes acknowledged, {refused} refused while PostGIS was down or starting");
+    assert!(
+        ok > 20 && refused > 0,
+        "{ok} acknowledged, {refused} refused"
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for base in [&a.base, &b.base] {
+        for (item, want) in items.iter().zip(&acked) {
+            while etag(base, item).as_deref() != Some(want.as_str()) {
+                assert!(
+                    Instant::now() < deadline,
+                    "{base}{item} is not at its last acknowledged version {want}"
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
         }
     }
 }
