@@ -38,29 +38,7 @@ serve() {
 
 serve
 # The request lists: z13-14 tiles over the sites, the SIRENs, a vertex of each site.
-python3 - "$base" "$work" <<'PY'
-import json, math, sys, urllib.request
-base, work = sys.argv[1], sys.argv[2]
-get = lambda p: json.load(urllib.request.urlopen(base + p))
-sites = get("/ogc/collections/sites/items?limit=10000")["features"]
-points, tiles = [], set()
-for f in sites:
-    c = f["geometry"]["coordinates"]
-    while isinstance(c[0][0], list):
-        c = c[0]
-    lon, lat = c[0]
-    points.append(f"{lon} {lat}")
-    for z in (13, 14):
-        n = 2 ** z
-        x = int((lon + 180) / 360 * n)
-        y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-        tiles.add(f"/tiles/terrains/{z}/{x}/{y}")
-open(f"{work}/tiles", "w").write("\n".join(sorted(tiles)) + "\n")
-open(f"{work}/points", "w").write("\n".join(points) + "\n")
-epci = get("/ogc/collections/epci/items?limit=1000")["features"]
-open(f"{work}/sirens", "w").write("\n".join(f["id"] for f in epci) + "\n")
-print(f"    {len(tiles)} tiles, {len(points)} sites, {len(epci)} EPCIs")
-PY
+python3 bench/lists.py "$base" "$work"
 load() {
     wrk -t2 -c"$conns" -d"${seconds}s" --timeout 10s -s bench/load.lua "$base" \
         -- "$work/tiles" "$work/sirens" "$work/points" | grep -E "^(requests|errors)" | sed 's/^/    /'
