@@ -105,6 +105,14 @@ fn load_quick() {
 }
 
 #[test]
+fn cluster_quick() {
+    let out = bench("bench/cluster.sh", &["quick"], &[]);
+    let clean = "errors: connect 0, read 0, write 0, timeout 0, status >= 400: 0";
+    assert_eq!(out.matches(clean).count(), 2, "one and two replicas: {out}");
+    assert!(out.contains("on 2 replicas, 0 failed"), "{out}");
+}
+
+#[test]
 fn fuzz_quick() {
     let out = bench("bench/fuzz.sh", &["3"], &[]);
     assert!(out.contains(" passed") && !out.contains("failure"), "{out}");

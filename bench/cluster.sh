@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# The cluster: replicas of `ecofoncier serve` on a throwaway PostGIS behind a throwaway
+# nginx running deploy/nginx/ecofoncier.conf (its replicas replaced by these). Prints the
+# mixed read workload of bench/load.lua through nginx with one replica and with two
+# (requests/s, p50, p99, errors), and the visibility lag of writes across the two
+# (bench/visibility.py). On one machine the replicas, nginx and wrk share its cores: see
+# BENCHMARKS.md for what that can and cannot show.
+#   bash bench/cluster.sh [quick]     quick: 3 s a run and 20 writes (the suite's check)
+# Needs wrk, nginx, postgresql-15-postgis-3, python3.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=30
+writes=200
+[ "${1:-}" = quick ] && { seconds=3; writes=20; }
+conns=64
+bin="${ECOFONCIER_BIN:-$PWD/target/release/ecofoncier}"
+[ -n "${ECOFONCIER_BIN:-}" ] || cargo build --release --quiet
+source bench/pg.sh
+work=$(mktemp -d)
+chmod 755 "$work"
+pids=()
+cleanup() {
+    [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    stop_pg "$work"
+    rm -rf "$work"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+start_pg "$work"
+"$bin" migrate --database-url "$url" >/dev/null
+"$bin" import --embedded --database-url "$url" >/dev/null 2>&1
+token=$("$bin" token create --role admin --label cluster --database-url "$url" 2>/dev/null)
+
+# replica: starts one on PostGIS; appends its base to $replicas.
+replicas=()
+replica() {
+    local port
+    port=$(free_port)
+    ECOFONCIER_LOG=warn "$bin" serve --bind "127.0.0.1:$port" --database-url "$url" >"$work/replica-$port.log" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null && break; sleep 0.1; done
+    replicas+=("127.0.0.1:$port")
+}
+
+# balance REPLICA...: (re)starts nginx with deploy/nginx/ecofoncier.conf in front of them;
+# sets $lb.
+nport=$(free_port)
+lb="http://127.0.0.1:$nport"
+balance() {
+    [ -f "$work/nginx.pid" ] && { kill "$(cat "$work/nginx.pid")"; sleep 0.5; }
+    python3 - "$work" "$nport" "$@" <<'PY'
+import sys
+work, port, replicas = sys.argv[1], sys.argv[2], sys.argv[3:]
+site = open("deploy/nginx/ecofoncier.conf").read().splitlines()
+options = next(l.strip().split(" ", 2)[2] for l in site if l.strip().startswith("server 127.0.0.1:"))
+out = []
+for l in site:
+    if l.strip().startswith("server 127.0.0.1:"):
+        continue
+    if l.strip() == "listen 80;":
+        l = f"    listen 127.0.0.1:{port};"
+    out.append(l)
+    if l.strip() == "least_conn;":
+        out += [f"    server {r} {options}" for r in replicas]
+tmp = f"{work}/nginx-tmp"
+user = "user root;" if __import__("os").geteuid() == 0 else ""
+open(f"{work}/nginx.conf", "w").write(
+    f"{user}\nworker_processes 2;\npid {work}/nginx.pid;\nerror_log {work}/nginx-error.log;\n"
+    "events { worker_connections 4096; }\n"
+    f"http {{\n access_log off;\n client_body_temp_path {tmp};\n proxy_temp_path {tmp};\n"
+    f" fastcgi_temp_path {tmp};\n uwsgi_temp_path {tmp};\n scgi_temp_path {tmp};\n"
+    + "\n".join(out) + "\n}\n")
+PY
+    nginx -c "$work/nginx.conf"
+    for _ in $(seq 1 100); do curl -sf "$lb/health" >/dev/null && break; sleep 0.05; done
+}
+
+load() {
+    wrk -t2 -c"$conns" -d"${seconds}s" --timeout 10s -s bench/load.lua "$lb" \
+        -- "$work/tiles" "$work/sirens" "$work/points" | grep -E "^(requests|errors)" | sed 's/^/    /'
+}
+
+replica
+python3 bench/lists.py "http://${replicas[0]}" "$work" >/dev/null
+balance "${replicas[0]}"
+echo "== through nginx, one replica: $conns connections, $seconds s of mixed reads"
+load
+replica
+balance "${replicas[@]}"
+echo "== through nginx, two replicas: the same"
+load
+echo "== writes through nginx, seen on both replicas"
+python3 bench/visibility.py "$lb" "$token" "$writes" "${replicas[@]/#/http://}" | sed 's/^/    /'
+for r in "${replicas[@]}"; do
+    echo "    replica $r: RSS $(awk '/VmRSS/ {printf "%.0f MB", $2/1024}' /proc/"$(pgrep -f "bind $r" | head -1)"/status)"
+done
