@@ -50,29 +50,7 @@ nport=$(free_port)
 lb="http://127.0.0.1:$nport"
 balance() {
     [ -f "$work/nginx.pid" ] && { kill "$(cat "$work/nginx.pid")"; sleep 0.5; }
-    python3 - "$work" "$nport" "$@" <<'PY'
-import sys
-work, port, replicas = sys.argv[1], sys.argv[2], sys.argv[3:]
-site = open("deploy/nginx/ecofoncier.conf").read().splitlines()
-options = next(l.strip().split(" ", 2)[2] for l in site if l.strip().startswith("server 127.0.0.1:"))
-out = []
-for l in site:
-    if l.strip().startswith("server 127.0.0.1:"):
-        continue
-    if l.strip() == "listen 80;":
-        l = f"    listen 127.0.0.1:{port};"
-    out.append(l)
-    if l.strip() == "least_conn;":
-        out += [f"    server {r} {options}" for r in replicas]
-tmp = f"{work}/nginx-tmp"
-user = "user root;" if __import__("os").geteuid() == 0 else ""
-open(f"{work}/nginx.conf", "w").write(
-    f"{user}\nworker_processes 2;\npid {work}/nginx.pid;\nerror_log {work}/nginx-error.log;\n"
-    "events { worker_connections 4096; }\n"
-    f"http {{\n access_log off;\n client_body_temp_path {tmp};\n proxy_temp_path {tmp};\n"
-    f" fastcgi_temp_path {tmp};\n uwsgi_temp_path {tmp};\n scgi_temp_path {tmp};\n"
-    + "\n".join(out) + "\n}\n")
-PY
+    python3 bench/nginx_conf.py "$work" "$nport" "$@"
     nginx -c "$work/nginx.conf"
     for _ in $(seq 1 100); do curl -sf "$lb/health" >/dev/null && break; sleep 0.05; done
 }

@@ -62,26 +62,7 @@ if command -v nginx >/dev/null; then
     mkdir -p "$dir/cache"
     sed "s#^$base\\(.*\\)#url = \"$base\\1\"\\noutput = \"$dir/cache\\1\"#" "$dir/urls" | curl -s --create-dirs -K -
     nport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    cat >"$dir/nginx.conf" <<NGINX
-worker_processes 2;
-pid $dir/nginx.pid;
-error_log $dir/nginx-error.log;
-$( [ "$(id -u)" -eq 0 ] && echo "user root;" )
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $dir/nginx-tmp;
-    proxy_temp_path $dir/nginx-tmp;
-    fastcgi_temp_path $dir/nginx-tmp;
-    uwsgi_temp_path $dir/nginx-tmp;
-    scgi_temp_path $dir/nginx-tmp;
-    server {
-        listen 127.0.0.1:$nport;
-        root $dir/cache;
-        default_type application/vnd.mapbox-vector-tile;
-    }
-}
-NGINX
+    python3 bench/nginx_conf.py "$dir" "$nport" --root "$dir/cache"
     nginx -c "$dir/nginx.conf"
     trap 'kill $server_pid 2>/dev/null || true; kill "$(cat "$dir/nginx.pid")" 2>/dev/null || true; rm -rf "$dir"' EXIT
     sed "s#^$base#http://127.0.0.1:$nport#" "$dir/urls" >"$dir/nginx-urls"

@@ -32,7 +32,7 @@ fn bin_dir() -> PathBuf {
     })
 }
 
-pub fn is_root() -> bool {
+fn is_root() -> bool {
     // SAFETY-free check: the effective uid as `id -u` prints it.
     Command::new("id")
         .arg("-u")
