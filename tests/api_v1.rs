@@ -37,17 +37,21 @@ fn square(lon: f64, lat: f64, side_m: f64) -> Value {
     json!({"type": "Polygon", "coordinates": [ring]})
 }
 
+/// A gzipped GeoJSON file of the embedded data, read with serde_json alone.
+fn data_file(name: &str) -> Value {
+    let file = std::fs::File::open(common::data_dir().join(name)).unwrap();
+    serde_json::from_reader(flate2::read::GzDecoder::new(file)).unwrap()
+}
+
 /// Units and legally vacant units by site for tax year `year`, computed here from the
-/// rows of the data file read with serde_json alone: L318-8-2 of the Code de l'urbanisme counts a unit vacant when it is not
+/// rows of the data file's `plots` ([`data_file`]): L318-8-2 of the Code de l'urbanisme counts a unit vacant when it is not
 /// occupied and both its last activity and its being unoccupied date from 1 January of
 /// `year − 2` or before (ISO dates compare as text).
-fn vacancy_by_site(year: i32) -> std::collections::BTreeMap<String, (u64, u64)> {
-    let file = std::fs::File::open(common::data_dir().join("terrains.geojson.gz")).unwrap();
-    let doc: Value = serde_json::from_reader(flate2::read::GzDecoder::new(file)).unwrap();
+fn vacancy_by_site(plots: &Value, year: i32) -> std::collections::BTreeMap<String, (u64, u64)> {
     let limit = format!("{}-01-01", year - 2);
     let by = |d: &Value| d.as_str().is_some_and(|d| d <= limit.as_str());
     let mut sites = std::collections::BTreeMap::new();
-    for f in doc["features"].as_array().unwrap() {
+    for f in plots["features"].as_array().unwrap() {
         let p = &f["properties"];
         let Some(site) = p["site_id"].as_str() else {
             continue;
@@ -67,8 +71,9 @@ fn vacancy_by_site(year: i32) -> std::collections::BTreeMap<String, (u64, u64)> 
 fn site_occupancy_matches_an_independent_count() {
     let m = model();
     let rate = |(n, v): (u64, u64)| (100.0 * v as f64 / n as f64).round() as u64;
+    let plots = data_file("terrains.geojson.gz");
     for year in [2026, 2028] {
-        let expected = vacancy_by_site(year);
+        let expected = vacancy_by_site(&plots, year);
         assert!(
             expected.values().any(|&(_, v)| v > 0),
             "some plots are vacant in {year}"
@@ -93,7 +98,7 @@ fn site_occupancy_matches_an_independent_count() {
         );
     }
     // The sites' stored CNIG figures (2026) agree with the same count.
-    let expected = vacancy_by_site(2026);
+    let expected = vacancy_by_site(&plots, 2026);
     for s in m.sites.iter() {
         let &(n, v) = expected.get(s.record.site_id.as_str()).unwrap_or(&(0, 0));
         assert_eq!(
@@ -487,12 +492,8 @@ fn indicators_compare_and_timeline() {
 /// one, their jobs (`etab_emplois`), and firms settled in centre-bourg premises, read from
 /// the data files with serde_json alone.
 fn yearly_from_files(siren: &str) -> std::collections::HashMap<i64, (u64, u64, u64, u64)> {
-    let read = |file: &str| -> Value {
-        let f = std::fs::File::open(common::data_dir().join(file)).unwrap();
-        serde_json::from_reader(flate2::read::GzDecoder::new(f)).unwrap()
-    };
     let mut years = std::collections::HashMap::<i64, (u64, u64, u64, u64)>::new();
-    for f in read("etablissements.geojson.gz")["features"]
+    for f in data_file("etablissements.geojson.gz")["features"]
         .as_array()
         .unwrap()
     {
@@ -511,7 +512,7 @@ fn yearly_from_files(siren: &str) -> std::collections::HashMap<i64, (u64, u64, u
         }
         y.2 += p["etab_emplois"].as_u64().expect("jobs");
     }
-    for f in read("locaux-commerciaux.geojson.gz")["features"]
+    for f in data_file("locaux-commerciaux.geojson.gz")["features"]
         .as_array()
         .unwrap()
     {
