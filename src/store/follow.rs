@@ -50,6 +50,9 @@ pub async fn follow(url: String, state: Arc<Publisher>, loaded_at: Instant) {
                     futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
                 while let Some(m) = messages.next().await {
                     match m {
+                        // An import's progress is counted as it comes; the rest is
+                        // applied in order below.
+                        Ok(AsyncMessage::Notification(n)) if imported(n.payload()) => {}
                         Ok(AsyncMessage::Notification(n)) => {
                             if tx.send(n.payload().to_string()).is_err() {
                                 break;
@@ -68,9 +71,6 @@ pub async fn follow(url: String, state: Arc<Publisher>, loaded_at: Instant) {
             {
                 telemetry().follower_connected(true);
                 while let Some(payload) = rx.recv().await {
-                    if imported(&payload) {
-                        continue;
-                    }
                     if payload == "reload" {
                         // An import commits table after table: reload once it is quiet.
                         let held = settle(&mut rx).await;
@@ -123,7 +123,6 @@ async fn settle(rx: &mut tokio::sync::mpsc::UnboundedReceiver<String>) -> Vec<St
     while started.elapsed() < RELOAD_WAIT {
         match tokio::time::timeout(RELOAD_QUIET, rx.recv()).await {
             Ok(Some(p)) if p == "reload" => {}
-            Ok(Some(p)) if imported(&p) => {}
             Ok(Some(p)) => held.push(p),
             Ok(None) | Err(_) => break,
         }
