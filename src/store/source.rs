@@ -52,26 +52,6 @@ fn db(e: StoreError) -> SourceError {
     SourceError::Database(e.to_string())
 }
 
-/// Every feature table: (collection, table, key).
-const VERSIONED: [(&str, &str, &str); 8] = [
-    (Commune::COLLECTION, Commune::TABLE, Commune::KEY),
-    (Epci::COLLECTION, Epci::TABLE, Epci::KEY),
-    (Pole::COLLECTION, Pole::TABLE, Pole::KEY),
-    (Site::COLLECTION, Site::TABLE, Site::KEY),
-    (Terrain::COLLECTION, Terrain::TABLE, Terrain::KEY),
-    (
-        Etablissement::COLLECTION,
-        Etablissement::TABLE,
-        Etablissement::KEY,
-    ),
-    (
-        LocalCommercial::COLLECTION,
-        LocalCommercial::TABLE,
-        LocalCommercial::KEY,
-    ),
-    (TiersLieu::COLLECTION, TiersLieu::TABLE, TiersLieu::KEY),
-];
-
 /// Reads one layer, in key order.
 pub async fn load_features<R: Stored>(client: &Client) -> StoreResult<Vec<Feature<R>>> {
     load_where(client, "", &[]).await
@@ -334,68 +314,6 @@ fn row_error(table: &'static str) -> impl Fn(BinaryError) -> StoreError {
         id: String::new(),
         message: e.0,
     }
-}
-
-/// Reads every layer and table./// Reads every layer and table.
-pub async fn load_dataset(client: &Client) -> StoreResult<Dataset> {
-    let flows = client
-        .query(
-            "SELECT commune_residence, commune_travail, actifs FROM navette
-             ORDER BY commune_residence, commune_travail",
-            &[],
-        )
-        .await?
-        .iter()
-        .map(|r| CommuteFlow {
-            commune_residence: r.get::<_, &str>(0).into(),
-            commune_travail: r.get::<_, &str>(1).into(),
-            actifs: r.get::<_, i32>(2) as u32,
-        })
-        .collect();
-    let land_take = client
-        .query(&land_take_select(" ORDER BY code_insee, annee"), &[])
-        .await?
-        .iter()
-        .map(|r| {
-            let m2 = std::array::from_fn(|k| r.get(2 + k));
-            LandTake::new(r.get::<_, &str>(0).into(), r.get(1), m2)
-        })
-        .collect();
-    let attribution = client
-        .query_opt(
-            "SELECT valeur FROM jeu_de_donnees WHERE cle = 'attribution'",
-            &[],
-        )
-        .await?
-        .map(|r| r.get(0))
-        .unwrap_or_default();
-    let mut versions = rustc_hash::FxHashMap::default();
-    for (collection, table, key) in VERSIONED {
-        for r in client
-            .query(
-                &format!("SELECT {key}, version FROM {table} WHERE version <> 1"),
-                &[],
-            )
-            .await?
-        {
-            let id: String = r.get(0);
-            versions.insert(format!("{collection}/{id}"), r.get::<_, i64>(1));
-        }
-    }
-    Ok(Dataset {
-        versions,
-        communes: load_features(client).await?,
-        epci: load_features(client).await?,
-        poles: load_features(client).await?,
-        sites: load_features(client).await?,
-        terrains: load_features(client).await?,
-        etablissements: load_features(client).await?,
-        locaux: load_features(client).await?,
-        tiers_lieux: load_features(client).await?,
-        flows,
-        land_take,
-        attribution,
-    })
 }
 
 /// The land-take table's rows, destinations in the order of [`DESTINATIONS`], then `rest`.
