@@ -71,7 +71,11 @@ fn bench(c: &mut Criterion) {
                 flip = !flip;
                 version += 1;
                 let f = if flip { &vacant } else { &original };
-                black_box(publisher.apply(Change::Upsert(f.clone()), version).unwrap())
+                black_box(
+                    publisher
+                        .apply(Change::Upsert(f.clone()), version, 0)
+                        .unwrap(),
+                )
             })
         },
     );

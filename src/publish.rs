@@ -25,6 +25,11 @@ pub struct Snapshot {
     /// Counts the versions published by this process (tiles cached from an older one are
     /// not kept).
     pub generation: u64,
+    /// The highest audit row (`historique.id`) whose change this snapshot holds: the
+    /// load's, then each write's as it is published here or followed from another
+    /// instance. Replicas of one database that report the same audit version, with no
+    /// write in flight, hold the same data (0: not from PostGIS).
+    pub audit_version: i64,
 }
 
 /// Which metrics a change of a record of this layer moves.
@@ -83,6 +88,7 @@ impl Publisher {
         Publisher {
             // The tile cache starts at generation 0 too: it keeps what this version builds.
             current: RwLock::new(Arc::new(Snapshot {
+                audit_version: model.report.audit_version,
                 model,
                 metrics,
                 generation: 0,
@@ -122,20 +128,22 @@ impl Publisher {
         next
     }
 
-    /// Publishes the change of one feature of layer `R` committed at `version`. Hold
-    /// [`Publisher::lock`] around it. When the layer's spatial index has gathered enough
-    /// changes, its rebuild starts on a thread of its own ([`Publisher::compact`]).
+    /// Publishes the change of one feature of layer `R` committed at `version`, recorded
+    /// by audit row `audit` (0 when none). Hold [`Publisher::lock`] around it. When the
+    /// layer's spatial index has gathered enough changes, its rebuild starts on a thread of
+    /// its own ([`Publisher::compact`]).
     pub fn apply<R: Tracked>(
         self: &Arc<Self>,
         change: Change<R>,
         version: i64,
+        audit: i64,
     ) -> ReadModelResult<(Arc<Snapshot>, Timing)> {
         let t0 = Instant::now();
         let snap = self.snapshot();
         let (model, changed) = snap.model.with_change(change, version)?;
         let t1 = Instant::now();
         let Some(slot) = changed.slot else {
-            return Ok((snap, Timing::default()));
+            return Ok((self.reached(audit), Timing::default()));
         };
         let metrics = snap.metrics.update(&snap.model, &model, R::touched(slot));
         let t2 = Instant::now();
@@ -157,6 +165,7 @@ impl Publisher {
             model: Arc::new(model),
             metrics: Arc::new(metrics),
             generation,
+            audit_version: snap.audit_version.max(audit),
         });
         if due {
             self.compact::<R>();
@@ -202,6 +211,7 @@ impl Publisher {
                     model: Arc::new(model),
                     metrics: Arc::clone(&snap.metrics),
                     generation,
+                    audit_version: snap.audit_version,
                 });
             }
             me.compactions
@@ -220,9 +230,27 @@ impl Publisher {
         let generation = snap.generation + 1;
         self.tiles.clear(generation);
         self.set(Snapshot {
+            audit_version: snap.audit_version.max(model.report.audit_version),
             model: Arc::new(model),
             metrics: Arc::new(metrics),
             generation,
+        })
+    }
+
+    /// Records that the current snapshot holds the change of audit row `audit` already (a
+    /// write this instance made and then heard of, a feature caught up at its latest
+    /// version): the same data, published under the higher audit version. Hold
+    /// [`Publisher::lock`] around it.
+    pub fn reached(&self, audit: i64) -> Arc<Snapshot> {
+        let snap = self.snapshot();
+        if audit <= snap.audit_version {
+            return snap;
+        }
+        self.set(Snapshot {
+            model: Arc::clone(&snap.model),
+            metrics: Arc::clone(&snap.metrics),
+            generation: snap.generation,
+            audit_version: audit,
         })
     }
 

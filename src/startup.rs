@@ -111,6 +111,10 @@ pub fn run(
     if let Some(url) = &database_url {
         state = state.with_store(store::write::Writer::new(url).map_err(StartupError::Store)?);
     }
+    let following = Arc::new(store::follow::Following::default());
+    if database_url.is_some() {
+        state = state.with_following(Arc::clone(&following));
+    }
     let state = web::Data::new(state);
     if let Some(url) = database_url {
         // Writes made by other instances reach this one through LISTEN/NOTIFY, and those
@@ -118,6 +122,7 @@ pub fn run(
         actix_web::rt::spawn(store::follow::follow(
             url,
             Arc::clone(&state.publisher),
+            following,
             loaded_at.unwrap_or(started),
         ));
     }

@@ -8,11 +8,12 @@
 //! |---|---|---|---|
 //! | `http_requests_total` | counter | method, route, status | requests answered |
 //! | `http_request_duration_seconds` | histogram | method, route | time to the response head |
-//! | `snapshot_version` | gauge | | snapshots published by this process |
+//! | `snapshot_version` | gauge | | the highest audit row (`historique.id`) the served data holds, as `/health` says: the same on every replica in step (0 without PostGIS) |
+//! | `snapshot_generation` | gauge | | snapshots published by this process |
 //! | `snapshot_age_seconds` | gauge | | since the current snapshot was published |
 //! | `features` | gauge | collection | features in the current snapshot |
 //! | `writes_published_total` | counter | collection, origin | changes published (`local`: written here; `followed`: written by another instance) |
-//! | `follower_connected` | gauge | | 1 while the LISTEN connection to PostGIS is up |
+//! | `follower_connected` | gauge | | 1 while in step with PostGIS: listening, and caught up after the load or a lost connection |
 //! | `follower_lag_seconds` | gauge | | the last followed write: from its audit row in PostGIS to its publication here |
 //! | `follower_caught_up_total` | counter | | features read again from the audit table after a gap |
 //! | `reloads_total` | counter | | whole reloads (an import, a catch-up across an import) |
@@ -113,6 +114,7 @@ pub struct Telemetry {
     requests: Family<RequestLabels, Counter>,
     durations: Family<RouteLabels, Histogram, fn() -> Histogram>,
     snapshot_version: Gauge,
+    snapshot_generation: Gauge,
     snapshot_age: FloatGauge,
     features: Family<CollectionLabels, Gauge>,
     writes: Family<WriteLabels, Counter>,
@@ -146,6 +148,7 @@ impl Telemetry {
             requests: Family::default(),
             durations: Family::new_with_constructor(duration_histogram),
             snapshot_version: Gauge::default(),
+            snapshot_generation: Gauge::default(),
             snapshot_age: FloatGauge::default(),
             features: Family::default(),
             writes: Family::default(),
@@ -169,8 +172,13 @@ impl Telemetry {
         );
         r.register(
             "snapshot_version",
-            "Snapshots of the read model published by this process",
+            "The highest audit row (historique.id) whose change the served data holds",
             t.snapshot_version.clone(),
+        );
+        r.register(
+            "snapshot_generation",
+            "Snapshots of the read model published by this process",
+            t.snapshot_generation.clone(),
         );
         r.register(
             "snapshot_age_seconds",
@@ -284,10 +292,17 @@ impl Telemetry {
     }
 
     /// The metrics in the OpenMetrics text format (which Prometheus reads), with the
-    /// snapshot's figures as of now: its `version`, `age` in seconds and its features by
-    /// collection.
-    pub fn encode(&self, version: u64, age: f64, features: &[(&'static str, usize)]) -> String {
-        self.snapshot_version.set(version as i64);
+    /// snapshot's figures as of now: its audit `version`, its `generation` in this process,
+    /// its `age` in seconds and its features by collection.
+    pub fn encode(
+        &self,
+        version: i64,
+        generation: u64,
+        age: f64,
+        features: &[(&'static str, usize)],
+    ) -> String {
+        self.snapshot_version.set(version);
+        self.snapshot_generation.set(generation as i64);
         self.snapshot_age.set(age);
         for (collection, n) in features {
             self.features
@@ -328,7 +343,7 @@ mod tests {
         t.request("BREW", "unmatched", 405, 0.0001);
         t.write_published("terrains", Origin::Local);
         t.table_imported("terrain", 26_450, 12, 1);
-        let text = t.encode(7, 1.5, &[("terrains", 26_450)]);
+        let text = t.encode(41, 7, 1.5, &[("terrains", 26_450)]);
         assert!(
             text.contains("ecofoncier_import_rows_total{table=\"terrain\",outcome=\"read\"} 26450"),
             "{text}"
@@ -346,7 +361,8 @@ mod tests {
         assert!(text.contains(
             "ecofoncier_http_request_duration_seconds_bucket{le=\"0.005\",method=\"GET\",route=\"/ogc/collections\"} 1"
         ), "{text}");
-        assert!(text.contains("ecofoncier_snapshot_version 7"));
+        assert!(text.contains("ecofoncier_snapshot_version 41"));
+        assert!(text.contains("ecofoncier_snapshot_generation 7"));
         assert!(text.contains("ecofoncier_snapshot_age_seconds 1.5"));
         assert!(text.contains("ecofoncier_features{collection=\"terrains\"} 26450"));
         assert!(text.contains(

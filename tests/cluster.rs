@@ -7,7 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::nginx::Nginx;
-use common::pg::{ecofoncier, PgCluster};
+use common::pg::{audit_version, ecofoncier, snapshot_version, wait_snapshot_version, PgCluster};
 use common::{request, Response};
 use serde_json::json;
 
@@ -67,17 +67,15 @@ fn write_reference(base: &str, item: &str, auth: &str, etag: &str, value: &str) 
 
 /// Two replicas behind nginx: 200 writes through nginx, each then read directly from both
 /// replicas until both serve its version; at the end the same ETag and the same body
-/// everywhere. Prints the visibility lag (from the write's answer to the slower replica
+/// everywhere, and both report the database's last audit row as their snapshot version.
+/// Prints the visibility lag (from the write's answer to the slower replica
 /// serving it); its aim (p99 under 100 ms) is measured by `bench/cluster.sh`.
 #[test]
 fn writes_through_nginx_reach_every_replica() {
-    let Cluster {
-        pg: _pg,
-        auth,
-        a,
-        b,
-        lb,
-    } = two_replicas("cluster");
+    let Cluster { pg, auth, a, b, lb } = two_replicas("cluster");
+    let before = audit_version(&pg.url());
+    assert_eq!(snapshot_version(&a.base), before);
+    assert_eq!(snapshot_version(&b.base), before);
 
     let plot = common::model().terrains.get(0).record.terr_id.to_string();
     let item = format!("/ogc/collections/terrains/items/{plot}");
@@ -119,6 +117,10 @@ fn writes_through_nginx_reach_every_replica() {
         assert_eq!(on_a.json()[part], on_b.json()[part], "{part}");
     }
     assert_eq!(on_a.json()["properties"]["terr_refcad"], "cluster-199");
+    // The 200 audit rows, applied by both.
+    let after = audit_version(&pg.url());
+    assert_eq!(after, before + 200);
+    wait_snapshot_version(&[&a.base, &b.base], after);
     // Links are written with the address the client used: nginx's.
     let page = request(
         &lb.base,
@@ -277,6 +279,10 @@ request = function() return wrk.format("GET", paths[math.random(#paths)]) end
     }
     at(9);
     a.restart();
+    // Ready means in step: the restarted replica is at the other's version already.
+    let now = audit_version(&pg.url());
+    assert_eq!(snapshot_version(&a.base()), now, "ready but behind");
+    assert_eq!(snapshot_version(&b.base()), now);
     at(15);
     a.stop();
     a.restart();
@@ -303,11 +309,13 @@ request = function() return wrk.format("GET", paths[math.random(#paths)]) end
             std::thread::sleep(Duration::from_millis(20));
         }
     }
+    wait_snapshot_version(&[&a.base(), &b.base()], audit_version(&pg.url()));
 }
 
 /// PostGIS killed and started again while writes go on through nginx: writes refused
 /// meanwhile are not acknowledged; every acknowledged one is, afterwards, on both
-/// replicas (each plot at the version of its last acknowledged write).
+/// replicas (each plot at the version of its last acknowledged write), which report the
+/// same snapshot version, the database's last audit row.
 #[test]
 fn postgis_restarted_during_writes_loses_no_acknowledged_write() {
     let Cluster { pg, auth, a, b, lb } = two_replicas("restart");
@@ -385,4 +393,5 @@ fn postgis_restarted_during_writes_loses_no_acknowledged_write() {
             }
         }
     }
+    wait_snapshot_version(&[&a.base, &b.base], audit_version(&pg.url()));
 }

@@ -625,7 +625,15 @@ fn postgis_killed_during_a_burst_of_writes() {
     for j in 0..5 {
         assert_eq!(write(1000 + j, &mut version, &mut accepted), 200);
     }
-    let ready = request(&server.base, "GET", "/ready", &[], None).unwrap();
+    // Ready again once its follower has reconnected and caught up (it tries every second).
+    let started = Instant::now();
+    let ready = loop {
+        let ready = request(&server.base, "GET", "/ready", &[], None).unwrap();
+        if ready.status == 200 || started.elapsed() > Duration::from_secs(10) {
+            break ready;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
     assert_eq!(
         (ready.status, ready.json()["writes"].clone()),
         (200, json!(true))
@@ -862,6 +870,19 @@ fn a_follower_cut_off_catches_up_from_the_audit_table() {
         request(&b.base, "GET", &gone, &[], None).unwrap().status,
         200
     );
+    // B says it is not ready, and why; its snapshot version is behind A's.
+    let ready = request(&b.base, "GET", "/ready", &[], None).unwrap();
+    assert_eq!(ready.status, 503);
+    assert!(
+        ready.json()["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("catching up")),
+        "{}",
+        String::from_utf8_lossy(&ready.body)
+    );
+    let last = common::pg::audit_version(&pg.url());
+    assert_eq!(common::pg::snapshot_version(&a.base), last);
+    assert!(common::pg::snapshot_version(&b.base) < last);
 
     relay.mend();
     wait_for(&b.base, &item, &|r| r.header("ETag") == Some("\"5\""));
@@ -869,11 +890,21 @@ fn a_follower_cut_off_catches_up_from_the_audit_table() {
     assert_eq!(on_b["properties"]["terr_refcad"], "missed 2");
     wait_for(&b.base, created, &|r| r.status == 200);
     wait_for(&b.base, &gone, &|r| r.status == 404);
+    // In step again: ready, at A's snapshot version.
+    common::pg::wait_snapshot_version(&[&a.base, &b.base], last);
+    assert_eq!(
+        request(&b.base, "GET", "/ready", &[], None).unwrap().status,
+        200
+    );
     // B's metrics say so: connected again, three features read again from the audit table
     // (the patched, the created and the deleted plot), published as followed writes; A
     // published its seven writes as local ones.
     let on_b = metrics(&b.base);
     assert_eq!(metric(&on_b, "ecofoncier_follower_connected"), Some(1.0));
+    assert_eq!(
+        metric(&on_b, "ecofoncier_snapshot_version"),
+        Some(last as f64)
+    );
     assert_eq!(
         metric(&on_b, "ecofoncier_follower_caught_up_total"),
         Some(3.0),
@@ -921,6 +952,7 @@ fn a_follower_cut_off_catches_up_from_the_audit_table() {
         let r = request(base, "GET", &item, &[], None).unwrap().json();
         assert_eq!(r["properties"]["terr_refcad"], format!("by {winner}"));
     }
+    common::pg::wait_snapshot_version(&[&a.base, &b.base], common::pg::audit_version(&pg.url()));
     // The other instance followed the winner's write: its lag is measured.
     let loser = if winner == &a.base { &b.base } else { &a.base };
     let lag = metric(&metrics(loser), "ecofoncier_follower_lag_seconds").unwrap();

@@ -468,7 +468,7 @@ fn tiles_kept_and_dropped_where_a_feature_changed() {
         "vacant"
     }
     .into();
-    let (next, _) = p.apply(Change::Upsert(f), 2).unwrap();
+    let (next, _) = p.apply(Change::Upsert(f), 2, 0).unwrap();
     assert_eq!(p.tiles.cached(), 2);
     // A tile built from the old version is not kept; one from the new version is.
     p.tiles
@@ -500,7 +500,7 @@ fn spatial_index_rebuilt_in_the_background_keeps_every_edit() {
         let mut f = snap.model.terrains.get(s).to_feature();
         translate(&mut f.geometry, 40.0, -25.0);
         moved.push(s);
-        p.apply(Change::Upsert(f), 2 + k as i64).unwrap();
+        p.apply(Change::Upsert(f), 2 + k as i64, 0).unwrap();
     }
     for _ in 0..600 {
         if p.compactions.load(std::sync::atomic::Ordering::Relaxed) > 0 {

@@ -147,7 +147,9 @@ fn request_ids_json_lines_and_prometheus_metrics() {
         sample(&text, r#"ecofoncier_features{collection="terrains"}"#),
         Some(plots)
     );
+    // Embedded data: no audit rows; no change published yet.
     assert_eq!(sample(&text, "ecofoncier_snapshot_version"), Some(0.0));
+    assert_eq!(sample(&text, "ecofoncier_snapshot_generation"), Some(0.0));
     let age = sample(&text, "ecofoncier_snapshot_age_seconds").unwrap();
     assert!((0.0..600.0).contains(&age), "{age}");
     assert!(text.ends_with("# EOF\n"));

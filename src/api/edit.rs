@@ -189,7 +189,7 @@ async fn run<R: Editable>(
     // Committed: publish it (a failure here cannot undo the commit; a reload would).
     let (next, _) = state
         .publisher
-        .apply(written.change, written.version)
+        .apply(written.change, written.version, written.audit)
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     crate::telemetry::telemetry().write_published(R::COLLECTION, crate::telemetry::Origin::Local);
     Ok((next, written.version))

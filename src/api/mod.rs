@@ -32,6 +32,8 @@ pub struct AppState {
     /// The OpenAPI document, serialized once.
     pub openapi: String,
     pub store: Option<crate::store::write::Writer>,
+    /// Whether this server is in step with the PostGIS it follows (when it follows one).
+    pub following: Option<Arc<crate::store::follow::Following>>,
     /// The web map's page with the overview inlined, made on first request (per lineage
     /// of the model: the EPCIs it draws are not edited).
     pub page: Mutex<Option<(u64, Arc<webmap::Prepared>)>>,
@@ -49,6 +51,7 @@ impl AppState {
             publisher: Arc::new(Publisher::new(model, metrics)),
             openapi,
             store: None,
+            following: None,
             page: Mutex::new(None),
             features: FeatureCache::new(FEATURE_CACHE_BYTES),
         }
@@ -64,6 +67,12 @@ impl AppState {
     pub fn with_store(mut self, writer: crate::store::write::Writer) -> AppState {
         self.store = Some(writer);
         self.openapi = openapi::document(&self.snapshot().model, true).to_string();
+        self
+    }
+
+    /// Following the writes of other instances, in step as `following` says.
+    pub fn with_following(mut self, following: Arc<crate::store::follow::Following>) -> AppState {
+        self.following = Some(following);
         self
     }
 
@@ -100,13 +109,21 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
         "version": env!("CARGO_PKG_VERSION"),
         "loaded": counts,
         "load_ms": (state.model.report.elapsed.as_secs_f64() * 1e3).round(),
+        "snapshot_version": state.audit_version,
     }))
 }
 
 /// Readiness, distinct from liveness (`/health`): the read model is loaded (it is, once the
 /// server listens) and, when the data lives in PostGIS, PostGIS answers, so writes can be
-/// taken; 503 with `Retry-After` otherwise, for a load balancer to route around.
+/// taken, and the server is in step with it (listening for other instances' writes and
+/// caught up with those it may have missed: at start, after a lost connection); 503 with
+/// `Retry-After` otherwise, for a load balancer or an operator to wait on.
 async fn ready(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    if state.following.as_ref().is_some_and(|f| !f.in_step()) {
+        return Err(ApiError::Unavailable(
+            "catching up with the writes made in PostGIS".into(),
+        ));
+    }
     if let Some(store) = &state.store {
         store
             .ping()
@@ -118,6 +135,7 @@ async fn ready(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
         "status": "ready",
         "writes": state.store.is_some(),
         "snapshot_generation": snap.generation,
+        "snapshot_version": snap.audit_version,
     })))
 }
 

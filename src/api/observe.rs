@@ -103,6 +103,7 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         .map(|c| (c.about().id, c.len()))
         .collect();
     let body = telemetry().encode(
+        snap.audit_version,
         snap.generation,
         state.publisher.published_at().elapsed().as_secs_f64(),
         &features,

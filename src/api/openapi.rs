@@ -249,13 +249,34 @@ pub fn document(model: &ReadModel, writes: bool) -> Value {
             }},
             "/health": { "get": {
                 "summary": "Health and loaded counts", "operationId": "getHealth", "tags": ["Service"],
-                "responses": { "200": json_response("The service is up (liveness)", json!({ "type": "object" })) }
+                "responses": { "200": json_response("The service is up (liveness)", json!({
+                    "type": "object",
+                    "required": ["status", "version", "loaded", "snapshot_version"],
+                    "properties": {
+                        "status": { "type": "string", "enum": ["ok"] },
+                        "version": { "type": "string", "description": "The service's release" },
+                        "loaded": { "type": "object", "additionalProperties": { "type": "integer", "minimum": 0 },
+                                    "description": "Features and rows loaded, by layer" },
+                        "load_ms": { "type": "number", "minimum": 0 },
+                        "snapshot_version": { "type": "integer", "minimum": 0,
+                            "description": "The highest audit row (`historique.id`) whose change the served data holds: replicas of one PostGIS that report the same value, with no write in flight, serve the same data (0 without PostGIS)" }
+                    }
+                })) }
             }},
             "/ready": { "get": {
-                "summary": "Readiness: the model is loaded and PostGIS answers", "operationId": "getReady", "tags": ["Service"],
+                "summary": "Readiness: the model is loaded, PostGIS answers and the instance is in step with it", "operationId": "getReady", "tags": ["Service"],
                 "responses": {
-                    "200": json_response("Ready to take reads (and writes, in PostGIS mode)", json!({ "type": "object" })),
-                    "503": problem_response("PostGIS does not answer: retry after `Retry-After` seconds")
+                    "200": json_response("Ready to take reads (and writes, in PostGIS mode)", json!({
+                        "type": "object",
+                        "required": ["status", "writes", "snapshot_version"],
+                        "properties": {
+                            "status": { "type": "string", "enum": ["ready"] },
+                            "writes": { "type": "boolean" },
+                            "snapshot_generation": { "type": "integer", "minimum": 0 },
+                            "snapshot_version": { "type": "integer", "minimum": 0 }
+                        }
+                    })),
+                    "503": problem_response("PostGIS does not answer, or the instance is catching up with the writes made meanwhile: retry after `Retry-After` seconds")
                 }
             }},
             "/metrics": { "get": {

@@ -85,4 +85,7 @@ pub struct Dataset {
     pub attribution: String,
     /// Feature versions (ETags) by `collection/id` where not 1: PostGIS counts writes.
     pub versions: rustc_hash::FxHashMap<String, i64>,
+    /// The highest audit row (`historique.id`) committed when the load began: the data
+    /// holds every write up to it (0 when the data does not come from PostGIS).
+    pub audit_version: i64,
 }

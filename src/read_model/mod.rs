@@ -49,6 +49,8 @@ pub type ReadModelResult<T> = Result<T, ReadModelError>;
 pub struct LoadReport {
     pub counts: Vec<(&'static str, usize)>,
     pub elapsed: Duration,
+    /// The dataset's [`Dataset::audit_version`]: the highest audit row the load includes.
+    pub audit_version: i64,
 }
 
 impl std::fmt::Display for LoadReport {
@@ -318,6 +320,7 @@ impl ReadModel {
             report: LoadReport {
                 counts: Vec::new(),
                 elapsed: Duration::ZERO,
+                audit_version: data.audit_version,
             },
         };
         let (joins, facts) = rayon::join(

@@ -68,6 +68,7 @@ impl EmbeddedSource {
         let (epci, poles, tiers_lieux) = rest;
         Ok(Dataset {
             versions: Default::default(),
+            audit_version: 0,
             communes,
             epci: epci?,
             poles: poles?,

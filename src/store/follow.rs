@@ -1,6 +1,7 @@
 //! Keeping a server's read model current with writes made by other instances: every write
-//! ends with `NOTIFY ecofoncier, 'collection/id/version/µs'` (µs: the time of its audit
-//! row, microseconds since 1970, for the follower's lag) and every import with
+//! ends with `NOTIFY ecofoncier, 'collection/id/version/µs/audit'` (µs: the time of its
+//! audit row, microseconds since 1970, for the follower's lag; audit: the row's id, the
+//! snapshot's audit version once applied) and every import with
 //! `NOTIFY ecofoncier, 'reload'`; each server `LISTEN`s and loads the features it has not
 //! seen yet.
 //!
@@ -11,8 +12,9 @@
 //! margin) is read again, and kept when its version is newer than the one it holds; an
 //! import in that window reloads everything. The window is measured in PostGIS's own clock
 //! (`clock_timestamp()` minus the time elapsed here), so the two hosts' clocks need not
-//! agree.
+//! agree. Until a catch-up is done the server is not ready ([`Following::in_step`]).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -36,10 +38,35 @@ const RELOAD_QUIET: Duration = Duration::from_secs(1);
 /// … but no longer than this.
 const RELOAD_WAIT: Duration = Duration::from_secs(30);
 
+/// Whether a server is in step with the database it follows: listening, and caught up
+/// with what it may have missed before (its load, a lost connection).
+#[derive(Debug, Default)]
+pub struct Following {
+    in_step: AtomicBool,
+}
+
+impl Following {
+    /// True from the end of a catch-up until the connection is lost.
+    pub fn in_step(&self) -> bool {
+        self.in_step.load(Ordering::Acquire)
+    }
+
+    fn set(&self, in_step: bool) {
+        self.in_step.store(in_step, Ordering::Release);
+        telemetry().follower_connected(in_step);
+    }
+}
+
 /// Follows the notifications of the database at `url` for ever, reconnecting as needed,
-/// and publishes what other instances wrote through `state`. `loaded_at` is when the
-/// served model began to load: writes committed since then are caught up at once.
-pub async fn follow(url: String, state: Arc<Publisher>, loaded_at: Instant) {
+/// and publishes what other instances wrote through `state`; says in `following` whether
+/// it is in step. `loaded_at` is when the served model began to load: writes committed
+/// since then are caught up at once.
+pub async fn follow(
+    url: String,
+    state: Arc<Publisher>,
+    following: Arc<Following>,
+    loaded_at: Instant,
+) {
     // Since when this server may have missed a write.
     let mut missed_since = loaded_at;
     loop {
@@ -69,7 +96,7 @@ pub async fn follow(url: String, state: Arc<Publisher>, loaded_at: Instant) {
                     .await
                     .is_ok()
             {
-                telemetry().follower_connected(true);
+                following.set(true);
                 while let Some(payload) = rx.recv().await {
                     if payload == "reload" {
                         // An import commits table after table: reload once it is quiet.
@@ -83,7 +110,7 @@ pub async fn follow(url: String, state: Arc<Publisher>, loaded_at: Instant) {
                     }
                 }
                 missed_since = Instant::now();
-                telemetry().follower_connected(false);
+                following.set(false);
                 tracing::warn!("lost the LISTEN connection to PostGIS; reconnecting");
             }
         }
@@ -143,9 +170,12 @@ async fn catch_up(
     // reload what the server has just loaded).
     let rows = client
         .query(
-            "SELECT DISTINCT collection, feature_id,
-                    action = 'import' AND le >= clock_timestamp() - make_interval(secs => $2)
-             FROM historique WHERE le >= clock_timestamp() - make_interval(secs => $1)",
+            "SELECT collection, feature_id,
+                    bool_or(action = 'import'
+                            AND le >= clock_timestamp() - make_interval(secs => $2)),
+                    max(id)
+             FROM historique WHERE le >= clock_timestamp() - make_interval(secs => $1)
+             GROUP BY collection, feature_id",
             &[
                 &(missed + CATCH_UP_MARGIN).as_secs_f64(),
                 &missed.as_secs_f64(),
@@ -158,8 +188,13 @@ async fn catch_up(
     }
     let mut read = 0;
     for row in rows.iter().filter(|r| r.get::<_, &str>(1) != "*") {
-        let (collection, id): (&str, &str) = (row.get(0), row.get(1));
-        crate::editable!(collection, R => read += refresh::<R>(client, state, id).await? as u64, _other => {});
+        let (collection, id, audit): (&str, &str, i64) = (row.get(0), row.get(1), row.get(3));
+        crate::editable!(collection, R => read += refresh::<R>(client, state, id, audit).await? as u64, _other => {});
+    }
+    // Every feature those rows name is now at its stored version.
+    if let Some(highest) = rows.iter().map(|r| r.get::<_, i64>(3)).max() {
+        let _serial = state.lock().await;
+        state.reached(highest);
     }
     if read > 0 {
         tracing::info!(features = read, "caught up from the audit table");
@@ -169,11 +204,13 @@ async fn catch_up(
 }
 
 /// Brings feature `id` of layer `R` to its stored state, unless this server has that
-/// version already; whether it changed anything.
+/// version already, and the snapshot to audit version `audit` (the feature's latest audit
+/// row read); whether it changed anything.
 async fn refresh<R: Editable>(
     client: &Client,
     state: &Arc<Publisher>,
     id: &str,
+    audit: i64,
 ) -> StoreResult<bool> {
     let _serial = state.lock().await;
     let stored = client
@@ -187,6 +224,7 @@ async fn refresh<R: Editable>(
         Some(row) => {
             let version: i64 = row.get(0);
             if held >= version {
+                state.reached(audit);
                 return Ok(false);
             }
             match load_feature::<R>(client, id).await? {
@@ -195,9 +233,12 @@ async fn refresh<R: Editable>(
             }
         }
         None if held > 0 => (Change::Remove(id.to_string()), held + 1),
-        None => return Ok(false),
+        None => {
+            state.reached(audit);
+            return Ok(false);
+        }
     };
-    let published = state.apply(change, version).is_ok();
+    let published = state.apply(change, version, audit).is_ok();
     if published {
         telemetry().write_published(R::COLLECTION, Origin::Followed);
     }
@@ -223,13 +264,18 @@ async fn reload_all(url: &str, state: &Publisher) {
 
 /// Loads the feature a notification names, unless this server has it already.
 async fn apply(client: &tokio_postgres::Client, state: &Arc<Publisher>, payload: &str) {
-    let mut parts = payload.rsplitn(3, '/');
-    let (Some(micros), Some(version), Some(rest)) = (parts.next(), parts.next(), parts.next())
+    let mut parts = payload.rsplitn(4, '/');
+    let (Some(audit), Some(micros), Some(version), Some(rest)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         tracing::warn!(payload, "notification not understood");
         return;
     };
-    let (Ok(version), Ok(micros)) = (version.parse::<i64>(), micros.parse::<i64>()) else {
+    let (Ok(version), Ok(micros), Ok(audit)) = (
+        version.parse::<i64>(),
+        micros.parse::<i64>(),
+        audit.parse::<i64>(),
+    ) else {
         tracing::warn!(payload, "notification not understood");
         return;
     };
@@ -237,7 +283,7 @@ async fn apply(client: &tokio_postgres::Client, state: &Arc<Publisher>, payload:
         tracing::warn!(payload, "notification not understood");
         return;
     };
-    let published = crate::editable!(collection, R => update::<R>(client, state, id, version).await, _other => false);
+    let published = crate::editable!(collection, R => update::<R>(client, state, id, version, audit).await, _other => false);
     if published {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -252,12 +298,18 @@ async fn update<R: Editable>(
     state: &Arc<Publisher>,
     id: &str,
     version: i64,
+    audit: i64,
 ) -> bool {
     if state.has::<R>(id, version) {
+        // Written here, or caught up already: the snapshot holds that audit row's change.
+        let _serial = state.lock().await;
+        state.reached(audit);
         return false;
     }
-    refresh::<R>(client, state, id).await.unwrap_or_else(|e| {
-        tracing::error!(collection = R::COLLECTION, id, error = %e, "following a write failed");
-        false
-    })
+    refresh::<R>(client, state, id, audit)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::error!(collection = R::COLLECTION, id, error = %e, "following a write failed");
+            false
+        })
 }

@@ -249,17 +249,19 @@ pub async fn load_all(url: &str) -> StoreResult<Dataset> {
         })
         .await
     };
-    let attribution = async {
+    // The audit version first: every write up to it is committed before the copies begin.
+    let (attribution, audit_version) = {
         let client = connect(url).await?;
-        Ok::<String, StoreError>(
-            client
-                .query_opt(
-                    "SELECT valeur FROM jeu_de_donnees WHERE cle = 'attribution'",
-                    &[],
-                )
-                .await?
-                .map(|r| r.get(0))
-                .unwrap_or_default(),
+        let row = client
+            .query_one(
+                "SELECT (SELECT valeur FROM jeu_de_donnees WHERE cle = 'attribution'),
+                        (SELECT coalesce(max(id), 0) FROM historique)",
+                &[],
+            )
+            .await?;
+        (
+            row.get::<_, Option<String>>(0).unwrap_or_default(),
+            row.get::<_, i64>(1),
         )
     };
     let layers = async {
@@ -275,8 +277,7 @@ pub async fn load_all(url: &str) -> StoreResult<Dataset> {
         .await?;
         Ok::<_, StoreError>((etabs, terrains, locaux, sites, communes, epci, poles, tl))
     };
-    let ((layers, flows), (land_take, attribution)) =
-        try_join(try_join(layers, flows), try_join(land_take, attribution)).await?;
+    let ((layers, flows), land_take) = try_join(try_join(layers, flows), land_take).await?;
     let (etabs, terrains, locaux, sites, communes, epci, poles, tl) = layers;
     let mut versions = rustc_hash::FxHashMap::default();
     let mut note = |collection: &str, v: Vec<(String, i64)>| {
@@ -294,6 +295,7 @@ pub async fn load_all(url: &str) -> StoreResult<Dataset> {
     note(TiersLieu::COLLECTION, tl.1);
     Ok(Dataset {
         versions,
+        audit_version,
         communes: communes.0,
         epci: epci.0,
         poles: poles.0,

@@ -124,11 +124,12 @@ fn start_server(env: &[(&str, &str)]) -> (String, ChildGuard) {
     (base, guard)
 }
 
-/// Waits until the server at `base` answers `/health` with 200 (two minutes at most).
+/// Waits until the server at `base` answers `/ready` with 200 (two minutes at most): loaded,
+/// and in step with the PostGIS it follows, if any.
 pub fn wait_healthy(base: &str) {
     let started = Instant::now();
     loop {
-        if let Ok(r) = try_get(base, "/health") {
+        if let Ok(r) = try_get(base, "/ready") {
             if r.status == 200 {
                 return;
             }

@@ -172,6 +172,57 @@ impl Drop for PgCluster {
     }
 }
 
+/// Runs `sql` with `psql` on the database at `url` (stopping at the first error); what it
+/// printed, unaligned, trimmed.
+pub fn psql(url: &str, sql: &str) -> String {
+    let out = std::process::Command::new("psql")
+        .args([url, "-v", "ON_ERROR_STOP=1", "-qAtc", sql])
+        .output()
+        .expect("psql runs");
+    assert!(
+        out.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// The highest audit row of the database at `url` (`historique.id`): the snapshot version
+/// every replica reaches once in step.
+pub fn audit_version(url: &str) -> i64 {
+    psql(url, "SELECT coalesce(max(id), 0) FROM historique")
+        .parse()
+        .unwrap()
+}
+
+/// The snapshot version the server at `base` reports on `/health`.
+pub fn snapshot_version(base: &str) -> i64 {
+    let health = super::request(base, "GET", "/health", &[], None).unwrap();
+    assert_eq!(health.status, 200);
+    health.json()["snapshot_version"]
+        .as_i64()
+        .expect("/health reports snapshot_version")
+}
+
+/// Waits (ten seconds at most) until every server of `bases` reports snapshot version
+/// `want` on `/health`.
+pub fn wait_snapshot_version(bases: &[&str], want: i64) {
+    let started = std::time::Instant::now();
+    for base in bases {
+        loop {
+            let got = snapshot_version(base);
+            if got == want {
+                break;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(10),
+                "{base} reports snapshot version {got}, not {want}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
+
 /// Runs the binary with `DATABASE_URL=url` and `args`; panics with its stderr when it
 /// fails; its stdout, trimmed.
 pub fn ecofoncier(url: &str, args: &[&str]) -> String {

@@ -81,11 +81,13 @@ fn row_json(props: &Map<String, Value>, g: &Geometry<f64>) -> WriteResult<String
     Ok(Value::Object(m).to_string())
 }
 
-/// What a committed write left: the change to publish and the feature's new version.
+/// What a committed write left: the change to publish, the feature's new version and the
+/// audit row that records it.
 #[derive(Clone, Debug)]
 pub struct Written<R> {
     pub change: Change<R>,
     pub version: i64,
+    pub audit: i64,
 }
 
 impl Writer {
@@ -217,35 +219,43 @@ impl Writer {
             (None, None) => unreachable!("a delete of a missing feature returned above"),
         };
         let before_json = before.as_ref().map(|(p, g, _)| audit_json(p, g));
-        // The audit row and the notification to the other replicas, in one statement.
+        // The audit row and the notification to the other replicas, in one statement:
+        // `collection/id/version/µs/audit` (see `store::follow`).
         let audit = tx
             .prepare_cached(
                 "WITH audit AS (
                    INSERT INTO historique (collection, feature_id, action, jeton_id, avant, apres)
-                   VALUES ($1, $2, $3, $4, $5::text::jsonb, $6::text::jsonb) RETURNING le)
-                 SELECT pg_notify('ecofoncier',
-                   $7 || '/' || (extract(epoch FROM le) * 1000000)::bigint) FROM audit",
+                   VALUES ($1, $2, $3, $4, $5::text::jsonb, $6::text::jsonb) RETURNING id, le)
+                 SELECT id, pg_notify('ecofoncier',
+                   $7 || '/' || (extract(epoch FROM le) * 1000000)::bigint || '/' || id)
+                 FROM audit",
             )
             .await?;
-        tx.execute(
-            &audit,
-            &[
-                &R::COLLECTION,
-                &id,
-                &action,
-                &who.token_id,
-                &before_json,
-                &after,
-                &format!("{}/{id}/{version}", R::COLLECTION),
-            ],
-        )
-        .await?;
+        let audit: i64 = tx
+            .query_one(
+                &audit,
+                &[
+                    &R::COLLECTION,
+                    &id,
+                    &action,
+                    &who.token_id,
+                    &before_json,
+                    &after,
+                    &format!("{}/{id}/{version}", R::COLLECTION),
+                ],
+            )
+            .await?
+            .get(0);
         tx.commit().await?;
         let change = match new {
             Some(f) => Change::Upsert(f),
             None => Change::Remove(id),
         };
-        Ok(Written { change, version })
+        Ok(Written {
+            change,
+            version,
+            audit,
+        })
     }
 
     /// Whether PostGIS answers (a connection and `SELECT 1`), for the readiness endpoint.
