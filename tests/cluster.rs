@@ -395,3 +395,88 @@ fn postgis_restarted_during_writes_loses_no_acknowledged_write() {
     }
     wait_snapshot_version(&[&a.base, &b.base], audit_version(&pg.url()));
 }
+
+/// nginx keeps a tile for a second (`proxy_cache` in the deployed configuration): asked
+/// twice, it is a cache hit the second time, with the same bytes and ETag; after a write
+/// that changes the tile, nginx serves the new tile once its second has passed (revalidated
+/// with the replica); the TileJSON, whose URLs name the host asked, is not cached.
+#[test]
+fn nginx_caches_tiles_for_a_second_and_follows_writes() {
+    let Cluster {
+        pg: _pg,
+        auth,
+        a: _a,
+        b: _b,
+        lb,
+    } = two_replicas("tilecache");
+    let plot = common::model().terrains.get(2).record.terr_id.to_string();
+    let item = format!("/ogc/collections/terrains/items/{plot}");
+    let feature = request(&lb.base, "GET", &item, &[], None).unwrap();
+    let etag = feature.header("ETag").unwrap().to_string();
+    let feature = feature.json();
+    let first = &feature["geometry"]["coordinates"][0][0];
+    let (x, y) = common::mvt::tile_of(first[0].as_f64().unwrap(), first[1].as_f64().unwrap(), 14);
+    let tile = format!("/tiles/terrains/14/{x}/{y}");
+    let stage_in = |r: &Response| {
+        common::mvt::decode(&r.body)[0]
+            .property_of("terr_id", &plot, "terr_stade_comm")
+            .map(str::to_string)
+    };
+
+    let miss = request(&lb.base, "GET", &tile, &[], None).unwrap();
+    assert_eq!(miss.status, 200);
+    assert_eq!(miss.header("X-Cache-Status"), Some("MISS"));
+    let hit = request(&lb.base, "GET", &tile, &[], None).unwrap();
+    assert_eq!(hit.header("X-Cache-Status"), Some("HIT"));
+    assert_eq!(
+        (hit.body.as_slice(), hit.header("ETag")),
+        (miss.body.as_slice(), miss.header("ETag"))
+    );
+    let tilejson = request(&lb.base, "GET", "/tiles/terrains", &[], None).unwrap();
+    assert_eq!(tilejson.status, 200);
+    assert_eq!(tilejson.header("X-Cache-Status"), None);
+
+    // Another stage for the plot, through nginx.
+    let before = stage_in(&miss).expect("the plot is in its tile");
+    let after = if before == "en vente" {
+        "en vente avec contraintes"
+    } else {
+        "en vente"
+    };
+    let body = json!({"properties": {"terr_stade_comm": after}}).to_string();
+    let r = request(
+        &lb.base,
+        "PATCH",
+        &item,
+        &[
+            ("Authorization", auth.as_str()),
+            ("If-Match", etag.as_str()),
+            ("Content-Type", "application/merge-patch+json"),
+        ],
+        Some(body.as_bytes()),
+    )
+    .unwrap();
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let written = Instant::now();
+    let mut seen = Vec::new();
+    loop {
+        let r = request(&lb.base, "GET", &tile, &[], None).unwrap();
+        seen.push(r.header("X-Cache-Status").unwrap_or("-").to_string());
+        if stage_in(&r).as_deref() == Some(after) {
+            assert_ne!(r.header("ETag"), miss.header("ETag"));
+            break;
+        }
+        assert!(
+            written.elapsed() < Duration::from_secs(5),
+            "nginx still serves the old tile: {seen:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    println!(
+        "the written plot's new tile through nginx after {} ms ({seen:?})",
+        written.elapsed().as_millis()
+    );
+    let hit = request(&lb.base, "GET", &tile, &[], None).unwrap();
+    assert_eq!(hit.header("X-Cache-Status"), Some("HIT"));
+    assert_eq!(stage_in(&hit).as_deref(), Some(after));
+}
