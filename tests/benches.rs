@@ -108,8 +108,13 @@ fn load_quick() {
 fn cluster_quick() {
     let out = bench("bench/cluster.sh", &["quick"], &[]);
     let clean = "errors: connect 0, read 0, write 0, timeout 0, status >= 400: 0";
-    assert_eq!(out.matches(clean).count(), 2, "one and two replicas: {out}");
+    assert_eq!(
+        out.matches(clean).count(),
+        3,
+        "one and two replicas, one core: {out}"
+    );
     assert!(out.contains("on 2 replicas, 0 failed"), "{out}");
+    assert!(out.contains("one replica on one core"), "{out}");
 }
 
 #[test]
