@@ -83,6 +83,14 @@ serve "national, files" --data "$country"
 kill "$pid"
 serve "national, PostGIS" --database-url "$url"
 national=$base; national_pid=$pid
+# The regions the dataset holds, as the API names them (a cached dataset from before the
+# communes carried their region has none: delete it to generate it again).
+first_region=$([ "$territory" = france ] && echo 32 || echo "$territory")
+curl -sf "$national/api/v1/occupancy/region/$first_region" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print("    region " + d["code"] + ": " + d["nom"] + ", " + str(d["uf_nbre"]) + " plots")' \
+    || echo "    region $first_region: not found"
 serve "regional, PostGIS" --database-url "$rurl"
 regional_pg=$base; regional_pg_pid=$pid
 

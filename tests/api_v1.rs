@@ -849,3 +849,51 @@ fn strings(values: &Value) -> Vec<String> {
         .map(|v| v.as_str().unwrap().to_string())
         .collect()
 }
+
+/// Regions come from the data: the embedded dataset holds Hauts-de-France only, so
+/// `region/32` (or its alias `hdf`) is found and named from the COG, another region is
+/// 404, and the country level (`country/FR`, the whole dataset) has the same figures as
+/// the region for every metric.
+#[test]
+fn regions_and_the_country_follow_the_data() {
+    for metric in ["occupancy", "land-take", "premises", "commute"] {
+        let region = get(&format!("/api/v1/{metric}/region/32"));
+        assert_eq!(region.status, 200, "{metric}");
+        let region = region.json();
+        assert_eq!(region["nom"], "Hauts-de-France", "{metric}");
+        assert_eq!(region["niveau"], "region", "{metric}");
+        let alias = get(&format!("/api/v1/{metric}/region/hdf")).json();
+        let country = get(&format!("/api/v1/{metric}/country/FR"));
+        assert_eq!(country.status, 200, "{metric}");
+        let country = country.json();
+        assert_eq!(
+            (&country["niveau"], &country["nom"]),
+            (&json!("country"), &json!("France"))
+        );
+        for doc in [&alias, &country] {
+            let figures = |d: &Value| {
+                let mut d = d.clone();
+                for k in ["niveau", "code", "nom"] {
+                    d.as_object_mut().unwrap().remove(k);
+                }
+                d
+            };
+            assert_eq!(figures(doc), figures(&region), "{metric}");
+        }
+        assert_eq!(
+            get(&format!("/api/v1/{metric}/region/28")).status,
+            404,
+            "{metric}"
+        );
+        assert_eq!(
+            get(&format!("/api/v1/{metric}/country/BE")).status,
+            404,
+            "{metric}"
+        );
+    }
+    let r = get("/api/v1/occupancy/continent/EU");
+    assert_eq!(
+        (r.status, r.json()["parameter"].clone()),
+        (400, json!("level"))
+    );
+}

@@ -171,6 +171,7 @@ fn country_quick_on_a_small_region() {
     assert_eq!(out.matches("0 refused (4xx), 0 errors").count(), 2, "{out}");
     assert_eq!(out.matches(" 0 refused, 0 failed").count(), 2, "{out}");
     assert!(out.contains("full recompute median"), "{out}");
+    assert!(out.contains("region 94: Corse, "), "{out}");
 }
 
 #[test]

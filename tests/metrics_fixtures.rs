@@ -3,7 +3,8 @@
 //! The fixture, Lambert-93 offsets from (700 000, 7 000 000), metres:
 //! - communes: C1 `99001` = [0,10 km]×[0,10 km], 1,000 inhabitants; C2 `99002` = [10,20]×[0,10],
 //!   3,000; C3 `99003` = [20,30]×[0,10], 500. Town halls at the squares' centres. C1 and C2 form
-//!   EPCI E1 `200000001`; C3 is EPCI E2 `200000002`.
+//!   EPCI E1 `200000001`; C3 is EPCI E2 `200000002`. C1 and C2 are in region `32`
+//!   (Hauts-de-France), C3 in region `28` (Normandie).
 //! - site S1 in C1 = [2000,2300]×[2000,2500] (15 ha), cut in 15 strips of 20 m × 500 m = 1 ha:
 //!   11 occupied, 2 vacant since 2020-06-01, 1 vacant since 2025-03-01, 1 never used (the
 //!   CNIG worked example: 15 units, 2 legally vacant → 13);
@@ -49,7 +50,8 @@ fn feature<R: Record>(g: Geometry<f64>, v: serde_json::Value) -> Feature<R> {
 fn commune(code: &str, x: f64, pop: u32, epci: &str) -> Feature<Commune> {
     feature(
         Geometry::MultiPolygon(MultiPolygon(vec![rect(x, 0.0, x + 10_000.0, 10_000.0)])),
-        json!({"code_insee": code, "nom": format!("Commune {code}"), "dep": "99", "population": pop,
+        json!({"code_insee": code, "nom": format!("Commune {code}"), "dep": "99",
+               "reg": if code == "99003" { "28" } else { "32" }, "population": pop,
                "epci_siren": epci, "mairie_x": X0 + x + 5_000.0, "mairie_y": Y0 + 5_000.0}),
     )
 }
@@ -245,6 +247,69 @@ fn dataset() -> Dataset {
 
 fn model() -> ReadModel {
     ReadModel::build(dataset()).expect("fixture indexes")
+}
+
+/// Two regions from the communes' `reg`: each found by its code and named from the COG,
+/// its figures its EPCI's (E1 for 32, E2 for 28: one EPCI a region here) or its communes',
+/// and the two adding up to the whole dataset's (the country level).
+#[test]
+fn regions_from_the_communes_add_up_to_the_country() {
+    use ecofoncier::metrics::premises::Premises;
+    use ecofoncier::metrics::territory::{Level, Territory};
+    let m = model();
+    let mm = Metrics::compute(&m, 2026);
+    let codes: Vec<&str> = m.regions.list.iter().map(|r| r.code.as_str()).collect();
+    assert_eq!(codes, ["28", "32"]);
+    let find = |code: &str| Territory::find(&m, Level::Region, code);
+    assert_eq!(find("32").unwrap().name.as_str(), "Hauts-de-France");
+    assert_eq!(find("hdf").unwrap().name.as_str(), "Hauts-de-France");
+    assert_eq!(find("28").unwrap().name.as_str(), "Normandie");
+    assert!(find("84").is_none(), "a region the data does not hold");
+    assert_eq!(
+        Territory::find(&m, Level::Country, "FR")
+            .unwrap()
+            .name
+            .as_str(),
+        "France"
+    );
+    assert!(Territory::find(&m, Level::Country, "BE").is_none());
+    let (normandie, hdf) = (0, 1);
+    let (e1, e2) = (
+        m.epci.index_of("200000001").unwrap(),
+        m.epci.index_of("200000002").unwrap(),
+    );
+    // Occupancy: a region is its EPCIs; the two regions are every plot in a site.
+    let occ = &mm.occupancy;
+    assert_eq!(occ.of_region(&m, hdf), *occ.epci.get(e1));
+    assert_eq!(occ.of_region(&m, normandie), *occ.epci.get(e2));
+    let (a, b) = (occ.of_region(&m, hdf), occ.of_region(&m, normandie));
+    assert_eq!(a.uf_nbre + b.uf_nbre, occ.region.uf_nbre);
+    assert_eq!(
+        a.uf_vacant_nbre + b.uf_vacant_nbre,
+        occ.region.uf_vacant_nbre
+    );
+    assert!((a.surf_brute_ha + b.surf_brute_ha - occ.region.surf_brute_ha).abs() < 1e-9);
+    // Land take and ZAN: a region is its communes.
+    assert_eq!(mm.zan_regions[hdf], *mm.zan_epci.at(e1).unwrap());
+    assert_eq!(mm.zan_regions[normandie], *mm.zan_epci.at(e2).unwrap());
+    let sum = mm.zan_regions[hdf].enveloppe_ha + mm.zan_regions[normandie].enveloppe_ha;
+    assert!((sum - mm.zan_region.enveloppe_ha).abs() < 1e-9);
+    // Premises.
+    assert_eq!(
+        Premises::of_region(&m, &mm.premises_communes, hdf),
+        *mm.premises_epci.at(e1).unwrap()
+    );
+    // Commuting: workers and jobs add up; a flow between the regions leaves the first.
+    let (ch, cn) = (&mm.commute_regions[hdf], &mm.commute_regions[normandie]);
+    assert_eq!(
+        ch.actifs_residents + cn.actifs_residents,
+        mm.commute_region.actifs_residents
+    );
+    assert_eq!(ch.emplois + cn.emplois, mm.commute_region.emplois);
+    assert_eq!(
+        ch.actifs_residents,
+        mm.commute_epci.at(e1).unwrap().actifs_residents
+    );
 }
 
 #[test]

@@ -33,6 +33,7 @@ fn admin_express_files(dir: &std::path::Path) -> (String, String, usize) {
             "properties": {
                 "ID": format!("COMMUNE_{}", p["code_insee"].as_str().unwrap()),
                 "INSEE_COM": p["code_insee"], "NOM": p["nom"], "INSEE_DEP": p["dep"],
+                "INSEE_REG": "32",
                 "POPULATION": p["population"], "SIREN_EPCI": p["epci_siren"],
             },
             "geometry": f["geometry"],
@@ -167,6 +168,14 @@ fn standard_files_import_and_the_cnig_round_trip() {
     assert!(
         out.contains("epci: 1 rows read, 1 inserted or changed, 0 rejected"),
         "{out}"
+    );
+    // Each commune keeps its region (INSEE_REG).
+    assert_eq!(
+        common::pg::psql(
+            &url,
+            "SELECT string_agg(DISTINCT coalesce(reg, 'none'), ',') FROM commune"
+        ),
+        "32"
     );
     // The same layers as one GeoPackage made by GDAL: nothing changes.
     let gpkg = dir.join("ADMIN-EXPRESS.gpkg");

@@ -55,9 +55,12 @@ fn api_v1_paths() -> Vec<(&'static str, Value)> {
         json!({ "name": "level", "in": "path", "required": true,
         "description": "the territory's level", "schema": { "type": "string", "enum": levels } })
     };
-    let all = ["commune", "epci", "region"];
-    let wide = ["epci", "region"];
-    let code = pp("code", "INSEE code, EPCI SIREN, or 32 / hdf for the region");
+    let all = ["commune", "epci", "region", "country"];
+    let wide = ["epci", "region", "country"];
+    let code = pp(
+        "code",
+        "commune INSEE code, EPCI SIREN, region INSEE code (hdf for 32) among those loaded, or FR (country: the whole dataset)",
+    );
     // Query parameters come from the handlers' own declarations.
     let specs = |list: &[&Spec]| list.iter().map(|s| s.openapi()).collect::<Vec<Value>>();
     let year = v1::YEAR.openapi();
@@ -67,7 +70,7 @@ fn api_v1_paths() -> Vec<(&'static str, Value)> {
             "site_uf_nbre, site_uf_vacant_nbre and site_taux_vacance (round(100 × vacant / units), L318-8-2), occupancy by area, counts and hectares by terr_etat_occup and terr_stade_comm, hectares for sale, plots whose site_id and geometry disagree.",
             vec![pp("site_id", "CNIG site_id"), year.clone()])),
         ("/api/v1/occupancy/{level}/{code}", get_op(
-            "Occupancy and legal vacancy of an EPCI or the region", "Sums over the territory's sites.",
+            "Occupancy and legal vacancy of an EPCI, a region or the country", "Sums over the territory's sites (a region: over its EPCIs, each EPCI in the region where most of its population lives).",
             vec![level(&wide), code.clone(), year])),
         ("/api/v1/terrains/search", get_op(
             "Vacant-plot search",
@@ -87,7 +90,7 @@ fn api_v1_paths() -> Vec<(&'static str, Value)> {
                 "vocation": { "type": "string" },
                 "radius_km": { "type": "number", "minimum": 0, "exclusiveMinimum": true, "maximum": 100 } } }))),
         ("/api/v1/commute/{level}/{code}", get_op(
-            "Commuting baseline of an EPCI or the region",
+            "Commuting baseline of an EPCI, a region or the country",
             "Resident workers, jobs, jobs per 100 workers, km a day one-way and return, median and mean one-way distance, share working outside.",
             vec![level(&wide), code.clone()])),
         ("/api/v1/scenarios/commute", post_op(

@@ -88,12 +88,19 @@ impl Territory {
                 .filter(|s| s.len() == 9 && s.bytes().all(|b| b.is_ascii_digit()))
                 .unwrap_or_default();
             let dep = text(p, "INSEE_DEP").unwrap_or_else(|| code[..2].to_string());
+            let reg = text(p, "INSEE_REG").unwrap_or_default();
+            if !reg.is_empty() && crate::model::territory::region_name(&reg).is_none() {
+                self.rejected
+                    .push(reject(format!("INSEE_REG: `{reg}` is not a region code")));
+                return;
+            }
             self.communes.push(Feature {
                 geometry: g,
                 record: Commune {
                     nom: text(p, "NOM").unwrap_or_else(|| code.clone()).into(),
                     code_insee: code.into(),
                     dep: dep.into(),
+                    reg: reg.into(),
                     population,
                     epci_siren: epci.into(),
                     mairie_x: inside.x(),
@@ -211,12 +218,14 @@ mod tests {
             &file,
             format!(
                 r#"{{"type":"FeatureCollection","features":[
-                {{"type":"Feature","properties":{{"INSEE_COM":"80253","NOM":"Doullens","INSEE_DEP":"80","POPULATION":6020,"SIREN_EPCI":"200070993"}},"geometry":{}}},
+                {{"type":"Feature","properties":{{"INSEE_COM":"80253","NOM":"Doullens","INSEE_DEP":"80","INSEE_REG":"32","POPULATION":6020,"SIREN_EPCI":"200070993"}},"geometry":{}}},
                 {{"type":"Feature","properties":{{"INSEE_COM":"8025","NOM":"X"}},"geometry":{}}},
+                {{"type":"Feature","properties":{{"INSEE_COM":"80254","NOM":"Y","INSEE_REG":"99"}},"geometry":{}}},
                 {{"type":"Feature","properties":{{"CODE_SIREN":"200070993","NOM":"CC du Doullennais","NATURE":"Communauté de communes"}},"geometry":{}}}
                 ]}}"#,
                 square(640_000.0, 6_995_000.0),
                 square(650_000.0, 6_995_000.0),
+                square(660_000.0, 6_995_000.0),
                 square(640_000.0, 6_995_000.0)
             ),
         )
@@ -226,8 +235,13 @@ mod tests {
         assert_eq!(t.communes.len(), 1);
         let c = &t.communes[0].record;
         assert_eq!(
-            (c.code_insee.as_str(), c.population, c.epci_siren.as_str()),
-            ("80253", 6020, "200070993")
+            (
+                c.code_insee.as_str(),
+                c.reg.as_str(),
+                c.population,
+                c.epci_siren.as_str()
+            ),
+            ("80253", "32", 6020, "200070993")
         );
         assert!(
             (640_000.0..641_000.0).contains(&c.mairie_x),
@@ -235,8 +249,9 @@ mod tests {
         );
         assert_eq!(t.epci.len(), 1);
         assert_eq!(t.epci[0].record.epci_type, "CC");
-        assert_eq!(t.rejected.len(), 1);
+        assert_eq!(t.rejected.len(), 2);
         assert!(t.rejected[0].reason.starts_with("INSEE_COM"));
+        assert!(t.rejected[1].reason.starts_with("INSEE_REG: `99`"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

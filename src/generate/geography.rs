@@ -454,6 +454,7 @@ pub fn build(territory: &Territory, cache: &Path) -> GeoResult<Geography> {
                     code_insee: Str::new(&c.code),
                     nom: Str::new(&c.nom),
                     dep: Str::new(c.departement.as_deref().unwrap_or("")),
+                    reg: Str::new(c.region.as_deref().unwrap_or("")),
                     population: c.population.unwrap_or(0) as u32,
                     epci_siren: Str::new(
                         epci_of

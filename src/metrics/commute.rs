@@ -181,42 +181,60 @@ impl Acc {
     }
 }
 
-/// The baseline of every EPCI and of the region, in one pass over the flows.
+/// The baseline of every EPCI, every region (in the order of the model's regions) and the
+/// whole dataset, in one pass over the flows.
 ///
 /// For a territory: resident workers W = Σ flows leaving its communes; jobs J = Σ flows
 /// arriving in them; jobs per 100 workers = 100 J / W; one-way km a day = Σ actifs × d;
 /// return = 2 ×; median (to 0.1 km) and mean of d weighted by actifs; share working outside = flows
 /// from its communes to communes outside it / W.
-pub fn baselines(model: &ReadModel, table: &CommuteTable) -> (PerCode<Baseline>, Baseline) {
+pub fn baselines(
+    model: &ReadModel,
+    table: &CommuteTable,
+) -> (PerCode<Baseline>, Vec<Baseline>, Baseline) {
     let epci_of = &model.joins.commune_epci;
+    let region_of = &model.regions.commune;
     let mut per: Vec<Acc> = (0..model.epci.len()).map(|_| Acc::default()).collect();
-    let mut region = Acc::default();
+    let mut regions: Vec<Acc> = (0..model.regions.list.len())
+        .map(|_| Acc::default())
+        .collect();
+    let mut whole = Acc::default();
     for &(a, b, n, d) in &table.flows {
         let (ea, eb) = (epci_of[a as usize] as usize, epci_of[b as usize] as usize);
         let n64 = n as u64;
         let bin = bin(d);
-        if let Some(acc) = per.get_mut(eb) {
-            acc.j += n64;
-        }
-        if let Some(acc) = per.get_mut(ea) {
-            acc.w += n64;
-            if ea != eb {
-                acc.outside += n64;
+        for (acc, from, to) in [
+            (&mut per, ea, eb),
+            (
+                &mut regions,
+                region_of[a as usize] as usize,
+                region_of[b as usize] as usize,
+            ),
+        ] {
+            if let Some(acc_to) = acc.get_mut(to) {
+                acc_to.j += n64;
             }
-            acc.km += d * n as f64;
-            acc.hist[bin] += n;
+            if let Some(acc_from) = acc.get_mut(from) {
+                acc_from.w += n64;
+                if from != to {
+                    acc_from.outside += n64;
+                }
+                acc_from.km += d * n as f64;
+                acc_from.hist[bin] += n;
+            }
         }
-        region.w += n64;
-        region.j += n64;
-        region.km += d * n as f64;
-        region.hist[bin] += n;
+        whole.w += n64;
+        whole.j += n64;
+        whole.km += d * n as f64;
+        whole.hist[bin] += n;
     }
     (
         PerCode::full(
             model.epci_ids.clone(),
             per.into_iter().map(Acc::finish).collect(),
         ),
-        region.finish(),
+        regions.into_iter().map(Acc::finish).collect(),
+        whole.finish(),
     )
 }
 

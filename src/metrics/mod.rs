@@ -114,9 +114,15 @@ pub struct Metrics {
     pub zones_epci: PerCode<ZoneCounts>,
     pub zan_communes: Arc<PerCode<land_take::ZanBudget>>,
     pub zan_epci: Arc<PerCode<land_take::ZanBudget>>,
+    /// By region, in the order of the model's regions.
+    pub zan_regions: Arc<Vec<land_take::ZanBudget>>,
+    /// Of the whole dataset.
     pub zan_region: land_take::ZanBudget,
     pub commute: Arc<commute::CommuteTable>,
     pub commute_epci: Arc<PerCode<commute::Baseline>>,
+    /// By region, in the order of the model's regions.
+    pub commute_regions: Arc<Vec<commute::Baseline>>,
+    /// Of the whole dataset.
     pub commute_region: commute::Baseline,
     pub coverage: Arc<coverage::Coverage>,
     pub premises_communes: Arc<PerCode<premises::Premises>>,
@@ -172,17 +178,19 @@ impl Metrics {
                     )
                 },
             );
-        let (zan_communes, zan_epci, zan_region) = zan;
+        let (zan_communes, zan_epci, zan_regions, zan_region) = zan;
         let mut m = Metrics {
             year,
             occupancy,
             zones_epci,
             zan_communes: Arc::new(zan_communes),
             zan_epci: Arc::new(zan_epci),
+            zan_regions: Arc::new(zan_regions),
             zan_region,
             commute: Arc::new(commute),
             commute_epci: Arc::new(baselines.0),
-            commute_region: baselines.1,
+            commute_regions: Arc::new(baselines.1),
+            commute_region: baselines.2,
             coverage: Arc::new(coverage),
             premises_communes: Arc::new(prem.0),
             premises_epci: prem.1,
@@ -396,12 +404,13 @@ pub fn zone_counts(model: &ReadModel) -> PerCode<ZoneCounts> {
 pub type ZanAll = (
     PerCode<land_take::ZanBudget>,
     PerCode<land_take::ZanBudget>,
+    Vec<land_take::ZanBudget>,
     land_take::ZanBudget,
 );
 
-/// ZAN budgets of every commune, every EPCI and the region: each commune's dense yearly
-/// series from its rows (one buffer for all communes), then sums of series and of communal
-/// allowances upwards.
+/// ZAN budgets of every commune, every EPCI, every region (by index in the model's
+/// regions) and the whole dataset: each commune's dense yearly series from its rows (one
+/// buffer for all communes), then sums of series and of communal allowances upwards.
 pub fn zan_all(model: &ReadModel) -> ZanAll {
     use land_take::{add_row, add_years, budget_of, commune_allowance_m2, Series, Year};
     let (mut first, mut last) = (i32::MAX, i32::MIN);
@@ -414,6 +423,7 @@ pub fn zan_all(model: &ReadModel) -> ZanAll {
         return (
             PerCode::new(model.commune_ids.clone(), vec![None; nc]),
             PerCode::new(model.epci_ids.clone(), vec![None; model.epci.len()]),
+            vec![land_take::ZanBudget::default(); model.regions.list.len()],
             land_take::ZanBudget::default(),
         );
     }
@@ -434,7 +444,10 @@ pub fn zan_all(model: &ReadModel) -> ZanAll {
     let ne = model.epci.len();
     let mut epci_flat: Vec<Year> = vec![[0.0; land_take::DESTINATIONS]; ne * n];
     let mut epci_allowance = vec![0.0; ne];
-    let mut region = (Series::new(first, n), 0.0);
+    let nr = model.regions.list.len();
+    let mut region_flat: Vec<Year> = vec![[0.0; land_take::DESTINATIONS]; nr * n];
+    let mut region_allowance = vec![0.0; nr];
+    let mut whole = (Series::new(first, n), 0.0);
     let mut out_communes = Vec::with_capacity(nc);
     for (ci, values) in flat.chunks_exact(n).enumerate() {
         let s = Series { first, values };
@@ -449,18 +462,25 @@ pub fn zan_all(model: &ReadModel) -> ZanAll {
             add_years(&mut epci_flat[e * n..(e + 1) * n], values);
             epci_allowance[e] += allowance;
         }
-        region.0.add(&s);
-        region.1 += allowance;
+        let r = model.regions.commune[ci] as usize;
+        if r < nr {
+            add_years(&mut region_flat[r * n..(r + 1) * n], values);
+            region_allowance[r] += allowance;
+        }
+        whole.0.add(&s);
+        whole.1 += allowance;
         out_communes.push(Some(budget_of(&s, allowance)));
     }
-    let out_epci = epci_flat
-        .chunks_exact(n)
-        .zip(&epci_allowance)
-        .map(|(values, &a)| budget_of(&Series { first, values }, a))
-        .collect();
+    let sums = |flat: &[Year], allowances: &[f64]| -> Vec<land_take::ZanBudget> {
+        flat.chunks_exact(n)
+            .zip(allowances)
+            .map(|(values, &a)| budget_of(&Series { first, values }, a))
+            .collect()
+    };
     (
         PerCode::new(model.commune_ids.clone(), out_communes),
-        PerCode::full(model.epci_ids.clone(), out_epci),
-        budget_of(&region.0, region.1),
+        PerCode::full(model.epci_ids.clone(), sums(&epci_flat, &epci_allowance)),
+        sums(&region_flat, &region_allowance),
+        budget_of(&whole.0, whole.1),
     )
 }

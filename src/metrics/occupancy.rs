@@ -105,6 +105,31 @@ impl Occupancy {
         }
     }
 
+    /// Adds the figures of another set of plots `o` (a region's: the sum of its EPCIs').
+    pub fn add(&mut self, o: &Occupancy) {
+        self.uf_nbre += o.uf_nbre;
+        self.uf_vacant_nbre += o.uf_vacant_nbre;
+        self.surf_brute_ha += o.surf_brute_ha;
+        self.surf_utile_ha += o.surf_utile_ha;
+        self.surf_occupee_ha += o.surf_occupee_ha;
+        self.surf_en_vente_ha += o.surf_en_vente_ha;
+        for (a, b) in self
+            .par_etat_occup
+            .slots
+            .iter_mut()
+            .zip(&o.par_etat_occup.slots)
+            .chain(
+                self.par_stade_comm
+                    .slots
+                    .iter_mut()
+                    .zip(&o.par_stade_comm.slots),
+            )
+        {
+            a.nombre += b.nombre;
+            a.ha += b.ha;
+        }
+    }
+
     fn apply(&mut self, p: &PlotFigures, sign: f64) {
         let s = sign as i64;
         let add = |v: &mut u32, d: u32| *v = (*v as i64 + s * d as i64).max(0) as u32;
@@ -408,6 +433,17 @@ impl OccupancyIndex {
             mismatches: Arc::new(mismatches),
             orphans: Arc::new(orphans),
         }
+    }
+
+    /// The figures of region `r` (its index in the model's regions): the sum of its EPCIs'
+    /// (each EPCI counted in the region where most of its population lives, so the
+    /// regions add up to the EPCIs' total).
+    pub fn of_region(&self, model: &ReadModel, r: usize) -> Occupancy {
+        let mut sum = Occupancy::default();
+        for e in model.regions.epcis(r) {
+            sum.add(self.epci.get(e));
+        }
+        sum
     }
 
     /// The plots whose `site_id` is `id` while no site has that id.

@@ -33,6 +33,12 @@ impl Premises {
         t
     }
 
+    /// The figures of region `r` (its index in the model's regions): the sum of its
+    /// communes' in `communes`.
+    pub fn of_region(model: &ReadModel, communes: &PerCode<Premises>, r: usize) -> Premises {
+        Premises::total(model.regions.communes(r).filter_map(|c| communes.at(c)))
+    }
+
     fn finish(&mut self) {
         self.taux_vacance_pct = if self.locaux > 0 {
             (1000.0 * self.vacants as f64 / self.locaux as f64).round() / 10.0

@@ -1,15 +1,18 @@
-//! The territory a metric is asked for: a commune (INSEE code), an EPCI (SIREN) or the
-//! region, parsed once and looked up through the read model's id maps.
+//! The territory a metric is asked for: a commune (INSEE code), an EPCI (SIREN), a region
+//! (INSEE COG code) or the whole country (`FR`: everything loaded), parsed once and looked
+//! up through the read model's id maps and regions.
 
 use crate::model::{LandTake, Str};
 use crate::read_model::ReadModel;
 
 use super::PerCode;
 
-/// The region the dataset covers: its INSEE code, a short alias and its name.
-pub const REGION_CODES: [&str; 2] = ["32", "hdf"];
-/// The region's name.
-pub const REGION_NAME: &str = "Hauts-de-France";
+/// The code of the country level: the whole dataset.
+pub const COUNTRY_CODE: &str = "FR";
+/// The country level's name.
+pub const COUNTRY_NAME: &str = "France";
+/// A short alias of Hauts-de-France's code (`region/hdf` is `region/32`).
+pub const HDF_ALIAS: (&str, &str) = ("hdf", "32");
 
 /// The level of a territory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,13 +20,14 @@ pub enum Level {
     Commune,
     Epci,
     Region,
+    Country,
 }
 
 impl Level {
     /// Every level, in the order of the API's paths.
-    pub const ALL: [Level; 3] = [Level::Commune, Level::Epci, Level::Region];
+    pub const ALL: [Level; 4] = [Level::Commune, Level::Epci, Level::Region, Level::Country];
 
-    /// The level named `name` in a path (`commune`, `epci`, `region`).
+    /// The level named `name` in a path (`commune`, `epci`, `region`, `country`).
     pub fn parse(name: &str) -> Option<Level> {
         Level::ALL.into_iter().find(|l| l.as_str() == name)
     }
@@ -33,18 +37,20 @@ impl Level {
             Level::Commune => "commune",
             Level::Epci => "epci",
             Level::Region => "region",
+            Level::Country => "country",
         }
     }
 }
 
-/// A commune, an EPCI or the region, found in the read model.
+/// A commune, an EPCI, a region or the country, found in the read model.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Territory {
     pub level: Level,
-    /// The code as asked (INSEE code, SIREN, or one of [`REGION_CODES`]).
+    /// The code as asked (INSEE code, SIREN, region code or alias, `FR`).
     pub code: String,
     pub name: Str,
-    /// The commune's or EPCI's slot in its layer.
+    /// The commune's or EPCI's slot in its layer, the region's index in the model's
+    /// regions.
     slot: Option<usize>,
 }
 
@@ -60,6 +66,11 @@ impl Territory {
     /// let mel = Territory::find(&model, Level::Epci, "200093201").unwrap();
     /// assert_eq!(mel.name.as_str(), "Métropole Européenne de Lille");
     /// assert!(Territory::find(&model, Level::Commune, "00000").is_none());
+    /// // The embedded dataset holds one region, Hauts-de-France.
+    /// let hdf = Territory::find(&model, Level::Region, "32").unwrap();
+    /// assert_eq!(hdf.name.as_str(), "Hauts-de-France");
+    /// assert!(Territory::find(&model, Level::Region, "28").is_none());
+    /// assert!(Territory::find(&model, Level::Country, "FR").is_some());
     /// ```
     pub fn find(model: &ReadModel, level: Level, code: &str) -> Option<Territory> {
         let (slot, name) = match level {
@@ -71,10 +82,16 @@ impl Territory {
                 let i = model.epci.index_of(code)?;
                 (Some(i), model.epci.get(i).record.epci_nom)
             }
-            Level::Region => (
-                None,
-                REGION_CODES.contains(&code).then(|| REGION_NAME.into())?,
-            ),
+            Level::Region => {
+                let code = if code == HDF_ALIAS.0 {
+                    HDF_ALIAS.1
+                } else {
+                    code
+                };
+                let r = model.regions.find(code)?;
+                (Some(r), model.regions.list[r].name)
+            }
+            Level::Country => (None, (code == COUNTRY_CODE).then(|| COUNTRY_NAME.into())?),
         };
         Some(Territory {
             level,
@@ -84,21 +101,29 @@ impl Territory {
         })
     }
 
-    /// This territory's figure: a commune's from `communes`, an EPCI's from `epci`, the
-    /// region's from `region`; `None` when its table has none (or a commune is asked of a
-    /// metric kept by EPCI only).
+    /// This territory's figure: a commune's from `communes`, an EPCI's from `epci`, a
+    /// region's from `region` (given the region's index in the model's regions), the
+    /// country's from `country`; `None` when its table has none (or a commune is asked of
+    /// a metric kept by EPCI only).
     pub fn figure<T: Clone>(
         &self,
         communes: Option<&PerCode<T>>,
         epci: &PerCode<T>,
-        region: impl FnOnce() -> T,
+        region: impl FnOnce(usize) -> Option<T>,
+        country: impl FnOnce() -> T,
     ) -> Option<T> {
         match (self.level, self.slot) {
             (Level::Commune, Some(i)) => communes?.at(i).cloned(),
             (Level::Epci, Some(i)) => epci.at(i).cloned(),
-            (Level::Region, _) => Some(region()),
+            (Level::Region, Some(r)) => region(r),
+            (Level::Country, _) => Some(country()),
             _ => None,
         }
+    }
+
+    /// The region's index in the model's regions, at the region level.
+    pub fn region(&self) -> Option<usize> {
+        (self.level == Level::Region).then_some(self.slot).flatten()
     }
 
     /// The land-take rows of this territory's communes, through the joins resolved at load
@@ -109,7 +134,11 @@ impl Territory {
             .iter()
             .zip(model.joins.land_take_commune.iter());
         match (self.level, self.slot) {
-            (Level::Region, _) => model.land_take.iter().collect(),
+            (Level::Country, _) => model.land_take.iter().collect(),
+            (Level::Region, Some(r)) => rows
+                .filter(|(_, &c)| model.regions.commune.get(c as usize) == Some(&(r as u32)))
+                .map(|(r, _)| r)
+                .collect(),
             (Level::Commune, Some(c)) => rows
                 .filter(|(_, &j)| j as usize == c)
                 .map(|(r, _)| r)

@@ -68,16 +68,47 @@ impl TerritoryClass {
     }
 }
 
-/// A commune of the region (INSEE COG 2026, IGN ADMIN EXPRESS boundary).
+/// The regions of the INSEE COG 2026: code and name (the registry package
+/// `@etalab/decoupage-administratif` 6.0.0, `regions.json`, lists the same).
+pub const REGIONS: [(&str, &str); 18] = [
+    ("01", "Guadeloupe"),
+    ("02", "Martinique"),
+    ("03", "Guyane"),
+    ("04", "La Réunion"),
+    ("06", "Mayotte"),
+    ("11", "Île-de-France"),
+    ("24", "Centre-Val de Loire"),
+    ("27", "Bourgogne-Franche-Comté"),
+    ("28", "Normandie"),
+    ("32", "Hauts-de-France"),
+    ("44", "Grand Est"),
+    ("52", "Pays de la Loire"),
+    ("53", "Bretagne"),
+    ("75", "Nouvelle-Aquitaine"),
+    ("76", "Occitanie"),
+    ("84", "Auvergne-Rhône-Alpes"),
+    ("93", "Provence-Alpes-Côte d'Azur"),
+    ("94", "Corse"),
+];
+
+/// The name of region `code` (INSEE COG), if it is one.
+pub fn region_name(code: &str) -> Option<&'static str> {
+    REGIONS.iter().find(|(c, _)| *c == code).map(|(_, n)| *n)
+}
+
+/// A commune (INSEE COG 2026, IGN ADMIN EXPRESS boundary).
 ///
-/// Stored fields: `code_insee`, `nom`, `dep`, `population` (legal municipal population),
-/// `epci_siren`, town hall `mairie_x`/`mairie_y` (Lambert-93 metres). Derived at load:
-/// `epci_nom`, `surface_ha`, `densite_hab_km2`, `classe`.
+/// Stored fields: `code_insee`, `nom`, `dep`, `reg` (its region's INSEE COG code, empty
+/// when the source gave none), `population` (legal municipal population), `epci_siren`,
+/// town hall `mairie_x`/`mairie_y` (Lambert-93 metres). Derived at load: `epci_nom`,
+/// `surface_ha`, `densite_hab_km2`, `classe`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Commune {
     pub code_insee: Str,
     pub nom: Str,
     pub dep: Str,
+    #[serde(default, skip_serializing_if = "crate::model::is_empty")]
+    pub reg: Str,
     pub population: u32,
     pub epci_siren: Str,
     pub mairie_x: f64,

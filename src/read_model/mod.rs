@@ -11,6 +11,7 @@
 pub mod fields;
 pub mod layer;
 pub mod pvec;
+pub mod regions;
 pub mod rings;
 pub mod served;
 pub mod shapes;
@@ -94,6 +95,8 @@ pub struct ReadModel {
     pub joins: Joins,
     /// Each plot's attributes typed for the metrics, by slot.
     pub plot_facts: PVec<PlotFacts>,
+    /// The regions the communes name, and each commune's and EPCI's.
+    pub regions: Arc<regions::Regions>,
     /// Models built from one dataset share a lineage; its versions count the changes.
     pub lineage: u64,
     pub report: LoadReport,
@@ -316,6 +319,7 @@ impl ReadModel {
             attribution: data.attribution.into(),
             joins: Joins::default(),
             plot_facts: PVec::default(),
+            regions: Arc::default(),
             lineage: LINEAGE.fetch_add(1, Ordering::Relaxed),
             report: LoadReport {
                 counts: Vec::new(),
@@ -335,6 +339,7 @@ impl ReadModel {
         );
         model.joins = joins;
         model.plot_facts = PVec::from_vec(facts);
+        model.regions = Arc::new(regions::Regions::build(&model));
         model.count();
         model.report.elapsed = started.elapsed();
         Ok(model)

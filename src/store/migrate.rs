@@ -23,6 +23,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0003_token_expiry.sql",
         include_str!("../../migrations/0003_token_expiry.sql"),
     ),
+    (
+        4,
+        "0004_commune_region.sql",
+        include_str!("../../migrations/0004_commune_region.sql"),
+    ),
 ];
 
 /// FNV-1a, 64 bits, as hex: enough to notice an edited migration.

@@ -20,10 +20,20 @@ pub(super) async fn commute_baseline(
     let state = state.snapshot();
     Params::parse(req.query_string(), &[])?;
     let (level, code) = path.into_inner();
-    let t = territory(&state, &level, &code, &[Level::Epci, Level::Region])?;
+    let t = territory(
+        &state,
+        &level,
+        &code,
+        &[Level::Epci, Level::Region, Level::Country],
+    )?;
     let mm = &state.metrics;
     let b = t
-        .figure(None, &mm.commute_epci, || mm.commute_region.clone())
+        .figure(
+            None,
+            &mm.commute_epci,
+            |r| mm.commute_regions.get(r).cloned(),
+            || mm.commute_region.clone(),
+        )
         .unwrap_or_default();
     Ok(ok(
         &json!({ "niveau": t.level.as_str(), "code": t.code, "nom": t.name, "navettes": b }),

@@ -22,9 +22,12 @@ pub(super) async fn land_take_of(
     let rows = t.land_take(&state.model);
     let mm = &state.metrics;
     let zan = t
-        .figure(Some(&mm.zan_communes), &mm.zan_epci, || {
-            mm.zan_region.clone()
-        })
+        .figure(
+            Some(&mm.zan_communes),
+            &mm.zan_epci,
+            |r| mm.zan_regions.get(r).cloned(),
+            || mm.zan_region.clone(),
+        )
         .unwrap_or_else(|| land_take::budget(rows.iter().copied()));
     Ok(ok(&json!({
         "niveau": t.level.as_str(), "code": t.code, "nom": t.name,

@@ -82,7 +82,7 @@ fn territory(state: &Snapshot, level: &str, code: &str, allowed: &[Level]) -> Ap
     let lv = Level::parse(level).ok_or_else(|| {
         ApiError::param(
             "level",
-            format!("`{level}` is not one of commune, epci, region"),
+            format!("`{level}` is not one of commune, epci, region, country"),
         )
     })?;
     if !allowed.contains(&lv) {

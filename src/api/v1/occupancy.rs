@@ -59,7 +59,12 @@ pub(super) async fn territory_occupancy(
     let p = Params::checked(req.query_string(), &[&YEAR])?;
     let year = year(&p, &state);
     let (level, code) = path.into_inner();
-    let t = territory(&state, &level, &code, &[Level::Epci, Level::Region])?;
+    let t = territory(
+        &state,
+        &level,
+        &code,
+        &[Level::Epci, Level::Region, Level::Country],
+    )?;
     let recomputed;
     let idx = if year == state.metrics.year {
         &state.metrics.occupancy
@@ -67,8 +72,10 @@ pub(super) async fn territory_occupancy(
         recomputed = OccupancyIndex::compute(&state.model, year);
         &recomputed
     };
-    let occ = if t.level == Level::Region {
+    let occ = if t.level == Level::Country {
         idx.region.clone()
+    } else if let Some(r) = t.region() {
+        idx.of_region(&state.model, r)
     } else {
         idx.of_epci(&state.model, &t.code)
             .cloned()

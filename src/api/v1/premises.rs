@@ -21,9 +21,12 @@ pub(super) async fn premises_of(
     let t = territory(&state, &level, &code, &Level::ALL)?;
     let mm = &state.metrics;
     let figures = t
-        .figure(Some(&mm.premises_communes), &mm.premises_epci, || {
-            Premises::total(mm.premises_epci.values())
-        })
+        .figure(
+            Some(&mm.premises_communes),
+            &mm.premises_epci,
+            |r| Some(Premises::of_region(&state.model, &mm.premises_communes, r)),
+            || Premises::total(mm.premises_epci.values()),
+        )
         .unwrap_or_default();
     Ok(ok(
         &json!({ "niveau": t.level.as_str(), "code": t.code, "nom": t.name, "locaux": figures }),
