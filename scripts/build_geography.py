@@ -131,6 +131,7 @@ def main():
                     "code_insee": c["code"],
                     "nom": c["nom"],
                     "dep": c["departement"],
+                    "reg": c["region"],
                     "population": int(c["population"]),
                     "epci_siren": epci["code"],
                     "mairie_x": round(pt.x, 1),

@@ -372,7 +372,7 @@ fn commuting_calibrated_on_published_figures() {
 
 /// The geography builder (Rust, from the registry packages) gives the committed
 /// Hauts-de-France geography (built by scripts/build_geography.py from the same packages):
-/// the same communes with their names, populations and EPCIs, the same EPCIs, areas within
+/// the same communes with their names, populations, regions and EPCIs, the same EPCIs, areas within
 /// 0.1 % and town halls within their commune.
 #[test]
 fn geography_of_a_region_from_the_registry_packages() {
@@ -393,14 +393,16 @@ fn geography_of_a_region_from_the_registry_packages() {
             .by_id(&r.code_insee)
             .expect("a committed commune");
         assert_eq!(
-            (r.nom, r.population, r.epci_siren, r.dep),
+            (r.nom, r.population, r.epci_siren, r.dep, r.reg),
             (
                 mine.record.nom,
                 mine.record.population,
                 mine.record.epci_siren,
-                mine.record.dep
+                mine.record.dep,
+                mine.record.reg
             )
         );
+        assert_eq!(r.reg, "32");
         let (a, b) = (c.geometry.unsigned_area(), mine.geometry().unsigned_area());
         worst = worst.max((a - b).abs() / b);
         let hall = geo::Point::new(r.mairie_x, r.mairie_y);
