@@ -91,6 +91,8 @@ import json, sys
 d = json.load(sys.stdin)
 print("    region " + d["code"] + ": " + d["nom"] + ", " + str(d["uf_nbre"]) + " plots")' \
     || echo "    region $first_region: not found"
+curl -sf "$national/" | grep -o '<span id="territoire">[^<]*' | sed 's/.*>/    the web map names: /'
+curl -sf "$national/" | grep -o 'data-centre="[^>]*' | sed 's/^/    its first view: /'
 serve "regional, PostGIS" --database-url "$rurl"
 regional_pg=$base; regional_pg_pid=$pid
 

@@ -288,7 +288,7 @@ fn proposal_bad_inputs_get_4xx_saying_what_is_wrong() {
         (bow_tie, 400, "geometry", "self-intersection"),
         (unclosed, 400, "geometry.coordinates[0]", "not closed"),
         (empty, 400, "geometry.coordinates", "empty"),
-        (paris, 400, "geometry", "outside the region"),
+        (paris, 400, "geometry", "outside the data"),
         (
             out_of_crs,
             400,

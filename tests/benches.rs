@@ -172,6 +172,8 @@ fn country_quick_on_a_small_region() {
     assert_eq!(out.matches(" 0 refused, 0 failed").count(), 2, "{out}");
     assert!(out.contains("full recompute median"), "{out}");
     assert!(out.contains("region 94: Corse, "), "{out}");
+    assert!(out.contains("the web map names: Corse"), "{out}");
+    assert!(out.contains(r#"its first view: data-centre="9."#), "{out}");
 }
 
 #[test]

@@ -58,11 +58,27 @@ fn web_files_gzip_etag_and_404() {
         .unwrap()
         .len();
     assert!((m.body.len() as u64) * 3 < raw, "{} of {raw}", m.body.len());
-    // The page is the index with the overview of the region put in: an image of the EPCIs
-    // at the first view's scale, placed by its Web Mercator bounds.
+    // The page is the index with what is loaded put in: the overview (an image of the
+    // EPCIs at the first view's scale, placed by its Web Mercator bounds), the first view
+    // and bounds of the data, and its name (the index is written for Hauts-de-France, and
+    // the embedded data is Hauts-de-France: the same view but for its rounding).
     let index = std::fs::read_to_string(dist.join("index.html")).unwrap();
-    let (before, after) = index.split_once("<!--apercu-->").unwrap();
     let page = String::from_utf8(common::get("/").body).unwrap();
+    let view = |html: &str| -> String {
+        let at = html.find("data-centre=").unwrap();
+        html[at..].split('>').next().unwrap().to_string()
+    };
+    assert_eq!(
+        view(&index),
+        r#"data-centre="2.75,49.95" data-zoom="7.3" data-emprise="1.41,48.82,4.29,51.09""#
+    );
+    assert_eq!(
+        view(&page),
+        r#"data-centre="2.82,49.97" data-zoom="7.3" data-emprise="1.38,48.83,4.27,51.09""#
+    );
+    assert!(page.contains(r#"<span id="territoire">Hauts-de-France</span>"#));
+    let index = index.replacen(&view(&index), &view(&page), 1);
+    let (before, after) = index.split_once("<!--apercu-->").unwrap();
     assert!(page.starts_with(before) && page.ends_with(after));
     let img = &page[before.len()..page.len() - after.len()];
     assert!(img.starts_with("<img id=\"apercu\""), "{img}");

@@ -176,7 +176,7 @@ pub fn parse_proposal(body: &[u8], model: &ReadModel) -> ApiResult<ProposalInput
     if !inside {
         return Err(bad(
             "geometry",
-            "outside the region: it meets no commune of Hauts-de-France",
+            "outside the data: it meets no commune loaded",
         ));
     }
     let jobs = match opts.get("emplois").or_else(|| opts.get("jobs")) {

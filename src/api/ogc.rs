@@ -50,7 +50,7 @@ async fn landing(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<Http
     plain_query(&Params::any(req.query_string())?)?;
     let b = base_url(&req);
     Ok(json_response(&json!({
-        "title": "ecofoncier – foncier économique des Hauts-de-France",
+        "title": format!("ecofoncier – foncier économique – {}", state.model.regions.label()),
         "description": format!(
             "Inventaire des zones d'activités économiques (standard CNIG Sites économiques), \
              communes et EPCI, locaux commerciaux de centre-bourg et tiers-lieux. Les couches \

@@ -150,10 +150,13 @@ pub fn document(model: &ReadModel, writes: bool) -> Value {
         "info": {
             "title": "ecofoncier",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Foncier économique des intercommunalités des Hauts-de-France : \
-                inventaire CNIG Sites économiques, communes, EPCI, locaux commerciaux, \
-                tiers-lieux (OGC API – Features, parties 1 et 2). Les couches économiques sont \
-                des données synthétiques.",
+            "description": format!(
+                "Foncier économique des intercommunalités – {} : inventaire CNIG Sites \
+                 économiques, communes, EPCI, locaux commerciaux, tiers-lieux (OGC API – \
+                 Features, parties 1 et 2). Les couches économiques sont des données \
+                 synthétiques.",
+                model.regions.label()
+            ),
             "license": { "name": "Licence Ouverte 2.0 (données), MIT (code)" }
         },
         "servers": [{ "url": "/" }],

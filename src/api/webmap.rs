@@ -60,6 +60,51 @@ impl Prepared {
 
 /// Where the page takes the overview of the region.
 const OVERVIEW_MARK: &str = "<!--apercu-->";
+/// The first view and bounds the page is written with (Hauts-de-France's), replaced by
+/// those of what is loaded.
+const VIEW_MARK: &str =
+    r#"data-centre="2.75,49.95" data-zoom="7.3" data-emprise="1.41,48.82,4.29,51.09""#;
+/// The name of what is loaded in the page's header, written for Hauts-de-France.
+const TERRITORY_MARK: &str = r#"<span id="territoire">Hauts-de-France</span>"#;
+
+/// `text` escaped for HTML.
+fn html_text(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The map's first view of Web Mercator bounds `b` (min x, min y, max x, max y, metres):
+/// the centre (CRS84), the zoom at which `b` fills the page's map area of about 660 × 800
+/// CSS pixels (MapLibre's 512-pixel tiles: 512 × 2^zoom pixels round the world; the
+/// region's view keeps its zoom 7.3), and the bounds in CRS84 (exact: Web Mercator keeps
+/// meridians and parallels straight).
+///
+/// ```
+/// let [w, s, e, n] = [1.41f64, 48.82, 4.29, 51.09];
+/// let (x0, y0) = ecofoncier::crs::lonlat_to_web_mercator(w, s);
+/// let (x1, y1) = ecofoncier::crs::lonlat_to_web_mercator(e, n);
+/// let (centre, zoom, bounds) = ecofoncier::api::webmap::first_view([x0, y0, x1, y1]);
+/// assert_eq!(zoom, 7.3);
+/// assert!((centre.0 - 2.85).abs() < 0.01 && (centre.1 - 49.97).abs() < 0.01);
+/// assert!(bounds.iter().zip([w, s, e, n]).all(|(a, b)| (a - b).abs() < 1e-9));
+/// ```
+pub fn first_view(b: [f64; 4]) -> ((f64, f64), f64, [f64; 4]) {
+    const R: f64 = 6_378_137.0;
+    let world = 2.0 * std::f64::consts::PI * R;
+    let lonlat = |x: f64, y: f64| ((x / R).to_degrees(), (y / R).sinh().atan().to_degrees());
+    let fit = |span: f64, px: f64| (world * px / (512.0 * span.max(1.0))).log2();
+    let zoom = fit(b[2] - b[0], 660.0)
+        .min(fit(b[3] - b[1], 800.0))
+        .clamp(0.0, 16.0);
+    let (w, s) = lonlat(b[0], b[1]);
+    let (e, n) = lonlat(b[2], b[3]);
+    (
+        lonlat((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0),
+        (zoom * 10.0).round() / 10.0,
+        [w, s, e, n],
+    )
+}
 
 fn prepared(i: usize) -> &'static Prepared {
     static ALL: OnceLock<Vec<OnceLock<Prepared>>> = OnceLock::new();
@@ -120,7 +165,7 @@ async fn index(req: HttpRequest, state: web::Data<super::AppState>) -> HttpRespo
             Some(o) => format!(
                 "<img id=\"apercu\" src=\"/apercu.png?v={}\" width=\"{}\" height=\"{}\" \
                  data-mercator=\"{:.1},{:.1},{:.1},{:.1}\" elementtiming=\"apercu\" \
-                 alt=\"Aperçu des intercommunalités de la région : rurales en vert, urbaines en violet\">",
+                 alt=\"Aperçu des intercommunalités : rurales en vert, urbaines en violet\">",
                 o.etag.trim_matches('"'),
                 o.width,
                 o.height,
@@ -131,7 +176,31 @@ async fn index(req: HttpRequest, state: web::Data<super::AppState>) -> HttpRespo
             ),
             None => String::new(),
         };
-        let page = Prepared::new(html.replacen(OVERVIEW_MARK, &img, 1).into());
+        let mut html = html.replacen(OVERVIEW_MARK, &img, 1).replacen(
+            TERRITORY_MARK,
+            &format!(
+                r#"<span id="territoire">{}</span>"#,
+                html_text(&snap.model.regions.label())
+            ),
+            1,
+        );
+        if let Some(o) = &*state.publisher.tiles.overview(&snap.model) {
+            let ((lon, lat), zoom, [w, s, e, n]) = first_view(o.bounds);
+            // Outwards to the hundredth of a degree: no tile at the edge is left out.
+            let (down, up) = (
+                |v: f64| (v * 100.0).floor() / 100.0,
+                |v: f64| (v * 100.0).ceil() / 100.0,
+            );
+            let (w, s, e, n) = (down(w), down(s), up(e), up(n));
+            html = html.replacen(
+                VIEW_MARK,
+                &format!(
+                    r#"data-centre="{lon:.2},{lat:.2}" data-zoom="{zoom}" data-emprise="{w:.2},{s:.2},{e:.2},{n:.2}""#
+                ),
+                1,
+            );
+        }
+        let page = Prepared::new(html.into());
         *cached = Some((snap.model.lineage, std::sync::Arc::new(page)));
     }
     let page = cached.as_ref().map(|(_, p)| std::sync::Arc::clone(p));

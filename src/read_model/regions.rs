@@ -7,6 +7,11 @@ use crate::model::Str;
 
 use super::{ReadModel, NONE};
 
+/// The INSEE COG codes of the thirteen regions of metropolitan France, in order.
+pub const METROPOLITAN: [&str; 13] = [
+    "11", "24", "27", "28", "32", "44", "52", "53", "75", "76", "84", "93", "94",
+];
+
 /// One region of the data.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Region {
@@ -77,6 +82,40 @@ impl Regions {
             list,
             commune,
             epci,
+        }
+    }
+
+    /// What the data covers, in French, for titles: the region's name when it holds one,
+    /// `France métropolitaine` when it holds the thirteen metropolitan regions and no
+    /// other, else the names (`Hauts-de-France et Normandie`); `France` when the communes
+    /// name no region.
+    ///
+    /// ```
+    /// use ecofoncier::read_model::regions::{Region, Regions};
+    /// let of = |codes: &[&str]| Regions {
+    ///     list: codes.iter().map(|c| Region { code: (*c).into(), name: ecofoncier::model::territory::region_name(c).unwrap().into() }).collect(),
+    ///     ..Default::default()
+    /// }.label();
+    /// assert_eq!(of(&["32"]), "Hauts-de-France");
+    /// assert_eq!(of(&["28", "32"]), "Normandie et Hauts-de-France");
+    /// assert_eq!(of(&["11", "24", "27", "28", "32", "44", "52", "53", "75", "76", "84", "93", "94"]), "France métropolitaine");
+    /// assert_eq!(of(&[]), "France");
+    /// ```
+    pub fn label(&self) -> String {
+        let codes: Vec<&str> = self.list.iter().map(|r| r.code.as_str()).collect();
+        match self.list.as_slice() {
+            [] => "France".into(),
+            [one] => one.name.to_string(),
+            _ if codes == METROPOLITAN => "France métropolitaine".into(),
+            [first @ .., last] => format!(
+                "{} et {}",
+                first
+                    .iter()
+                    .map(|r| r.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                last.name
+            ),
         }
     }
 

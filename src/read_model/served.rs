@@ -31,13 +31,13 @@ pub fn about(id: &'static str) -> About {
     let (title, description, synthetic) = match id {
         "epci" => (
             "EPCI",
-            "Établissements publics de coopération intercommunale des Hauts-de-France (DGCL 2026), \
-             contour = union des communes de la région, classe rurale/urbaine.",
+            "Établissements publics de coopération intercommunale (DGCL 2026), contour = union \
+             de leurs communes chargées, classe rurale/urbaine.",
             false,
         ),
         "communes" => (
             "Communes",
-            "Communes des Hauts-de-France (COG INSEE 2026, contours IGN ADMIN EXPRESS simplifiés), \
+            "Communes (COG INSEE 2026, contours IGN ADMIN EXPRESS simplifiés), région, \
              population légale, mairie, densité et classe rurale/urbaine.",
             false,
         ),

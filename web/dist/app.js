@@ -23,8 +23,9 @@ const LIBELLES = {
   tl_id: 'Identifiant', tl_nom: 'Nom', tl_type: 'Type de lieu', tl_services: 'Services',
 };
 
-// The region's bounds (CRS84) and the tiles' attribution, as in each layer's TileJSON.
-const REGION = [1.41, 48.82, 4.29, 51.09];
+// The bounds of what is loaded (CRS84, written into the page by the server) and the tiles'
+// attribution, as in each layer's TileJSON.
+const REGION = document.getElementById('carte').dataset.emprise.split(',').map(Number);
 const ATTRIBUTION = 'IGN ADMIN EXPRESS, INSEE ; couches économiques synthétiques (ecofoncier)';
 
 // Layers: id (= tile layer), zoom from which the service has tiles, MapLibre layers, legend.
