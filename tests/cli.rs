@@ -60,18 +60,10 @@ fn error_paths_are_reported_plainly() {
         "no token was made"
     );
     // A migration edited after it was applied is refused, not applied again.
-    let psql = |sql: &str| {
-        let out = Command::new("psql")
-            .args([url.as_str(), "-qAtc", sql])
-            .output()
-            .expect("psql runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    psql("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1");
+    common::pg::psql(
+        &url,
+        "UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1",
+    );
     let (ok, err) = run(&url, &["migrate"]);
     assert!(!ok && err.contains("checksum"), "{err}");
 }

@@ -127,19 +127,6 @@ fn get_with_base(base: &str, path: &str, headers: &[(&str, &str)]) -> common::Re
     request(base, "GET", path, headers, None).expect("request")
 }
 
-/// Runs `psql -c sql` on the cluster's `postgres` database.
-fn psql(url: &str, sql: &str) {
-    let out = std::process::Command::new("psql")
-        .args([url, "-v", "ON_ERROR_STOP=1", "-qc", sql])
-        .output()
-        .expect("psql runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[test]
 fn standard_files_import_and_the_cnig_round_trip() {
     let pg = PgCluster::start("standard");
@@ -462,7 +449,7 @@ fn standard_files_import_and_the_cnig_round_trip() {
     drop(server);
 
     // That GeoPackage into another database, served, exported: the same rows again.
-    psql(&url, "CREATE DATABASE second");
+    common::pg::psql(&url, "CREATE DATABASE second");
     let url2 = format!("{}/second", url.strip_suffix("/postgres").unwrap());
     ecofoncier(&url2, &["migrate"]);
     ecofoncier(

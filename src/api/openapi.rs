@@ -55,8 +55,9 @@ fn api_v1_paths() -> Vec<(&'static str, Value)> {
         json!({ "name": "level", "in": "path", "required": true,
         "description": "the territory's level", "schema": { "type": "string", "enum": levels } })
     };
-    let all = ["commune", "epci", "region", "country"];
-    let wide = ["epci", "region", "country"];
+    use crate::metrics::territory::Level;
+    let all = Level::ALL.map(Level::as_str);
+    let wide = Level::WIDE.map(Level::as_str);
     let code = pp(
         "code",
         "commune INSEE code, EPCI SIREN, region INSEE code (hdf for 32) among those loaded, or FR (country: the whole dataset)",

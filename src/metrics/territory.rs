@@ -26,6 +26,8 @@ pub enum Level {
 impl Level {
     /// Every level, in the order of the API's paths.
     pub const ALL: [Level; 4] = [Level::Commune, Level::Epci, Level::Region, Level::Country];
+    /// The levels of a metric kept by EPCI (not by commune).
+    pub const WIDE: [Level; 3] = [Level::Epci, Level::Region, Level::Country];
 
     /// The level named `name` in a path (`commune`, `epci`, `region`, `country`).
     pub fn parse(name: &str) -> Option<Level> {

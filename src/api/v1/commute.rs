@@ -20,12 +20,7 @@ pub(super) async fn commute_baseline(
     let state = state.snapshot();
     Params::parse(req.query_string(), &[])?;
     let (level, code) = path.into_inner();
-    let t = territory(
-        &state,
-        &level,
-        &code,
-        &[Level::Epci, Level::Region, Level::Country],
-    )?;
+    let t = territory(&state, &level, &code, &Level::WIDE)?;
     let mm = &state.metrics;
     let b = t
         .figure(

@@ -59,12 +59,7 @@ pub(super) async fn territory_occupancy(
     let p = Params::checked(req.query_string(), &[&YEAR])?;
     let year = year(&p, &state);
     let (level, code) = path.into_inner();
-    let t = territory(
-        &state,
-        &level,
-        &code,
-        &[Level::Epci, Level::Region, Level::Country],
-    )?;
+    let t = territory(&state, &level, &code, &Level::WIDE)?;
     let recomputed;
     let idx = if year == state.metrics.year {
         &state.metrics.occupancy
