@@ -155,11 +155,14 @@ pub fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// Medians of every numeric column over the EPCIs of one class.
-pub fn medians(
-    rows: &[EpciIndicators],
+pub fn medians<'a>(
+    rows: impl IntoIterator<Item = &'a EpciIndicators>,
     class: TerritoryClass,
 ) -> serde_json::Map<String, serde_json::Value> {
-    let sel: Vec<&EpciIndicators> = rows.iter().filter(|r| r.classe == class.as_str()).collect();
+    let sel: Vec<&EpciIndicators> = rows
+        .into_iter()
+        .filter(|r| r.classe == class.as_str())
+        .collect();
     let mut out = serde_json::Map::new();
     out.insert("epci".into(), serde_json::json!(sel.len()));
     for (name, get) in NUMERIC {

@@ -12,6 +12,22 @@ pub const METROPOLITAN: [&str; 13] = [
     "11", "24", "27", "28", "32", "44", "52", "53", "75", "76", "84", "93", "94",
 ];
 
+/// Names as French writes a list: `a`, `a et b`, `a, b et c`.
+///
+/// ```
+/// use ecofoncier::read_model::regions::joined;
+/// assert_eq!(joined(["Bretagne"]), "Bretagne");
+/// assert_eq!(joined(["Bretagne", "Normandie", "Corse"]), "Bretagne, Normandie et Corse");
+/// ```
+pub fn joined<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    let names: Vec<&str> = names.into_iter().collect();
+    match names.as_slice() {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [first @ .., last] => format!("{} et {last}", first.join(", ")),
+    }
+}
+
 /// One region of the data.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Region {
@@ -105,17 +121,8 @@ impl Regions {
         let codes: Vec<&str> = self.list.iter().map(|r| r.code.as_str()).collect();
         match self.list.as_slice() {
             [] => "France".into(),
-            [one] => one.name.to_string(),
             _ if codes == METROPOLITAN => "France métropolitaine".into(),
-            [first @ .., last] => format!(
-                "{} et {}",
-                first
-                    .iter()
-                    .map(|r| r.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                last.name
-            ),
+            list => joined(list.iter().map(|r| r.name.as_str())),
         }
     }
 

@@ -94,9 +94,11 @@ async function actualiser() {
   }
   const colonnes = [
     ...d.epci.map((r) => ({ titre: r.epci_nom, sous: r.classe === 'rural' ? 'rural' : 'urbain', v: r })),
-    { titre: 'Médiane rurale', sous: `${d.medianes.rural.epci} EPCI`, v: d.medianes.rural, mediane: true },
-    { titre: 'Médiane urbaine', sous: `${d.medianes.urbain.epci} EPCI`, v: d.medianes.urbain, mediane: true },
+    { titre: 'Médiane rurale', sous: `${d.medianes.rural.epci} EPCI – ${d.perimetre.libelle}`, v: d.medianes.rural, mediane: true },
+    { titre: 'Médiane urbaine', sous: `${d.medianes.urbain.epci} EPCI – ${d.perimetre.libelle}`, v: d.medianes.urbain, mediane: true },
   ];
+  // The medians' scope (the compared EPCIs' regions), said in the table's caption.
+  document.getElementById('m-perimetre').textContent = d.perimetre.libelle;
   table.querySelector('thead').innerHTML = `<tr><th scope="col">Indicateur</th>${colonnes.map((c) => `<th scope="col" class="${c.mediane ? 'mediane' : ''}">${echapper(c.titre)}<br><small>${echapper(c.sous)}</small></th>`).join('')}</tr>`;
   table.querySelector('tbody').innerHTML = LIGNES.map(([k, l, u]) => `<tr><th scope="row">${echapper(l)}</th>${colonnes.map((c) => `<td class="${c.mediane ? 'mediane' : ''}">${c.v[k] === undefined ? '–' : cellule(c.v[k], u, k)}</td>`).join('')}</tr>`).join('');
   table.hidden = false;

@@ -184,6 +184,7 @@ await page.waitForFunction(() => document.querySelectorAll('#m-tableau thead th'
 const heads = await page.$$eval('#m-tableau thead th', (ths) => ths.map((t) => t.textContent));
 chosen.forEach((r, i) => check(heads[i + 1].startsWith(r.epci_nom), `column ${i + 1} is ${r.epci_nom}`));
 check(heads[4].startsWith('Médiane rurale') && heads[5].startsWith('Médiane urbaine'), 'rural and urban medians');
+check(heads[4].endsWith('Hauts-de-France') && (await page.textContent('#m-tableau caption')).includes('périmètre : Hauts-de-France'), 'the medians say their scope');
 const cmp = await (await fetch(`${base}/api/v1/compare?epci=${chosen.map((r) => r.epci_siren).join(',')}`)).json();
 const occRow = await page.$$eval('#m-tableau tbody tr', (trs) => [...trs].find((tr) => tr.querySelector('th').textContent.startsWith("Taux d'occupation")).querySelectorAll('td').length);
 check(occRow === 5, 'one cell per EPCI and per median');

@@ -10,6 +10,7 @@ use crate::api::{ApiError, ApiResult, AppState};
 use crate::metrics::territory::Level;
 use crate::metrics::{indicators, land_take};
 use crate::model::TerritoryClass;
+use crate::read_model::NONE;
 
 const LEVEL: Spec = Spec::new("level", Kind::OneOf(&["epci"]), "epci (the one level)");
 const FORMAT: Spec = Spec::new(
@@ -24,10 +25,16 @@ const EPCIS: Spec = Spec::new(
 )
 .required();
 
+const SCOPE: Spec = Spec::new(
+    "scope",
+    Kind::OneOf(&["region", "country"]),
+    "the EPCIs the medians are taken over: region (default: those of the compared EPCIs' regions) or country (every EPCI loaded)",
+);
+
 /// The parameters of the indicators of every EPCI.
 pub(crate) const ALL: [&Spec; 2] = [&LEVEL, &FORMAT];
 /// The parameters of the comparison.
-pub(crate) const COMPARE: [&Spec; 2] = [&EPCIS, &FORMAT];
+pub(crate) const COMPARE: [&Spec; 3] = [&EPCIS, &FORMAT, &SCOPE];
 
 pub(super) async fn indicators_all(
     req: HttpRequest,
@@ -94,14 +101,20 @@ pub(super) async fn compare(
         return Err(ApiError::param("epci", "give 1 to 20 SIREN codes"));
     }
     let mut rows = Vec::new();
+    let mut regions: Vec<u32> = Vec::new();
     for id in &ids {
-        let r = state
+        let (slot, row) = state
             .metrics
             .indicators
             .iter()
-            .find(|r| r.epci_siren == *id)
+            .enumerate()
+            .find(|(_, r)| r.epci_siren == *id)
             .ok_or_else(|| ApiError::NotFound(format!("epci: no EPCI with SIREN `{id}`")))?;
-        rows.push(r.clone());
+        rows.push(row.clone());
+        let r = state.model.regions.epci.get(slot).copied().unwrap_or(NONE);
+        if r != NONE && !regions.contains(&r) {
+            regions.push(r);
+        }
     }
     if p.get(FORMAT.name) == Some("csv") {
         return Ok(HttpResponse::Ok()
@@ -112,11 +125,45 @@ pub(super) async fn compare(
             ))
             .body(indicators::to_csv(&rows)));
     }
+    // The medians' scope: the compared EPCIs' regions, or every EPCI loaded.
+    let all = &state.metrics.indicators;
+    let by_region = p.get(SCOPE.name) != Some("country") && !regions.is_empty();
+    regions.sort_unstable();
+    let listed: Vec<&crate::read_model::regions::Region> = regions
+        .iter()
+        .map(|&r| &state.model.regions.list[r as usize])
+        .collect();
+    let scope: Vec<&indicators::EpciIndicators> = if by_region {
+        all.iter()
+            .enumerate()
+            .filter(|(slot, _)| {
+                state
+                    .model
+                    .regions
+                    .epci
+                    .get(*slot)
+                    .is_some_and(|r| regions.contains(r))
+            })
+            .map(|(_, row)| row)
+            .collect()
+    } else {
+        all.iter().collect()
+    };
+    let label = if by_region {
+        crate::read_model::regions::joined(listed.iter().map(|r| r.name.as_str()))
+    } else {
+        state.model.regions.label()
+    };
     Ok(ok(&json!({
         "epci": rows,
         "medianes": {
-            "rural": indicators::medians(&state.metrics.indicators, TerritoryClass::Rural),
-            "urbain": indicators::medians(&state.metrics.indicators, TerritoryClass::Urbain),
+            "rural": indicators::medians(scope.iter().copied(), TerritoryClass::Rural),
+            "urbain": indicators::medians(scope.iter().copied(), TerritoryClass::Urbain),
+        },
+        "perimetre": {
+            "portee": if by_region { "region" } else { "country" },
+            "regions": listed.iter().map(|r| json!({ "code": r.code, "nom": r.name })).collect::<Vec<_>>(),
+            "libelle": label,
         },
     })))
 }
