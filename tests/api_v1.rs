@@ -459,7 +459,46 @@ fn indicators_compare_and_timeline() {
     assert_eq!(classes("urbain") + classes("rural"), m.epci.len() as u64);
     assert_eq!(get("/api/v1/compare?epci=1,2").status, 400);
     let sheet = get(&format!("/api/v1/indicators/epci/{}", ids[0])).json();
-    assert_eq!(sheet["territoires_similaires"].as_array().unwrap().len(), 5);
+    // Similar territories: the five of the same class with the nearest profile
+    // (population, density, jobs per worker), checked against a scan of the indicators.
+    let similar = sheet["territoires_similaires"].as_array().unwrap();
+    assert_eq!(similar.len(), 5);
+    let all = get("/api/v1/indicators").json();
+    let rows = all.as_array().unwrap();
+    let me = rows.iter().find(|r| r["epci_siren"] == ids[0]).unwrap();
+    let ln = |v: &Value| v.as_f64().unwrap().max(1.0).ln();
+    let gap = |r: &Value| {
+        ["population", "densite_hab_km2", "emplois_pour_100_actifs"]
+            .iter()
+            .map(|k| (ln(&r[*k]) - ln(&me[*k])).abs())
+            .sum::<f64>()
+    };
+    let mut gaps: Vec<f64> = rows
+        .iter()
+        .filter(|r| r["classe"] == me["classe"] && r["epci_siren"] != ids[0])
+        .map(gap)
+        .collect();
+    gaps.sort_by(f64::total_cmp);
+    for (s, want) in similar.iter().zip(&gaps) {
+        let row = rows
+            .iter()
+            .find(|r| r["epci_siren"] == s["epci_siren"])
+            .unwrap();
+        assert_eq!(row["classe"], me["classe"], "{s}");
+        assert!(
+            (gap(row) - want).abs() < 1e-3,
+            "{s}: {} vs {want}",
+            gap(row)
+        );
+        assert!(
+            (s["ecart_profil"].as_f64().unwrap() - want).abs() < 1e-3,
+            "{s}"
+        );
+        assert_eq!(
+            (&s["region"], &s["region_nom"]),
+            (&json!("32"), &json!("Hauts-de-France"))
+        );
+    }
     assert!(sheet["zan"]["enveloppe_ha"].is_number());
     let t = get(&format!("/api/v1/timeline/epci/{}", ids[0])).json();
     let years = t["annees"].as_array().unwrap();

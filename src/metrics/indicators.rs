@@ -174,14 +174,27 @@ pub fn medians<'a>(
     out
 }
 
-/// Territories similar to `siren`: same class, closest population first, then nearest
-/// (distance between the EPCIs' centroids, Lambert-93).
-pub fn similar(
-    model: &ReadModel,
-    rows: &[EpciIndicators],
-    siren: &str,
-    n: usize,
-) -> Vec<(crate::model::Str, crate::model::Str, u64, f64)> {
+/// A territory similar to another (see [`similar`]).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Similar {
+    pub epci_siren: crate::model::Str,
+    pub epci_nom: crate::model::Str,
+    pub population: u64,
+    /// Its region (INSEE COG code and name; empty when its communes name none).
+    pub region: crate::model::Str,
+    pub region_nom: crate::model::Str,
+    /// How far its profile is from the EPCI's: |ln p/p₀| + |ln d/d₀| + |ln j/j₀| over
+    /// population p, density d (inhabitants/km²) and jobs per 100 resident workers j,
+    /// each floored at 1 (0: the same profile).
+    pub ecart_profil: f64,
+    /// Between the two EPCIs' centroids, km (Lambert-93).
+    pub distance_km: f64,
+}
+
+/// The `n` territories most similar to EPCI `siren` among every EPCI loaded, whatever its
+/// region: the same class (rural or urban), then the nearest profile (population, density,
+/// jobs per worker; [`Similar::ecart_profil`]), then the nearest.
+pub fn similar(model: &ReadModel, rows: &[EpciIndicators], siren: &str, n: usize) -> Vec<Similar> {
     let Some(me) = rows.iter().find(|r| r.epci_siren == siren) else {
         return Vec::new();
     };
@@ -195,21 +208,43 @@ pub fn similar(
     let Some(c0) = centre(siren) else {
         return Vec::new();
     };
-    let mut others: Vec<(f64, f64, &EpciIndicators)> = rows
+    let ln = |v: f64| v.max(1.0).ln();
+    let gap = |r: &EpciIndicators| {
+        (ln(r.population as f64) - ln(me.population as f64)).abs()
+            + (ln(r.densite_hab_km2) - ln(me.densite_hab_km2)).abs()
+            + (ln(r.emplois_pour_100_actifs) - ln(me.emplois_pour_100_actifs)).abs()
+    };
+    let mut others: Vec<(f64, f64, usize)> = rows
         .iter()
-        .filter(|r| r.epci_siren != siren && r.classe == me.classe)
-        .filter_map(|r| {
+        .enumerate()
+        .filter(|(_, r)| r.epci_siren != siren && r.classe == me.classe)
+        .filter_map(|(slot, r)| {
             let c = centre(&r.epci_siren)?;
-            let dpop = (r.population as f64 - me.population as f64).abs();
             let dist = (c.x() - c0.x()).hypot(c.y() - c0.y()) / 1000.0;
-            Some((dpop, dist, r))
+            Some((gap(r), dist, slot))
         })
         .collect();
     others.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
     others
         .into_iter()
         .take(n)
-        .map(|(_, d, r)| (r.epci_siren, r.epci_nom, r.population, r1(d)))
+        .map(|(g, d, slot)| {
+            let r = &rows[slot];
+            let region = model
+                .regions
+                .epci
+                .get(slot)
+                .and_then(|&i| model.regions.list.get(i as usize));
+            Similar {
+                epci_siren: r.epci_siren,
+                epci_nom: r.epci_nom,
+                population: r.population,
+                region: region.map(|x| x.code).unwrap_or_default(),
+                region_nom: region.map(|x| x.name).unwrap_or_default(),
+                ecart_profil: (g * 1000.0).round() / 1000.0,
+                distance_km: r1(d),
+            }
+        })
         .collect()
 }
 

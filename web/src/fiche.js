@@ -116,7 +116,7 @@ export async function afficherFiche(siren, actions) {
     ['Commerces installés', nombre(l.commerces_installes)], ['Installations depuis 5 ans', nombre(l.installations_5_ans)],
   ])}
     <h3>Territoires comparables</h3>
-    <ul class="similaires">${(d.territoires_similaires || []).map((t) => `<li><button type="button" class="lien" data-siren="${echapper(t.epci_siren)}">${echapper(t.epci_nom)}</button> (${nombre(t.population)} hab., ${nombre(t.distance_km, 'km')})</li>`).join('')}</ul>`;
+    <ul class="similaires">${(d.territoires_similaires || []).map((t) => `<li><button type="button" class="lien" data-siren="${echapper(t.epci_siren)}">${echapper(t.epci_nom)}</button> (${nombre(t.population)} hab., ${echapper(t.region_nom || '')}, à ${nombre(t.distance_km, 'km')})</li>`).join('')}</ul>`;
   etat.textContent = `Fiche de ${d.epci_nom} affichée.`;
   document.getElementById('f-centrer').addEventListener('click', () => actions.centrer(siren));
   document.getElementById('f-reunion').addEventListener('click', () => actions.reunion(siren));

@@ -1,7 +1,7 @@
 //! The indicators of every EPCI, one EPCI's sheet, and the inter-EPCI comparison.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::territory;
 use crate::api::http::ok;
@@ -67,10 +67,7 @@ pub(super) async fn indicators_sheet(
     let m = &state.model;
     let row = mm.indicators.iter().find(|r| r.epci_siren == siren);
     let rows = t.land_take(m);
-    let similar: Vec<Value> = indicators::similar(m, &mm.indicators, &siren, 5)
-        .into_iter()
-        .map(|(s, n, pop, d)| json!({ "epci_siren": s, "epci_nom": n, "population": pop, "distance_km": d }))
-        .collect();
+    let similar = indicators::similar(m, &mm.indicators, &siren, 5);
     Ok(ok(&json!({
         "epci_siren": siren,
         "epci_nom": t.name,
