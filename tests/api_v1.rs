@@ -936,3 +936,78 @@ fn regions_and_the_country_follow_the_data() {
         (400, json!("level"))
     );
 }
+
+/// The EPCI pickers' search: by name (accents and case ignored), by SIREN, by a commune's
+/// name or INSEE code; best match first; each EPCI once, with its region.
+#[test]
+fn epci_search_by_name_siren_and_commune() {
+    let search = |q: &str| {
+        let r = get(&format!("/api/v1/epci/search?{q}"));
+        assert_eq!(r.status, 200, "{q}");
+        r.json()["epci"].as_array().unwrap().clone()
+    };
+    let first = |q: &str| search(q)[0].clone();
+    let amiens = first("q=amiens");
+    assert_eq!(
+        (
+            &amiens["epci_nom"],
+            &amiens["correspondance"],
+            &amiens["region_nom"]
+        ),
+        (
+            &json!("CA Amiens Métropole"),
+            &json!("mot"),
+            &json!("Hauts-de-France")
+        )
+    );
+    assert_eq!(first("q=AMI%C3%89NS")["epci_siren"], amiens["epci_siren"]);
+    let mel = first("q=2000932");
+    assert_eq!(
+        (&mel["epci_siren"], &mel["correspondance"]),
+        (&json!("200093201"), &json!("siren"))
+    );
+    // A commune, by its name without accents or by its code: its EPCI.
+    let m = model();
+    let c = m.communes.by_id("62427").unwrap().record;
+    for q in ["q=henin-BEAUMONT", "q=62427"] {
+        let found = first(q);
+        assert_eq!(found["epci_siren"], c.epci_siren.as_str(), "{q}");
+        assert_eq!(found["correspondance"], "commune", "{q}");
+        assert_eq!(found["commune"], json!(["62427", "Hénin-Beaumont"]), "{q}");
+    }
+    // Every EPCI whose name holds the word is found, once, best matches first.
+    let saint = search("q=saint&limit=50");
+    let expected = m
+        .epci
+        .iter()
+        .filter(|e| {
+            ecofoncier::read_model::names::fold(&e.record.epci_nom)
+                .split(' ')
+                .any(|w| w.starts_with("saint"))
+        })
+        .count();
+    assert!(expected > 0);
+    let by_name = saint
+        .iter()
+        .filter(|f| f["correspondance"] == "nom" || f["correspondance"] == "mot")
+        .count();
+    assert_eq!(by_name, expected.min(50));
+    let mut sirens: Vec<&str> = saint
+        .iter()
+        .map(|f| f["epci_siren"].as_str().unwrap())
+        .collect();
+    sirens.sort();
+    sirens.dedup();
+    assert_eq!(sirens.len(), saint.len(), "each EPCI once");
+    assert!(search("q=zzzzzz").is_empty());
+    assert!(search("q=---").is_empty());
+    assert_eq!(search("q=a&limit=3").len(), 3);
+    for (q, param) in [("", "q"), ("q=a&limit=0", "limit")] {
+        let r = get(&format!("/api/v1/epci/search?{q}"));
+        assert_eq!(
+            (r.status, r.json()["parameter"].clone()),
+            (400, json!(param)),
+            "{q}"
+        );
+    }
+}

@@ -119,6 +119,9 @@ fn api_v1_paths() -> Vec<(&'static str, Value)> {
         ("/api/v1/indicators/epci/{siren}", get_op(
             "Full sheet of an EPCI", "Indicators, occupancy, ZAN, yearly land take, commuting, coverage, premises, similar territories.",
             vec![siren()])),
+        ("/api/v1/epci/search", get_op(
+            "Find an EPCI", "By SIREN, by its name or a word of it, or by one of its communes (name or INSEE code), accents, case and punctuation ignored, over every EPCI loaded; best match first, then the most populated; each with its region.",
+            specs(&v1::finder::PARAMS))),
         ("/api/v1/compare", get_op(
             "Side-by-side comparison", "The EPCIs' rows with the medians of the rural and the urban EPCIs.",
             specs(&v1::indicators::COMPARE))),

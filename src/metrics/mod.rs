@@ -7,6 +7,7 @@
 
 pub mod commute;
 pub mod coverage;
+pub mod finder;
 pub mod indicators;
 pub mod land_take;
 pub mod occupancy;

@@ -10,6 +10,7 @@
 
 pub mod fields;
 pub mod layer;
+pub mod names;
 pub mod pvec;
 pub mod regions;
 pub mod rings;
@@ -97,6 +98,8 @@ pub struct ReadModel {
     pub plot_facts: PVec<PlotFacts>,
     /// The regions the communes name, and each commune's and EPCI's.
     pub regions: Arc<regions::Regions>,
+    /// The EPCIs' and communes' names folded for searching.
+    pub names: Arc<names::Names>,
     /// Models built from one dataset share a lineage; its versions count the changes.
     pub lineage: u64,
     pub report: LoadReport,
@@ -320,6 +323,7 @@ impl ReadModel {
             joins: Joins::default(),
             plot_facts: PVec::default(),
             regions: Arc::default(),
+            names: Arc::default(),
             lineage: LINEAGE.fetch_add(1, Ordering::Relaxed),
             report: LoadReport {
                 counts: Vec::new(),
@@ -340,6 +344,7 @@ impl ReadModel {
         model.joins = joins;
         model.plot_facts = PVec::from_vec(facts);
         model.regions = Arc::new(regions::Regions::build(&model));
+        model.names = Arc::new(names::Names::build(&model));
         model.count();
         model.report.elapsed = started.elapsed();
         Ok(model)

@@ -4,6 +4,7 @@
 //! comparison, and the indicators over time.
 
 mod commute;
+pub(crate) mod finder;
 pub(crate) mod indicators;
 mod land_take;
 mod occupancy;
@@ -70,6 +71,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::get().to(indicators::indicators_sheet),
     )
     .route("/api/v1/compare", web::get().to(indicators::compare))
+    .route("/api/v1/epci/search", web::get().to(finder::epci_search))
     .route(
         "/api/v1/timeline/epci/{siren}",
         web::get().to(timeline::timeline_of),
