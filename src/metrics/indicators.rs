@@ -195,17 +195,16 @@ pub struct Similar {
 /// region: the same class (rural or urban), then the nearest profile (population, density,
 /// jobs per worker; [`Similar::ecart_profil`]), then the nearest.
 pub fn similar(model: &ReadModel, rows: &[EpciIndicators], siren: &str, n: usize) -> Vec<Similar> {
-    let Some(me) = rows.iter().find(|r| r.epci_siren == siren) else {
+    let Some((me_slot, me)) = rows.iter().enumerate().find(|(_, r)| r.epci_siren == siren) else {
         return Vec::new();
     };
-    let centre = |id: &str| {
-        model
-            .epci
-            .by_id(id)
-            .and_then(|e| e.shape.centroid())
+    let centre = |slot: usize| {
+        (slot < model.epci.slots())
+            .then(|| model.epci.get(slot).shape.centroid())
+            .flatten()
             .map(geo::Point)
     };
-    let Some(c0) = centre(siren) else {
+    let Some(c0) = centre(me_slot) else {
         return Vec::new();
     };
     let ln = |v: f64| v.max(1.0).ln();
@@ -214,14 +213,22 @@ pub fn similar(model: &ReadModel, rows: &[EpciIndicators], siren: &str, n: usize
             + (ln(r.densite_hab_km2) - ln(me.densite_hab_km2)).abs()
             + (ln(r.emplois_pour_100_actifs) - ln(me.emplois_pour_100_actifs)).abs()
     };
-    let mut others: Vec<(f64, f64, usize)> = rows
+    // The profile gap of every EPCI of the class; the distance (a centroid each) only for
+    // those that may rank: gaps up to the n-th, ties included.
+    let mut gaps: Vec<(f64, usize)> = rows
         .iter()
         .enumerate()
-        .filter(|(_, r)| r.epci_siren != siren && r.classe == me.classe)
-        .filter_map(|(slot, r)| {
-            let c = centre(&r.epci_siren)?;
-            let dist = (c.x() - c0.x()).hypot(c.y() - c0.y()) / 1000.0;
-            Some((gap(r), dist, slot))
+        .filter(|(slot, r)| *slot != me_slot && r.classe == me.classe)
+        .map(|(slot, r)| (gap(r), slot))
+        .collect();
+    gaps.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let cut = gaps.get(n.saturating_sub(1)).map_or(f64::INFINITY, |g| g.0);
+    let mut others: Vec<(f64, f64, usize)> = gaps
+        .into_iter()
+        .take_while(|(g, _)| *g <= cut)
+        .filter_map(|(g, slot)| {
+            let c = centre(slot)?;
+            Some((g, (c.x() - c0.x()).hypot(c.y() - c0.y()) / 1000.0, slot))
         })
         .collect();
     others.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));

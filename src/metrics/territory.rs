@@ -129,26 +129,29 @@ impl Territory {
     }
 
     /// The land-take rows of this territory's communes, through the joins resolved at load
-    /// (no code looked up per row).
+    /// (no code looked up, no row scanned that is not the territory's): a commune's rows
+    /// from the commune→rows index, an EPCI's or a region's from those of its communes.
     pub fn land_take<'a>(&self, model: &'a ReadModel) -> Vec<&'a LandTake> {
-        let rows = model
-            .land_take
-            .iter()
-            .zip(model.joins.land_take_commune.iter());
+        let by_commune = &model.joins.commune_land_take;
+        let rows_of = |communes: &mut dyn Iterator<Item = usize>| -> Vec<&'a LandTake> {
+            communes
+                .flat_map(|c| by_commune.of(c))
+                .map(|&r| &model.land_take[r as usize])
+                .collect()
+        };
         match (self.level, self.slot) {
             (Level::Country, _) => model.land_take.iter().collect(),
-            (Level::Region, Some(r)) => rows
-                .filter(|(_, &c)| model.regions.commune.get(c as usize) == Some(&(r as u32)))
-                .map(|(r, _)| r)
-                .collect(),
-            (Level::Commune, Some(c)) => rows
-                .filter(|(_, &j)| j as usize == c)
-                .map(|(r, _)| r)
-                .collect(),
-            (Level::Epci, Some(e)) => rows
-                .filter(|(_, &c)| model.joins.commune_epci.get(c as usize) == Some(&(e as u32)))
-                .map(|(r, _)| r)
-                .collect(),
+            (Level::Region, Some(r)) => rows_of(&mut model.regions.communes(r)),
+            (Level::Commune, Some(c)) => rows_of(&mut std::iter::once(c)),
+            (Level::Epci, Some(e)) => rows_of(
+                &mut model
+                    .joins
+                    .commune_epci
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &x)| x as usize == e)
+                    .map(|(c, _)| c),
+            ),
             _ => Vec::new(),
         }
     }

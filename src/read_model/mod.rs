@@ -108,6 +108,47 @@ pub struct ReadModel {
 /// Marks an unresolved join.
 pub const NONE: u32 = u32::MAX;
 
+/// Items grouped by an owner slot (compressed rows): owner `o`'s items are
+/// `items[offsets[o]..offsets[o + 1]]`.
+#[derive(Clone, Debug, Default)]
+pub struct Grouped {
+    pub offsets: Vec<u32>,
+    pub items: Vec<u32>,
+}
+
+impl Grouped {
+    /// Groups item `i` under `owner_of[i]` for `owners` owners (items whose owner is out
+    /// of range are left out), each group in ascending item order.
+    pub fn build(owner_of: &[u32], owners: usize) -> Grouped {
+        let mut offsets = vec![0u32; owners + 1];
+        for &o in owner_of {
+            if (o as usize) < owners {
+                offsets[o as usize + 1] += 1;
+            }
+        }
+        for k in 1..offsets.len() {
+            offsets[k] += offsets[k - 1];
+        }
+        let mut next = offsets.clone();
+        let mut items = vec![0u32; offsets[owners] as usize];
+        for (i, &o) in owner_of.iter().enumerate() {
+            if (o as usize) < owners {
+                items[next[o as usize] as usize] = i as u32;
+                next[o as usize] += 1;
+            }
+        }
+        Grouped { offsets, items }
+    }
+
+    /// The items of owner `o`.
+    pub fn of(&self, o: usize) -> &[u32] {
+        match (self.offsets.get(o), self.offsets.get(o + 1)) {
+            (Some(&a), Some(&b)) => &self.items[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+}
+
 /// Slots joining the layers and tables by their keys.
 #[derive(Clone, Debug, Default)]
 pub struct Joins {
@@ -126,6 +167,9 @@ pub struct Joins {
     pub flow_communes: Arc<Vec<(u32, u32, u32)>>,
     /// Land-take row → its commune.
     pub land_take_commune: Arc<Vec<u32>>,
+    /// Commune → its land-take rows, ascending: the rows of commune slot `c` are
+    /// `rows[offsets[c]..offsets[c + 1]]` (rows naming no commune are left out).
+    pub commune_land_take: Arc<Grouped>,
     /// Plot → the site its `site_id` names (the spatial check is the metrics' job).
     pub terrain_site: PVec<u32>,
 }
@@ -198,6 +242,11 @@ impl Joins {
             PVec::from_vec((0..n).into_par_iter().map(f).collect())
         };
         let site_ids = m.sites.id_index();
+        let land_take_commune: Vec<u32> = m
+            .land_take
+            .iter()
+            .map(|r| slot_in(&m.commune_ids, &r.code_insee))
+            .collect();
         Joins {
             commune_epci: Arc::new(
                 (0..m.communes.slots())
@@ -228,12 +277,8 @@ impl Joins {
                     })
                     .collect(),
             ),
-            land_take_commune: Arc::new(
-                m.land_take
-                    .iter()
-                    .map(|r| slot_in(&m.commune_ids, &r.code_insee))
-                    .collect(),
-            ),
+            commune_land_take: Arc::new(Grouped::build(&land_take_commune, m.communes.slots())),
+            land_take_commune: Arc::new(land_take_commune),
             terrain_site: per_slot(m.terrains.slots(), &|t| {
                 m.terrains
                     .record(t)
