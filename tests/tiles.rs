@@ -180,3 +180,141 @@ fn plot_tiles_tilejson_errors_and_gdal() {
         "{text}"
     );
 }
+
+/// The value of property `key` of a decoded feature.
+fn tag<'a>(l: &'a common::mvt::Layer, tags: &[u64], key: &str) -> Option<&'a str> {
+    tags.chunks(2)
+        .find(|kv| l.keys[kv[0] as usize] == key)
+        .map(|kv| l.values[kv[1] as usize].as_str())
+}
+
+/// The tiles at zoom `z` over the region (CRS84 bounds of Hauts-de-France, widened).
+fn region_tiles(z: u8) -> Vec<(u32, u32)> {
+    let (x0, y0) = tile_of(1.3, 51.2, z);
+    let (x1, y1) = tile_of(4.4, 48.7, z);
+    (x0..=x1)
+        .flat_map(|x| (y0..=y1).map(move |y| (x, y)))
+        .collect()
+}
+
+/// Positions in a feature's geometry commands (MoveTo and LineTo parameters; a ring's
+/// closing position is implied, so one fewer than its stored ring).
+fn vertices(geom: &[u64]) -> usize {
+    let (mut k, mut n) = (0, 0);
+    while k < geom.len() {
+        let (id, count) = (geom[k] & 7, (geom[k] >> 3) as usize);
+        k += 1;
+        if id != 7 {
+            n += count;
+            k += 2 * count;
+        }
+    }
+    n
+}
+
+#[test]
+fn low_zooms_carry_zone_symbols_grouped_places_and_simplified_outlines() {
+    let m = common::model();
+    // Tiers-lieux below zoom 10: grouped by cell, every place counted once over the region.
+    let places = m.tiers_lieux.len();
+    let (mut counted, mut features) = (0, 0);
+    // Zoom 7: the regional first view.
+    for (x, y) in region_tiles(7) {
+        let r = get(&format!("/tiles/tiers-lieux/7/{x}/{y}"));
+        if r.status == 204 {
+            continue;
+        }
+        for l in decode(&r.body) {
+            for f in &l.features {
+                assert_eq!(f.2, 1, "a point");
+                features += 1;
+                counted += match tag(&l, &f.1, "nombre") {
+                    Some(n) => {
+                        // A group keeps only the fields its members share.
+                        assert!(tag(&l, &f.1, "tl_nom").is_none());
+                        n.parse::<usize>().unwrap()
+                    }
+                    None => {
+                        assert!(tag(&l, &f.1, "tl_nom").is_some());
+                        1
+                    }
+                };
+            }
+        }
+    }
+    println!("tiers-lieux at z7: {features} features for {places} places");
+    assert_eq!(counted, places, "each place once in the z7 tiles");
+    assert!(
+        features * 3 < places * 2,
+        "{features} features for {places} places at z7"
+    );
+    // From zoom 10, one feature a place with its fields.
+    let place = m.tiers_lieux.iter().next().unwrap();
+    let c = place.geometry().centroid().unwrap();
+    let (lon, lat) = crs::l93_to_lonlat(c.x(), c.y()).unwrap();
+    let (x, y) = tile_of(lon, lat, 10);
+    let l = &decode(&get(&format!("/tiles/tiers-lieux/10/{x}/{y}")).body)[0];
+    assert!(!l.keys.iter().any(|k| k == "nombre"), "{:?}", l.keys);
+    assert!(l.features.iter().all(|f| tag(l, &f.1, "tl_nom").is_some()));
+
+    // Zones: points sized by their area below zoom 10, polygons from 10.
+    let site = m.sites.iter().next().unwrap();
+    let c = site.geometry().centroid().unwrap();
+    let (lon, lat) = crs::l93_to_lonlat(c.x(), c.y()).unwrap();
+    for (z, kind) in [(7, 1), (9, 1), (10, 3), (13, 3)] {
+        let (x, y) = tile_of(lon, lat, z);
+        let l = &decode(&get(&format!("/tiles/sites/{z}/{x}/{y}")).body)[0];
+        assert!(!l.features.is_empty(), "z{z}");
+        for f in &l.features {
+            assert_eq!(f.2, kind, "z{z}");
+            assert!(tag(l, &f.1, "site_surf_brute").is_some(), "z{z}");
+            assert!(tag(l, &f.1, "site_taux_vacance").is_some(), "z{z}");
+        }
+        let id = &site.record.site_id;
+        assert!(
+            l.property_of("site_id", id, "site_nom").is_some(),
+            "z{z}: the site {id} is in its tile"
+        );
+    }
+
+    // EPCI outlines simplified on the tile grid: far fewer vertices at the regional zoom
+    // than the data holds, more as the zoom grows; every EPCI still drawn.
+    let stored: std::collections::HashMap<&str, usize> = m
+        .epci
+        .iter()
+        .map(|e| {
+            let n = geo::CoordsIter::coords_count(&e.geometry());
+            (e.record.epci_siren.as_str(), n)
+        })
+        .collect();
+    let kept = |z: u8| {
+        let (mut tile, mut data) = (0, 0);
+        for (x, y) in region_tiles(z) {
+            let r = get(&format!("/tiles/epci/{z}/{x}/{y}"));
+            for l in decode(&r.body) {
+                for f in &l.features {
+                    tile += vertices(&f.3);
+                    data += stored[tag(&l, &f.1, "epci_siren").unwrap()];
+                }
+            }
+        }
+        tile as f64 / data as f64
+    };
+    let (z6, z9) = (kept(6), kept(9));
+    println!("EPCI outlines: vertices kept in the tiles z6 {z6:.3}, z9 {z9:.3}");
+    assert!(z6 < 0.5, "z6 keeps {z6:.3} of the vertices");
+    assert!(z6 < z9, "z6 {z6:.3} < z9 {z9:.3}");
+    let drawn: std::collections::BTreeSet<String> = region_tiles(6)
+        .into_iter()
+        .map(|(x, y)| get(&format!("/tiles/epci/6/{x}/{y}")))
+        .filter(|r| r.status == 200)
+        .flat_map(|r| decode(&r.body))
+        .flat_map(|l| {
+            l.features
+                .iter()
+                .filter_map(|f| tag(&l, &f.1, "epci_siren").map(str::to_string))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(drawn.len(), m.epci.len(), "every EPCI drawn at z6");
+}

@@ -12,10 +12,10 @@
 pub mod mvt;
 pub mod overview;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
 
-use geo::{Geometry, MapCoords};
+use geo::{Centroid, Coord, Geometry, LineString, MapCoords, MultiPolygon, Polygon, Simplify};
 use rstar::AABB;
 
 use crate::crs::{self, Crs, Lambert93};
@@ -36,6 +36,15 @@ pub const MAX_ZOOM: u8 = 22;
 /// Tiles kept per snapshot before the cache stops growing.
 const CACHE_LIMIT: usize = 200_000;
 
+/// Tile units under which a polygon's outline is simplified (Ramer–Douglas–Peucker on the
+/// tile grid: half a pixel on a 512-pixel tile, so the tolerance on the ground halves
+/// at each zoom and low-zoom tiles carry a few vertices an outline).
+pub const SIMPLIFY_UNITS: f64 = 4.0;
+/// Side of the cells, in tile units, in which points are grouped below a layer's
+/// [`TileLayer::cluster_below`] zoom (32 pixels on a 512-pixel tile). The cells are aligned
+/// on the world's grid at each zoom, so a cluster is the same whichever tile draws it.
+pub const CLUSTER_UNITS: i64 = 256;
+
 /// A served layer: its id, the zoom from which it is drawn, and its public tile fields.
 #[derive(Debug)]
 pub struct TileLayer {
@@ -43,6 +52,13 @@ pub struct TileLayer {
     pub min_zoom: u8,
     pub fields: &'static [(&'static str, &'static str)],
     pub description: &'static str,
+    /// Below this zoom a polygon is drawn as one point at its centroid, with the same
+    /// fields (a symbol the map sizes and colours): 0 for never.
+    pub points_below: u8,
+    /// Below this zoom points are grouped by [`CLUSTER_UNITS`] cell: one point a cell, at
+    /// the mean of its members, with `nombre` (the members) and the fields on which every
+    /// member agrees (a lone point keeps all its fields): 0 for never.
+    pub cluster_below: u8,
 }
 
 /// Every tiled layer, in the order of [`Tiles`]' slots.
@@ -57,6 +73,8 @@ pub const LAYERS: [TileLayer; 7] = [
             ("classe", "String"),
         ],
         description: "EPCI (rural ou urbain)",
+        points_below: 0,
+        cluster_below: 0,
     },
     TileLayer {
         id: "communes",
@@ -68,6 +86,8 @@ pub const LAYERS: [TileLayer; 7] = [
             ("classe", "String"),
         ],
         description: "Communes",
+        points_below: 0,
+        cluster_below: 0,
     },
     TileLayer {
         id: "sites",
@@ -82,6 +102,8 @@ pub const LAYERS: [TileLayer; 7] = [
             ("site_surf_brute", "Number"),
         ],
         description: "Sites économiques (ZAE)",
+        points_below: 10,
+        cluster_below: 0,
     },
     TileLayer {
         id: "terrains",
@@ -94,6 +116,8 @@ pub const LAYERS: [TileLayer; 7] = [
             ("terr_surf_brute", "Number"),
         ],
         description: "Unités foncières par état d'occupation",
+        points_below: 0,
+        cluster_below: 0,
     },
     TileLayer {
         id: "etablissements",
@@ -105,6 +129,8 @@ pub const LAYERS: [TileLayer; 7] = [
             ("etab_effectif_libelle", "String"),
         ],
         description: "Établissements",
+        points_below: 0,
+        cluster_below: 0,
     },
     TileLayer {
         id: "locaux-commerciaux",
@@ -116,6 +142,8 @@ pub const LAYERS: [TileLayer; 7] = [
             ("local_activite_libelle", "String"),
         ],
         description: "Locaux commerciaux de centre-bourg",
+        points_below: 0,
+        cluster_below: 0,
     },
     TileLayer {
         id: "tiers-lieux",
@@ -127,6 +155,8 @@ pub const LAYERS: [TileLayer; 7] = [
             ("tl_services", "String"),
         ],
         description: "Tiers-lieux et France services",
+        points_below: 0,
+        cluster_below: 10,
     },
 ];
 
@@ -363,7 +393,9 @@ pub fn tile_bounds(z: u8, x: u32, y: u32) -> (f64, f64, f64) {
 
 /// Encodes tile `z/x/y` of `layer`: the features whose Web Mercator envelope meets the
 /// tile and its buffer, projected as they are read from the layer's Lambert-93 buffers,
-/// with the tile layer's public fields.
+/// with the tile layer's public fields. Polygons are simplified on the tile grid
+/// ([`SIMPLIFY_UNITS`]), drawn as their centroid below [`TileLayer::points_below`], and
+/// points grouped below [`TileLayer::cluster_below`].
 fn encode<R: Record>(layer: &Layer<R>, l: &TileLayer, z: u8, x: u32, y: u32) -> Vec<u8> {
     let (min_x, max_y, size) = tile_bounds(z, x, y);
     let scale = EXTENT as f64 / size;
@@ -383,11 +415,19 @@ fn encode<R: Record>(layer: &Layer<R>, l: &TileLayer, z: u8, x: u32, y: u32) -> 
     }
     hits.sort_unstable();
     let names: Vec<&str> = l.fields.iter().map(|(k, _)| *k).collect();
+    let props = |i: usize| -> Vec<(&'static str, Value)> {
+        fields::pick(layer.record(i), &names)
+            .into_iter()
+            .filter_map(|(k, v)| Some((k, tile_value(v)?)))
+            .collect()
+    };
+    let clustered = z < l.cluster_below;
     let mut out = LayerBuilder::new(l.id, EXTENT);
+    let mut clusters: BTreeMap<(i64, i64), Vec<Member>> = BTreeMap::new();
     let mut coords: Vec<(f64, f64)> = Vec::new();
     for i in hits {
         let shape = layer.shape(i);
-        // The feature in Web Mercator, and its envelope there.
+        // The feature in the tile's float coordinates (y down), and its envelope there.
         coords.clear();
         let mut e = [
             f64::INFINITY,
@@ -398,56 +438,87 @@ fn encode<R: Record>(layer: &Layer<R>, l: &TileLayer, z: u8, x: u32, y: u32) -> 
         for c in shape.coords() {
             let (mx, my) = to_mercator(c.x, c.y);
             e = [e[0].min(mx), e[1].min(my), e[2].max(mx), e[3].max(my)];
-            coords.push((mx, my));
+            coords.push(((mx - min_x) * scale, (max_y - my) * scale));
         }
         if e[2] < query[0] || e[0] > query[2] || e[3] < query[1] || e[1] > query[3] {
             continue;
         }
-        let to_tile = |&(mx, my): &(f64, f64)| {
-            (
-                ((mx - min_x) * scale).round() as i32,
-                ((max_y - my) * scale).round() as i32,
-            )
-        };
+        let round = |&(tx, ty): &(f64, f64)| round_point(tx, ty);
         let tg = match shape.kind {
+            Kind::Point | Kind::MultiPoint if clustered => {
+                // Only the cells of this tile: a neighbour draws its own whole cells.
+                for &(tx, ty) in coords.iter().filter(|(tx, ty)| {
+                    (0.0..EXTENT as f64).contains(tx) && (0.0..EXTENT as f64).contains(ty)
+                }) {
+                    let cell = (tx as i64 / CLUSTER_UNITS, ty as i64 / CLUSTER_UNITS);
+                    clusters.entry(cell).or_default().push((tx, ty, i));
+                }
+                continue;
+            }
             Kind::Point | Kind::MultiPoint => {
-                TileGeometry::Points(coords.iter().map(to_tile).collect())
+                TileGeometry::Points(coords.iter().map(round).collect())
             }
             Kind::Polygon | Kind::MultiPolygon => {
                 let mut at = 0;
-                let polygons = shape
+                let polygons: MultiPolygon<f64> = shape
                     .parts()
                     .map(|p| {
-                        p.rings()
-                            .map(|r| {
-                                let ring: Vec<(i32, i32)> =
-                                    coords[at..at + r.len()].iter().map(to_tile).collect();
-                                at += r.len();
-                                ring
-                            })
-                            .collect()
+                        let mut rings = p.rings().map(|r| {
+                            let ring: LineString<f64> = coords[at..at + r.len()]
+                                .iter()
+                                .map(|&(tx, ty)| Coord { x: tx, y: ty })
+                                .collect();
+                            at += r.len();
+                            ring
+                        });
+                        let exterior = rings.next().unwrap_or_else(|| LineString::new(vec![]));
+                        Polygon::new(exterior, rings.collect())
                     })
                     .collect();
-                TileGeometry::Polygons(polygons)
+                if z < l.points_below {
+                    let Some(c) = polygons.centroid() else {
+                        continue;
+                    };
+                    TileGeometry::Points(vec![round(&(c.x(), c.y()))])
+                } else {
+                    let simple = polygons.simplify(SIMPLIFY_UNITS);
+                    let ring =
+                        |r: &LineString<f64>| r.0.iter().map(|c| round(&(c.x, c.y))).collect();
+                    TileGeometry::Polygons(
+                        simple
+                            .iter()
+                            .map(|p| {
+                                std::iter::once(ring(p.exterior()))
+                                    .chain(p.interiors().iter().map(ring))
+                                    .collect()
+                            })
+                            .collect(),
+                    )
+                }
             }
             Kind::LineString | Kind::MultiLineString => continue,
         };
-        let props: Vec<(&'static str, Value)> = fields::pick(layer.record(i), &names)
-            .into_iter()
-            .filter_map(|(k, v)| {
-                let v = match v {
-                    serde_json::Value::String(s) => Value::String(s),
-                    serde_json::Value::Number(n) => match n.as_u64() {
-                        Some(u) => Value::Uint(u),
-                        None => Value::Double(n.as_f64()?),
-                    },
-                    serde_json::Value::Bool(b) => Value::Bool(b),
-                    _ => return None,
-                };
-                Some((k, v))
-            })
-            .collect();
-        out.add(Some(i as u64), &tg, &props);
+        out.add(Some(i as u64), &tg, &props(i));
+    }
+    for members in clusters.values() {
+        let n = members.len();
+        let (sx, sy) = members
+            .iter()
+            .fold((0.0, 0.0), |(sx, sy), &(tx, ty, _)| (sx + tx, sy + ty));
+        let at = TileGeometry::Points(vec![round_point(sx / n as f64, sy / n as f64)]);
+        let first = members[0].2;
+        if n == 1 {
+            out.add(Some(first as u64), &at, &props(first));
+            continue;
+        }
+        // The fields on which every member agrees, and the count.
+        let mut common = props(first);
+        for &(_, _, i) in &members[1..] {
+            let other = props(i);
+            common.retain(|kv| other.contains(kv));
+        }
+        common.push(("nombre", Value::Uint(n as u64)));
+        out.add(Some(first as u64), &at, &common);
     }
     if out.is_empty() {
         return Vec::new();
@@ -455,6 +526,26 @@ fn encode<R: Record>(layer: &Layer<R>, l: &TileLayer, z: u8, x: u32, y: u32) -> 
     let mut tile = Vec::new();
     out.finish(&mut tile);
     tile
+}
+
+/// A point of a cluster cell: its tile position and its feature's slot.
+type Member = (f64, f64, usize);
+
+fn round_point(tx: f64, ty: f64) -> (i32, i32) {
+    (tx.round() as i32, ty.round() as i32)
+}
+
+/// A field's JSON value as a tile value (`None` for nulls, arrays and objects).
+fn tile_value(v: serde_json::Value) -> Option<Value> {
+    Some(match v {
+        serde_json::Value::String(s) => Value::String(s),
+        serde_json::Value::Number(n) => match n.as_u64() {
+            Some(u) => Value::Uint(u),
+            None => Value::Double(n.as_f64()?),
+        },
+        serde_json::Value::Bool(b) => Value::Bool(b),
+        _ => return None,
+    })
 }
 
 /// The TileJSON 3.0 document of a layer.

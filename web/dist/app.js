@@ -21,12 +21,16 @@ const LIBELLES = {
   local_id: 'Identifiant du local', comm_nom: 'Commune', local_etat: 'État du local',
   local_activite_libelle: 'Activité',
   tl_id: 'Identifiant', tl_nom: 'Nom', tl_type: 'Type de lieu', tl_services: 'Services',
+  nombre: 'Lieux regroupés (zoomez pour les voir un à un)',
 };
 
 // The bounds of what is loaded (CRS84, written into the page by the server) and the tiles'
 // attribution, as in each layer's TileJSON.
 const REGION = document.getElementById('carte').dataset.emprise.split(',').map(Number);
 const ATTRIBUTION = 'IGN ADMIN EXPRESS, INSEE ; couches économiques synthétiques (ecofoncier)';
+
+// Zones coloured by vacancy rate (%).
+const VACANCE = ['interpolate', ['linear'], ['coalesce', ['get', 'site_taux_vacance'], 0], 0, '#2f9e44', 10, '#f59f00', 25, '#c92a2a'];
 
 // Layers: id (= tile layer), zoom from which the service has tiles, MapLibre layers, legend.
 const COUCHES = [
@@ -40,11 +44,15 @@ const COUCHES = [
     calques: [{ type: 'line', minzoom: 9, paint: { 'line-color': '#868e96', 'line-width': 0.5 } }],
     legende: [] },
   { id: 'sites', zmin: 7, titre: "Zones d'activités (taux de vacance)", visible: true,
+    // Below zoom 10 the tiles carry each zone as a point: a disc sized by its area.
     calques: [
-      { type: 'fill', paint: { 'fill-color': ['interpolate', ['linear'], ['coalesce', ['get', 'site_taux_vacance'], 0], 0, '#2f9e44', 10, '#f59f00', 25, '#c92a2a'], 'fill-opacity': 0.55 } },
-      { type: 'line', paint: { 'line-color': '#343a40', 'line-width': 0.8 } },
+      { type: 'fill', filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': VACANCE, 'fill-opacity': 0.55 } },
+      { type: 'line', filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'line-color': '#343a40', 'line-width': 0.8 } },
+      { type: 'circle', filter: ['==', ['geometry-type'], 'Point'], paint: {
+        'circle-radius': ['interpolate', ['linear'], ['sqrt', ['coalesce', ['get', 'site_surf_brute'], 1]], 1, 2.5, 10, 7, 30, 15],
+        'circle-color': VACANCE, 'circle-opacity': 0.9, 'circle-stroke-color': '#343a40', 'circle-stroke-width': 0.6 } },
     ],
-    legende: [['#2f9e44', 'Vacance 0 %'], ['#f59f00', '10 %'], ['#c92a2a', '25 % et plus']] },
+    legende: [['#2f9e44', 'Vacance 0 %'], ['#f59f00', '10 %'], ['#c92a2a', '25 % et plus'], ['#ced4da', 'Disque : surface de la zone (zooms 7 à 9)']] },
   { id: 'terrains', zmin: 11, titre: 'Terrains (unités foncières)', visible: true,
     calques: [
       { type: 'fill', paint: { 'fill-color': ['match', ['get', 'terr_etat_occup'], ...ETATS.flatMap(([v, c]) => [v, c]), '#adb5bd'], 'fill-opacity': 0.75 } },
@@ -58,8 +66,15 @@ const COUCHES = [
     calques: [{ type: 'circle', paint: { 'circle-radius': 4, 'circle-color': ['match', ['get', 'local_etat'], 'vacant', '#e03131', '#1971c2'], 'circle-stroke-color': '#fff', 'circle-stroke-width': 1 } }],
     legende: [['#1971c2', 'Local occupé'], ['#e03131', 'Local vacant']] },
   { id: 'tiers-lieux', zmin: 6, titre: 'Tiers-lieux et France services', visible: true,
-    calques: [{ type: 'circle', paint: { 'circle-radius': 6, 'circle-color': ['match', ['get', 'tl_type'], 'France services', '#0b7285', '#e8590c'], 'circle-stroke-color': '#fff', 'circle-stroke-width': 1.5 } }],
-    legende: [['#e8590c', 'Tiers-lieu'], ['#0b7285', 'France services']] },
+    // Below zoom 10 the tiles group nearby places (`nombre`): small, quiet discs.
+    calques: [{ type: 'circle', paint: {
+      'circle-radius': ['interpolate', ['linear'], ['zoom'],
+        6, ['+', 1.5, ['sqrt', ['coalesce', ['get', 'nombre'], 1]]],
+        10, ['+', 5, ['sqrt', ['coalesce', ['get', 'nombre'], 1]]]],
+      'circle-color': ['match', ['get', 'tl_type'], 'France services', '#0b7285', 'tiers-lieu', '#e8590c', '#868e96'],
+      'circle-opacity': ['interpolate', ['linear'], ['zoom'], 6, 0.55, 10, 1],
+      'circle-stroke-color': '#fff', 'circle-stroke-width': ['interpolate', ['linear'], ['zoom'], 6, 0.5, 10, 1.5] } }],
+    legende: [['#e8590c', 'Tiers-lieu'], ['#0b7285', 'France services'], ['#868e96', 'Lieux regroupés (petits zooms)']] },
 ];
 
 function style() {
@@ -233,7 +248,7 @@ function tableau(props) {
     .map(([k, v]) => `<tr><th scope="row">${LIBELLES[k]}</th><td>${echapper(v)}</td></tr>`);
   return `<table>${lignes.join('')}</table>`;
 }
-const interactifs = ['tiers-lieux-0', 'locaux-commerciaux-0', 'etablissements-0', 'terrains-0', 'sites-0', 'epci-0'];
+const interactifs = ['tiers-lieux-0', 'locaux-commerciaux-0', 'etablissements-0', 'terrains-0', 'sites-2', 'sites-0', 'epci-0'];
 map.on('click', (e) => {
   if (projet.clic(e)) return;
   const f = map.queryRenderedFeatures(e.point, { layers: interactifs.filter((l) => map.getLayer(l) && map.getLayoutProperty(l, 'visibility') !== 'none') })[0];

@@ -60,10 +60,13 @@ check(await page.getAttribute('.maplibregl-ctrl-zoom-in', 'title') === 'Zoom ava
 check(times.apercu > 0, 'the overview of the region was painted');
 check(await page.locator('#apercu').count() === 0, 'the overview goes once the map has drawn the region');
 check((await page.textContent('header')).includes('synthétiques'), 'synthetic data labelled');
-for (const l of ['epci-0', 'sites-0', 'tiers-lieux-0']) {
+// At the regional zoom the zones are discs sized by area (`sites-2`), the places grouped.
+for (const l of ['epci-0', 'sites-2', 'tiers-lieux-0']) {
   findings[l] = await rendered(l);
   check(findings[l] > 0, `${l} renders features at the regional view`);
 }
+const places = (await (await fetch(`${base}/ogc/collections/tiers-lieux/items?limit=1`)).json()).numberMatched;
+check(findings['tiers-lieux-0'] < places, `nearby places grouped at the regional view (${findings['tiers-lieux-0']} discs for ${places})`);
 
 // A plot from the search endpoint, at zoom 16: plots, establishments.
 const hit = await (await fetch(`${base}/api/v1/terrains/search?limit=1&min_ha=1`)).json();
