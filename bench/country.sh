@@ -93,6 +93,10 @@ print("    region " + d["code"] + ": " + d["nom"] + ", " + str(d["uf_nbre"]) + "
     || echo "    region $first_region: not found"
 curl -sf "$national/" | grep -o '<span id="territoire">[^<]*' | sed 's/.*>/    the web map names: /'
 curl -sf "$national/" | grep -o 'data-centre="[^>]*' | sed 's/^/    its first view: /'
+# The overview image is drawn at that view's zoom: no larger than the map's area.
+curl -sf "$national/" | grep -o '<img id="apercu"[^>]*' | grep -o 'width="[0-9]*" height="[0-9]*"' \
+    | sed 's/width="\([0-9]*\)" height="\([0-9]*\)"/    its overview: \1 x \2 px/'
+curl -sf -o /dev/null -w '    its overview weighs %{size_download} bytes\n' "$national/apercu.png"
 serve "regional, PostGIS" --database-url "$rurl"
 regional_pg=$base; regional_pg_pid=$pid
 

@@ -174,6 +174,15 @@ fn country_quick_on_a_small_region() {
     assert!(out.contains("region 94: Corse, "), "{out}");
     assert!(out.contains("the web map names: Corse"), "{out}");
     assert!(out.contains(r#"its first view: data-centre="9."#), "{out}");
+    // The overview is drawn at the first view's zoom: it fits the map's area.
+    let size = out
+        .split("its overview: ")
+        .nth(1)
+        .and_then(|r| r.split(" px").next())
+        .expect("the overview's size");
+    let (w, h) = size.split_once(" x ").unwrap();
+    let (w, h): (u32, u32) = (w.parse().unwrap(), h.parse().unwrap());
+    assert!(w <= 662 && h <= 802 && (w >= 600 || h >= 700), "{size}");
 }
 
 #[test]

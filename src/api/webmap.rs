@@ -75,33 +75,24 @@ fn html_text(text: &str) -> String {
 }
 
 /// The map's first view of Web Mercator bounds `b` (min x, min y, max x, max y, metres):
-/// the centre (CRS84), the zoom at which `b` fills the page's map area of about 660 × 800
-/// CSS pixels (MapLibre's 512-pixel tiles: 512 × 2^zoom pixels round the world; the
-/// region's view keeps its zoom 7.3), and the bounds in CRS84 (exact: Web Mercator keeps
-/// meridians and parallels straight).
+/// the centre and the bounds in CRS84 (exact: Web Mercator keeps meridians and parallels
+/// straight). Its zoom is the overview's ([`crate::tiles::overview::fit_zoom`]).
 ///
 /// ```
 /// let [w, s, e, n] = [1.41f64, 48.82, 4.29, 51.09];
 /// let (x0, y0) = ecofoncier::crs::lonlat_to_web_mercator(w, s);
 /// let (x1, y1) = ecofoncier::crs::lonlat_to_web_mercator(e, n);
-/// let (centre, zoom, bounds) = ecofoncier::api::webmap::first_view([x0, y0, x1, y1]);
-/// assert_eq!(zoom, 7.3);
+/// let (centre, bounds) = ecofoncier::api::webmap::first_view([x0, y0, x1, y1]);
 /// assert!((centre.0 - 2.85).abs() < 0.01 && (centre.1 - 49.97).abs() < 0.01);
 /// assert!(bounds.iter().zip([w, s, e, n]).all(|(a, b)| (a - b).abs() < 1e-9));
 /// ```
-pub fn first_view(b: [f64; 4]) -> ((f64, f64), f64, [f64; 4]) {
+pub fn first_view(b: [f64; 4]) -> ((f64, f64), [f64; 4]) {
     const R: f64 = 6_378_137.0;
-    let world = 2.0 * std::f64::consts::PI * R;
     let lonlat = |x: f64, y: f64| ((x / R).to_degrees(), (y / R).sinh().atan().to_degrees());
-    let fit = |span: f64, px: f64| (world * px / (512.0 * span.max(1.0))).log2();
-    let zoom = fit(b[2] - b[0], 660.0)
-        .min(fit(b[3] - b[1], 800.0))
-        .clamp(0.0, 16.0);
     let (w, s) = lonlat(b[0], b[1]);
     let (e, n) = lonlat(b[2], b[3]);
     (
         lonlat((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0),
-        (zoom * 10.0).round() / 10.0,
         [w, s, e, n],
     )
 }
@@ -185,7 +176,8 @@ async fn index(req: HttpRequest, state: web::Data<super::AppState>) -> HttpRespo
             1,
         );
         if let Some(o) = &*state.publisher.tiles.overview(&snap.model) {
-            let ((lon, lat), zoom, [w, s, e, n]) = first_view(o.bounds);
+            let ((lon, lat), [w, s, e, n]) = first_view(o.bounds);
+            let zoom = o.zoom;
             // Outwards to the hundredth of a degree: no tile at the edge is left out.
             let (down, up) = (
                 |v: f64| (v * 100.0).floor() / 100.0,

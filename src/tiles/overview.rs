@@ -1,5 +1,6 @@
-//! A static overview of the region: every EPCI filled by its class (rural or urban) with its
-//! outline, as a PNG at the scale of the web map's first view (zoom 7.3, Web Mercator). The
+//! A static overview of what is loaded: every EPCI filled by its class (rural or urban) with
+//! its outline, as a PNG at the scale of the web map's first view ([`fit_zoom`]: 7.3 for
+//! Hauts-de-France, 5 for metropolitan France; Web Mercator). The
 //! page shows it at once, where the map will draw the region, and removes it when the map's
 //! first frame with the EPCIs is drawn; a browser without WebGL keeps it.
 //!
@@ -9,11 +10,29 @@
 
 use geo::{BoundingRect, Geometry};
 
-/// Zoom of the web map's first view (`data-zoom` of the page).
-pub const ZOOM: f64 = 7.3;
-/// Web Mercator metres per CSS pixel at [`ZOOM`] (512-pixel tiles).
-fn metres_per_pixel() -> f64 {
-    2.0 * crate::tiles::WORLD / (512.0 * 2f64.powf(ZOOM))
+/// The zoom of the web map's first view of Web Mercator bounds `b` (min x, min y, max x,
+/// max y, metres): the highest, to a tenth, at which `b` fits the page's map area of about
+/// 660 × 800 CSS pixels (MapLibre's 512-pixel tiles: 512 × 2^zoom pixels round the world).
+///
+/// ```
+/// use ecofoncier::crs::lonlat_to_web_mercator;
+/// let (x0, y0) = lonlat_to_web_mercator(1.41, 48.82);
+/// let (x1, y1) = lonlat_to_web_mercator(4.29, 51.09);
+/// // Hauts-de-France.
+/// assert_eq!(ecofoncier::tiles::overview::fit_zoom([x0, y0, x1, y1]), 7.3);
+/// ```
+pub fn fit_zoom(b: [f64; 4]) -> f64 {
+    let world = 2.0 * crate::tiles::WORLD;
+    let fit = |span: f64, px: f64| (world * px / (512.0 * span.max(1.0))).log2();
+    let zoom = fit(b[2] - b[0], 660.0)
+        .min(fit(b[3] - b[1], 800.0))
+        .clamp(0.0, 16.0);
+    (zoom * 10.0).floor() / 10.0
+}
+
+/// Web Mercator metres per CSS pixel at `zoom` (512-pixel tiles).
+fn metres_per_pixel(zoom: f64) -> f64 {
+    2.0 * crate::tiles::WORLD / (512.0 * 2f64.powf(zoom))
 }
 /// Subpixels per pixel along each axis (antialiasing by 3 × 3 supersampling).
 const SUB: usize = 3;
@@ -34,10 +53,22 @@ pub struct Overview {
     pub bounds: [f64; 4],
     pub width: usize,
     pub height: usize,
+    /// The zoom it is drawn at: the map's first view ([`fit_zoom`] of the data's bounds).
+    pub zoom: f64,
 }
 
-/// Renders `geometries` (Web Mercator polygons; `rural(i)` tells each one's class).
+/// Renders `geometries` (Web Mercator polygons; `rural(i)` tells each one's class) at the
+/// zoom that fits them ([`fit_zoom`]).
 pub fn render(geometries: &[Geometry<f64>], rural: impl Fn(usize) -> bool) -> Option<Overview> {
+    render_at(geometries, rural, None)
+}
+
+/// [`render`] at `zoom` when given.
+pub fn render_at(
+    geometries: &[Geometry<f64>],
+    rural: impl Fn(usize) -> bool,
+    zoom: Option<f64>,
+) -> Option<Overview> {
     let mut b = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
     for r in geometries.iter().filter_map(|g| g.bounding_rect()) {
         b = [
@@ -50,7 +81,8 @@ pub fn render(geometries: &[Geometry<f64>], rural: impl Fn(usize) -> bool) -> Op
     if b[0] >= b[2] || b[1] >= b[3] {
         return None;
     }
-    let m = metres_per_pixel();
+    let zoom = zoom.unwrap_or_else(|| fit_zoom(b));
+    let m = metres_per_pixel(zoom);
     let (width, height) = (
         ((b[2] - b[0]) / m).ceil() as usize + 1,
         ((b[3] - b[1]) / m).ceil() as usize + 1,
@@ -139,6 +171,7 @@ pub fn render(geometries: &[Geometry<f64>], rural: impl Fn(usize) -> bool) -> Op
         bounds,
         width,
         height,
+        zoom,
     })
 }
 
@@ -203,13 +236,14 @@ mod tests {
 
     #[test]
     fn two_squares_side_by_side() {
-        let m = super::metres_per_pixel();
+        let m = super::metres_per_pixel(7.3);
         // Two 30-pixel squares, rural on the left, urban on the right.
         let sq = |x0: f64| {
             Geometry::Polygon(polygon![(x: x0, y: 0.0), (x: x0 + 30.0 * m, y: 0.0),
                 (x: x0 + 30.0 * m, y: 30.0 * m), (x: x0, y: 30.0 * m), (x: x0, y: 0.0)])
         };
-        let o = super::render(&[sq(0.0), sq(30.0 * m)], |i| i == 0).unwrap();
+        let o = super::render_at(&[sq(0.0), sq(30.0 * m)], |i| i == 0, Some(7.3)).unwrap();
+        assert_eq!(o.zoom, 7.3);
         // 60 × 30 pixels and the one the last edge falls in (rounding may add one).
         assert!((61..=62).contains(&o.width) && (31..=32).contains(&o.height));
         assert_eq!(&o.png[..8], b"\x89PNG\r\n\x1a\n");
