@@ -309,13 +309,28 @@ fn write_file(path: &Path, bytes: &[u8]) -> SourceResult<()> {
         path: path.to_path_buf(),
         source,
     };
-    let f = fs::File::create(path).map_err(io)?;
-    let mut gz = flate2::GzBuilder::new()
-        .mtime(0)
-        .write(f, flate2::Compression::best());
-    gz.write_all(bytes).map_err(io)?;
-    gz.finish().map_err(io)?;
-    Ok(())
+    fs::write(path, gzip(bytes)).map_err(io)
+}
+
+/// `bytes` as a gzip member (RFC 1952) deflated by miniz_oxide at level 9, with no time
+/// stamp or name. miniz_oxide is called directly rather than through flate2, whose backend
+/// depends on the features other crates enable (zlib-rs compresses to other bytes): the
+/// committed dataset stays byte for byte what `generate` writes.
+///
+/// ```
+/// # use std::io::Read;
+/// let gz = ecofoncier::source::embedded::gzip(b"ecofoncier");
+/// let mut back = String::new();
+/// flate2::read::GzDecoder::new(&gz[..]).read_to_string(&mut back).unwrap();
+/// assert_eq!(back, "ecofoncier");
+/// ```
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    // ID1 ID2, deflate, no flags, no time stamp, "slowest algorithm" (XFL 2), unknown OS.
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 255];
+    out.extend_from_slice(&miniz_oxide::deflate::compress_to_vec(bytes, 9));
+    out.extend_from_slice(&crc32fast::hash(bytes).to_le_bytes());
+    out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+    out
 }
 
 /// A CSV data row: its line number and its cells.
