@@ -1011,3 +1011,197 @@ fn epci_search_by_name_siren_and_commune() {
         );
     }
 }
+
+/// A spreadsheet answer, opened: its sheet names and each sheet's cells by row.
+fn workbook(path: &str) -> Vec<(String, Vec<Vec<calamine::Data>>)> {
+    use calamine::Reader;
+    let r = get(path);
+    assert_eq!(r.status, 200, "{path}");
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    );
+    assert!(r
+        .header("content-disposition")
+        .is_some_and(|d| d.starts_with("attachment; filename=") && d.ends_with(".xlsx\"")));
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(r.body)).expect("an xlsx file");
+    wb.sheet_names()
+        .into_iter()
+        .map(|name| {
+            let range = wb.worksheet_range(&name).unwrap();
+            assert_eq!(range.start(), Some((0, 0)), "{name}: the title at A1");
+            let rows = range.rows().map(|r| r.to_vec()).collect();
+            (name, rows)
+        })
+        .collect()
+}
+
+fn text(c: &calamine::Data) -> String {
+    match c {
+        calamine::Data::String(s) => s.clone(),
+        other => panic!("text expected, got {other:?}"),
+    }
+}
+
+/// A cell holds the JSON's figure, as a number (or nothing for a null).
+fn same_figure(c: &calamine::Data, v: &Value, what: &str) {
+    match (c, v) {
+        (calamine::Data::Float(f), Value::Number(n)) => {
+            assert!((f - n.as_f64().unwrap()).abs() < 1e-9, "{what}: {f} vs {n}")
+        }
+        (calamine::Data::String(s), Value::String(t)) => assert_eq!(s, t, "{what}"),
+        (calamine::Data::Empty, Value::Null) => {}
+        other => panic!("{what}: {other:?}"),
+    }
+}
+
+#[test]
+fn spreadsheets_hold_the_figures_of_the_json_answers() {
+    let m = model();
+    let ids: Vec<&str> = m
+        .epci
+        .iter()
+        .take(3)
+        .map(|e| e.record.epci_siren.as_str())
+        .collect();
+    let q = format!("epci={}", ids.join(","));
+    let cmp = get(&format!("/api/v1/compare?{q}")).json();
+    // The spreadsheet's columns are the JSON rows' members, in their order.
+    let keys: Vec<&str> = cmp["epci"][0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let columns: Vec<&str> = ecofoncier::metrics::indicators::COLUMNS
+        .iter()
+        .map(|(f, _, _)| *f)
+        .collect();
+    assert_eq!(keys, columns);
+    let book = workbook(&format!("/api/v1/compare?{q}&format=xlsx"));
+    let names: Vec<&str> = book.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["Comparaison", "Sources"]);
+    let rows = &book[0].1;
+    assert!(
+        text(&rows[0][0]).contains("données synthétiques"),
+        "the title"
+    );
+    // Headers: the labels with their units; the name first.
+    let header: Vec<String> = rows[2].iter().map(text).collect();
+    assert_eq!(header[0], "Intercommunalité");
+    for h in [
+        "Surface des ZAE (ha)",
+        "Taux de vacance (légal) (%)",
+        "Population (hab.)",
+    ] {
+        assert!(header.iter().any(|x| x == h), "{h} in {header:?}");
+    }
+    let field = |h: &str| {
+        let k = header.iter().position(|x| x == h).unwrap();
+        ecofoncier::metrics::indicators::COLUMNS
+            .iter()
+            .find(|(f, _, _)| ecofoncier::metrics::indicators::header(f) == h)
+            .map(|(f, _, _)| (k, *f))
+            .unwrap()
+    };
+    // One row per EPCI, cell by cell the JSON's figures, as numbers.
+    assert_eq!(
+        rows.len(),
+        3 + 3 + 2,
+        "title, blank, header, 3 EPCIs, 2 medians"
+    );
+    for (i, e) in cmp["epci"].as_array().unwrap().iter().enumerate() {
+        for h in &header {
+            let (k, f) = field(h);
+            same_figure(&rows[3 + i][k], &e[f], &format!("{} {f}", e["epci_nom"]));
+        }
+    }
+    // Then the medians, named with their count and scope.
+    for (r, (class, label)) in [("rural", "Médiane rurale"), ("urbain", "Médiane urbaine")]
+        .into_iter()
+        .enumerate()
+    {
+        let med = &cmp["medianes"][class];
+        let row = &rows[6 + r];
+        assert_eq!(
+            text(&row[0]),
+            format!("{label} ({} EPCI, Hauts-de-France)", med["epci"])
+        );
+        for (f, v) in med.as_object().unwrap() {
+            if f != "epci" {
+                let (k, _) = field(&ecofoncier::metrics::indicators::header(f));
+                same_figure(&row[k], v, &format!("{label} {f}"));
+            }
+        }
+    }
+    // The sources say what is synthetic.
+    let sources: Vec<String> = book[1].1.iter().skip(3).map(|r| text(&r[1])).collect();
+    assert!(
+        sources[0].starts_with("DONNÉES SYNTHÉTIQUES"),
+        "{sources:?}"
+    );
+    assert!(sources.iter().any(|s| s.contains("INSEE")));
+
+    // An EPCI's sheet: indicators one per row, the yearly land take in hectares, the
+    // similar territories, the sources.
+    let sheet = get(&format!("/api/v1/indicators/epci/{}", ids[0])).json();
+    let book = workbook(&format!("/api/v1/indicators/epci/{}?format=xlsx", ids[0]));
+    let names: Vec<&str> = book.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "Indicateurs",
+            "Consommation",
+            "Territoires comparables",
+            "Sources"
+        ]
+    );
+    let ind = &book[0].1;
+    assert_eq!(
+        ind.len(),
+        3 + ecofoncier::metrics::indicators::COLUMNS.len()
+    );
+    for (row, (f, label, unit)) in ind[3..]
+        .iter()
+        .zip(ecofoncier::metrics::indicators::COLUMNS)
+    {
+        assert_eq!(text(&row[0]), *label);
+        same_figure(&row[1], &sheet["indicateurs"][*f], f);
+        if !unit.is_empty() {
+            assert_eq!(text(&row[2]), *unit);
+        }
+    }
+    let years = sheet["consommation_annuelle"].as_array().unwrap();
+    let conso = &book[1].1;
+    assert_eq!(conso.len(), 3 + years.len());
+    assert_eq!(text(&conso[2][2]), "Activité (ha)");
+    for (row, y) in conso[3..].iter().zip(years) {
+        same_figure(&row[0], &y["annee"], "année");
+        same_figure(
+            &row[2],
+            &serde_json::json!(y["activite_m2"].as_f64().unwrap() / 1e4),
+            "activité",
+        );
+    }
+    let similar = &book[2].1;
+    assert_eq!(similar.len(), 3 + 5);
+    assert_eq!(
+        text(&similar[3][0]),
+        sheet["territoires_similaires"][0]["epci_nom"]
+            .as_str()
+            .unwrap()
+    );
+    // An unknown format is refused, naming the parameter.
+    for p in [
+        format!("/api/v1/indicators/epci/{}?format=pdf", ids[0]),
+        format!("/api/v1/compare?{q}&format=pdf"),
+    ] {
+        let r = get(&p);
+        assert_eq!(r.status, 400, "{p}");
+        assert_eq!(r.json()["parameter"], "format", "{p}");
+    }
+    // Every EPCI's indicators, with the medians over all of them.
+    let all = workbook("/api/v1/indicators?format=xlsx");
+    assert_eq!(all[0].1.len(), 3 + m.epci.len() + 2);
+}

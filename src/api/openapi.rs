@@ -114,16 +114,16 @@ fn api_v1_paths() -> Vec<(&'static str, Value)> {
             "Centre-bourg commercial premises", "Count, vacancy rate, firms settled (and in the last five years).",
             vec![level(&all), code])),
         ("/api/v1/indicators", get_op(
-            "Indicators of every EPCI", "One row per EPCI; `format=csv` for a ;-separated file.",
+            "Indicators of every EPCI", "One row per EPCI; `format=csv` for a ;-separated file, `format=xlsx` for a spreadsheet (with the medians and a sheet of sources).",
             specs(&v1::indicators::ALL))),
         ("/api/v1/indicators/epci/{siren}", get_op(
-            "Full sheet of an EPCI", "Indicators, occupancy, ZAN, yearly land take, commuting, coverage, premises, similar territories.",
-            vec![siren()])),
+            "Full sheet of an EPCI", "Indicators, occupancy, ZAN, yearly land take, commuting, coverage, premises, similar territories; `format=xlsx` for a spreadsheet of the indicators, the yearly land take and the similar territories.",
+            [vec![siren()], specs(&v1::indicators::SHEET)].concat())),
         ("/api/v1/epci/search", get_op(
             "Find an EPCI", "By SIREN, by its name or a word of it, or by one of its communes (name or INSEE code), accents, case and punctuation ignored, over every EPCI loaded; best match first, then the most populated; each with its region.",
             specs(&v1::finder::PARAMS))),
         ("/api/v1/compare", get_op(
-            "Side-by-side comparison", "The EPCIs' rows with the medians of the rural and the urban EPCIs.",
+            "Side-by-side comparison", "The EPCIs' rows with the medians of the rural and the urban EPCIs; `format=csv` (the rows) or `format=xlsx` (the rows, the medians and a sheet of sources).",
             specs(&v1::indicators::COMPARE))),
         ("/api/v1/timeline/epci/{siren}", get_op(
             "Indicators over time", "Per year: settlements in zones (new build, rehabilitation), jobs, occupancy, premises settlements, tiers-lieux visits and procedures.",
@@ -348,9 +348,16 @@ pub fn document(model: &ReadModel, writes: bool) -> Value {
     // The few answers that are not one JSON object.
     let rows = json!({ "type": "array", "items": { "type": "object" } });
     let csv = json!({ "schema": { "type": "string" } });
-    doc["paths"]["/api/v1/indicators"]["get"]["responses"]["200"]["content"] =
-        json!({ "application/json": { "schema": rows }, "text/csv": csv });
-    doc["paths"]["/api/v1/compare"]["get"]["responses"]["200"]["content"]["text/csv"] = csv;
+    let xlsx = json!({ "schema": { "type": "string", "format": "binary" } });
+    doc["paths"]["/api/v1/indicators"]["get"]["responses"]["200"]["content"] = json!({
+        "application/json": { "schema": rows }, "text/csv": csv, v1::workbooks::XLSX: xlsx });
+    for p in ["/api/v1/compare", "/api/v1/indicators/epci/{siren}"] {
+        let content = &mut doc["paths"][p]["get"]["responses"]["200"]["content"];
+        if p == "/api/v1/compare" {
+            content["text/csv"] = csv.clone();
+        }
+        content[v1::workbooks::XLSX] = xlsx.clone();
+    }
     doc["paths"]["/api/v1/terrains/search"]["get"]["responses"]["200"]["content"] = json!({ "application/geo+json": { "schema": { "$ref": "#/components/schemas/FeatureCollection" } } });
     doc["paths"]["/ogc/collections/{collectionId}"]["get"]["responses"]["400"] =
         problem_response("Invalid parameter");

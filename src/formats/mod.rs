@@ -6,8 +6,10 @@
 //! - [`open_data`]: INSEE home–work flows and density grid, Cerema land take, ANCT places.
 //! - [`admin_express`]: IGN ADMIN EXPRESS communes and EPCIs (GeoPackage).
 //! - [`geojson`]: GeoJSON output with a fixed precision, features written once.
+//! - [`xlsx`]: spreadsheets of computed tables (typed numbers, units in headers, sources).
 
 pub mod admin_express;
 pub mod cnig;
 pub mod geojson;
 pub mod open_data;
+pub mod xlsx;

@@ -49,6 +49,105 @@ pub struct EpciIndicators {
     pub commerces_installes: u32,
 }
 
+/// Every column of [`EpciIndicators`]: field, French label, unit ("" for none), in the
+/// struct's order (the spreadsheet exports' headers).
+pub const COLUMNS: &[(&str, &str, &str)] = &[
+    ("epci_siren", "SIREN", ""),
+    ("epci_nom", "Intercommunalité", ""),
+    ("epci_type", "Type", ""),
+    ("classe", "Classe (rural / urbain)", ""),
+    ("population", "Population", "hab."),
+    ("surface_ha", "Superficie", "ha"),
+    ("densite_hab_km2", "Densité", "hab./km²"),
+    ("sites", "Sites économiques", "nombre"),
+    ("surface_zae_ha", "Surface des ZAE", "ha"),
+    ("surface_utile_ha", "Surface utile des ZAE", "ha"),
+    ("taux_occupation_pct", "Taux d'occupation des ZAE", "%"),
+    ("uf_nbre", "Unités foncières", "nombre"),
+    ("uf_vacant_nbre", "Unités foncières vacantes", "nombre"),
+    ("taux_vacance_legal", "Taux de vacance (légal)", "%"),
+    ("surface_en_vente_ha", "Surface en vente", "ha"),
+    ("etablissements_za", "Établissements en zone", "nombre"),
+    ("emplois_za", "Emplois en zone", "nombre"),
+    (
+        "zan_reference_ha",
+        "Consommation de référence 2011-2020",
+        "ha",
+    ),
+    ("zan_enveloppe_ha", "Enveloppe ZAN 2021-2030", "ha"),
+    ("zan_consomme_ha", "Consommé depuis 2021", "ha"),
+    ("zan_reste_ha", "Reste de l'enveloppe", "ha"),
+    (
+        "zan_part_consommee_pct",
+        "Part de l'enveloppe consommée",
+        "%",
+    ),
+    (
+        "zan_projection_pct",
+        "Projection 2031 (part de l'enveloppe)",
+        "%",
+    ),
+    (
+        "zan_part_activite_pct",
+        "Part de l'activité dans la consommation",
+        "%",
+    ),
+    ("actifs_residents", "Actifs résidents", "nombre"),
+    ("emplois", "Emplois", "nombre"),
+    (
+        "emplois_pour_100_actifs",
+        "Emplois pour 100 actifs",
+        "nombre",
+    ),
+    (
+        "distance_mediane_km",
+        "Distance domicile-travail médiane",
+        "km",
+    ),
+    (
+        "part_travaillant_hors_epci_pct",
+        "Actifs travaillant hors de l'EPCI",
+        "%",
+    ),
+    (
+        "km_jour_aller_retour",
+        "Distance parcourue par jour (aller-retour)",
+        "km",
+    ),
+    ("tiers_lieux", "Tiers-lieux", "nombre"),
+    ("france_services", "France services", "nombre"),
+    (
+        "couverture_tiers_lieux_pct",
+        "Population à portée d'un tiers-lieu",
+        "%",
+    ),
+    (
+        "locaux_commerciaux",
+        "Locaux commerciaux de centre-bourg",
+        "nombre",
+    ),
+    (
+        "taux_vacance_locaux_pct",
+        "Vacance des commerces de centre-bourg",
+        "%",
+    ),
+    ("commerces_installes", "Commerces installés", "nombre"),
+];
+
+/// A column's header: its label and its unit in brackets.
+///
+/// ```
+/// use ecofoncier::metrics::indicators::header;
+/// assert_eq!(header("surface_zae_ha"), "Surface des ZAE (ha)");
+/// ```
+pub fn header(field: &str) -> String {
+    match COLUMNS.iter().find(|(f, _, _)| *f == field) {
+        Some((_, l, "")) => (*l).to_string(),
+        Some((_, l, u)) => format!("{l} ({u})"),
+        None => field.to_string(),
+    }
+}
+
 /// The numeric columns, for medians (name, getter).
 type Getter = fn(&EpciIndicators) -> f64;
 pub const NUMERIC: &[(&str, Getter)] = &[

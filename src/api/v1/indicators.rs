@@ -15,8 +15,13 @@ use crate::read_model::NONE;
 const LEVEL: Spec = Spec::new("level", Kind::OneOf(&["epci"]), "epci (the one level)");
 const FORMAT: Spec = Spec::new(
     "format",
-    Kind::OneOf(&["json", "csv"]),
-    "json (default) or csv (a ;-separated file)",
+    Kind::OneOf(&["json", "csv", "xlsx"]),
+    "json (default), csv (a ;-separated file) or xlsx (a spreadsheet: typed numbers, units in the headers, a sheet of sources)",
+);
+const SHEET_FORMAT: Spec = Spec::new(
+    "format",
+    Kind::OneOf(&["json", "xlsx"]),
+    "json (default) or xlsx (a spreadsheet: indicators, yearly land take, similar territories, sources)",
 );
 const EPCIS: Spec = Spec::new(
     "epci",
@@ -33,6 +38,8 @@ const SCOPE: Spec = Spec::new(
 
 /// The parameters of the indicators of every EPCI.
 pub(crate) const ALL: [&Spec; 2] = [&LEVEL, &FORMAT];
+/// The parameters of an EPCI's sheet.
+pub(crate) const SHEET: [&Spec; 1] = [&SHEET_FORMAT];
 /// The parameters of the comparison.
 pub(crate) const COMPARE: [&Spec; 3] = [&EPCIS, &FORMAT, &SCOPE];
 
@@ -42,6 +49,24 @@ pub(super) async fn indicators_all(
 ) -> ApiResult<HttpResponse> {
     let state = state.snapshot();
     let p = Params::checked(req.query_string(), &ALL)?;
+    if p.get(FORMAT.name) == Some("xlsx") {
+        let all = &state.metrics.indicators;
+        return super::workbooks::comparison(
+            all,
+            [
+                (
+                    "Médiane rurale",
+                    &indicators::medians(all.iter(), TerritoryClass::Rural),
+                ),
+                (
+                    "Médiane urbaine",
+                    &indicators::medians(all.iter(), TerritoryClass::Urbain),
+                ),
+            ],
+            &state.model.regions.label(),
+            state.audit_version,
+        );
+    }
     if p.get(FORMAT.name) == Some("csv") {
         return Ok(HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")
@@ -60,7 +85,7 @@ pub(super) async fn indicators_sheet(
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
     let state = state.snapshot();
-    Params::parse(req.query_string(), &[])?;
+    let p = Params::checked(req.query_string(), &SHEET)?;
     let siren = path.into_inner();
     let t = territory(&state, "epci", &siren, &[Level::Epci])?;
     let mm = &state.metrics;
@@ -68,7 +93,7 @@ pub(super) async fn indicators_sheet(
     let row = mm.indicators.iter().find(|r| r.epci_siren == siren);
     let rows = t.land_take(m);
     let similar = indicators::similar(m, &mm.indicators, &siren, 5);
-    Ok(ok(&json!({
+    let sheet = json!({
         "epci_siren": siren,
         "epci_nom": t.name,
         "indicateurs": row,
@@ -79,7 +104,11 @@ pub(super) async fn indicators_sheet(
         "couverture_tiers_lieux": mm.coverage.epci.get(&siren),
         "locaux_commerciaux": mm.premises_epci.get(&siren),
         "territoires_similaires": similar,
-    })))
+    });
+    if p.get(SHEET_FORMAT.name) == Some("xlsx") {
+        return super::workbooks::epci_sheet(&sheet, state.audit_version);
+    }
+    Ok(ok(&sheet))
 }
 
 pub(super) async fn compare(
@@ -151,11 +180,21 @@ pub(super) async fn compare(
     } else {
         state.model.regions.label()
     };
+    let rural = indicators::medians(scope.iter().copied(), TerritoryClass::Rural);
+    let urbain = indicators::medians(scope.iter().copied(), TerritoryClass::Urbain);
+    if p.get(FORMAT.name) == Some("xlsx") {
+        return super::workbooks::comparison(
+            &rows,
+            [("Médiane rurale", &rural), ("Médiane urbaine", &urbain)],
+            &label,
+            state.audit_version,
+        );
+    }
     Ok(ok(&json!({
         "epci": rows,
         "medianes": {
-            "rural": indicators::medians(scope.iter().copied(), TerritoryClass::Rural),
-            "urbain": indicators::medians(scope.iter().copied(), TerritoryClass::Urbain),
+            "rural": rural,
+            "urbain": urbain,
         },
         "perimetre": {
             "portee": if by_region { "region" } else { "country" },

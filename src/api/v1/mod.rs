@@ -13,6 +13,7 @@ mod proposals;
 pub(crate) mod search;
 pub(crate) mod tiers_lieux;
 pub(crate) mod timeline;
+pub(crate) mod workbooks;
 
 use actix_web::web;
 
