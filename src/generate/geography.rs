@@ -52,27 +52,45 @@ pub enum GeographyError {
 
 type GeoResult<T> = Result<T, GeographyError>;
 
-/// A territory to build: metropolitan France or one region (INSEE COG code).
+/// A territory to build: metropolitan France or regions (INSEE COG codes).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Territory {
     France,
-    Region(String),
+    Regions(Vec<String>),
 }
 
 impl Territory {
-    /// `france` (metropolitan France), `hdf` (Hauts-de-France, region 32) or a region code.
+    /// `france` (metropolitan France), or regions separated by commas: `hdf`
+    /// (Hauts-de-France, region 32) or region codes (`32,28`: Hauts-de-France and Normandie).
+    ///
+    /// ```
+    /// use ecofoncier::generate::geography::Territory;
+    /// assert_eq!(Territory::parse("France"), Territory::France);
+    /// assert_eq!(Territory::parse("hdf, 28"), Territory::Regions(vec!["32".into(), "28".into()]));
+    /// ```
     pub fn parse(text: &str) -> Territory {
-        match text.to_lowercase().as_str() {
+        match text.to_lowercase().trim() {
             "france" | "metropole" | "fr" => Territory::France,
-            "hdf" | "hauts-de-france" => Territory::Region("32".into()),
-            other => Territory::Region(other.to_string()),
+            list => Territory::Regions(
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .map(|c| match c {
+                        "hdf" | "hauts-de-france" => "32".to_string(),
+                        other => other.to_string(),
+                    })
+                    .collect(),
+            ),
         }
     }
 
     fn holds(&self, c: &CogCommune) -> bool {
         match self {
             Territory::France => c.zone.as_deref() == Some("metro"),
-            Territory::Region(r) => c.region.as_deref() == Some(r.as_str()),
+            Territory::Regions(rs) => c
+                .region
+                .as_deref()
+                .is_some_and(|r| rs.iter().any(|x| x == r)),
         }
     }
 }
@@ -372,20 +390,28 @@ pub fn build(territory: &Territory, cache: &Path) -> GeoResult<Geography> {
     let (cog, epcis, regions) = read_npm(&npm)?;
     let name = match territory {
         Territory::France => "France métropolitaine".to_string(),
-        Territory::Region(code) => regions
-            .iter()
-            .find(|r| &r.code == code)
-            .map(|r| r.nom.clone())
-            .ok_or_else(|| {
-                GeographyError::Territory(
-                    code.clone(),
+        Territory::Regions(codes) => {
+            let names = codes
+                .iter()
+                .map(|code| {
                     regions
                         .iter()
-                        .map(|r| format!("{} {}", r.code, r.nom))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                )
-            })?,
+                        .find(|r| &r.code == code)
+                        .map(|r| r.nom.clone())
+                        .ok_or_else(|| {
+                            GeographyError::Territory(
+                                code.clone(),
+                                regions
+                                    .iter()
+                                    .map(|r| format!("{} {}", r.code, r.nom))
+                                    .collect::<Vec<_>>()
+                                    .join(", "),
+                            )
+                        })
+                })
+                .collect::<GeoResult<Vec<_>>>()?;
+            crate::read_model::regions::joined(names.iter().map(String::as_str))
+        }
     };
     let mut communes: Vec<&CogCommune> = cog
         .iter()

@@ -71,7 +71,7 @@ pub fn server() -> &'static str {
     static SERVER: OnceLock<Server> = OnceLock::new();
     &SERVER
         .get_or_init(|| {
-            let (base, guard) = start_server(&[("DATABASE_URL", "")]);
+            let (base, guard) = start_server(&[("DATABASE_URL", "")], &data_dir());
             Server {
                 base,
                 _child: guard,
@@ -89,14 +89,19 @@ pub struct ServerProcess {
 /// Starts the binary (`serve` on a free port, environment `env` added) and waits for its
 /// health endpoint.
 pub fn spawn_server(env: &[(&str, &str)]) -> ServerProcess {
-    let (base, guard) = start_server(env);
+    spawn_server_on(&data_dir(), env)
+}
+
+/// [`spawn_server`] on the dataset in `data` (files, no database).
+pub fn spawn_server_on(data: &std::path::Path, env: &[(&str, &str)]) -> ServerProcess {
+    let (base, guard) = start_server(env, data);
     ServerProcess {
         base,
         _guard: guard,
     }
 }
 
-fn start_server(env: &[(&str, &str)]) -> (String, ChildGuard) {
+fn start_server(env: &[(&str, &str)], data: &std::path::Path) -> (String, ChildGuard) {
     let port = free_port();
     // The server runs under a shell that kills it when our end of its stdin closes,
     // which happens when this test process exits (statics are never dropped).
@@ -108,7 +113,7 @@ fn start_server(env: &[(&str, &str)]) -> (String, ChildGuard) {
     cmd.arg("-c")
         .arg(script)
         .arg(env!("CARGO_BIN_EXE_ecofoncier"))
-        .arg(data_dir())
+        .arg(data)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
