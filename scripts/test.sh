@@ -2,14 +2,14 @@
 # The whole test suite, on a fresh Debian 12 machine (as root) or a developer's.
 # Installs what the tests need (GDAL's OAPIF client, PROJ's cs2cs, Python with OWSLib and
 # schemathesis, PostgreSQL 15 with PostGIS 3 for the throwaway clusters of the PostGIS
-# tests, chromium and the web map's npm packages for the browser test, wrk and nginx for
-# the quick runs of the benchmarks), then runs
+# tests, chromium, poppler-utils (to read the PDFs back) and the web map's npm packages for
+# the browser tests, wrk and nginx for the quick runs of the benchmarks), then runs
 # formatting, lints and every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 apt_needed=()
-for pkg in gdal-bin proj-bin python3-venv postgresql-15-postgis-3 chromium wrk nginx; do
+for pkg in gdal-bin proj-bin python3-venv postgresql-15-postgis-3 chromium poppler-utils wrk nginx; do
     dpkg -s "$pkg" >/dev/null 2>&1 || apt_needed+=("$pkg")
 done
 # Node and npm: Debian's packages unless a Node is already installed (e.g. NodeSource's).

@@ -6,9 +6,66 @@
 //! region a clear refusal; the jobs slider of a site; labels, names and text contrast in
 //! every view; the keyboard; a phone-sized screen. Screenshots and the meeting's PDF are kept
 //! in `target/browser-artifacts/`; the paint times are printed (the figures of record come
-//! from `bench/first_paint.sh` on the release binary).
+//! from `bench/first_paint.sh` on the release binary). A second run, on a generated dataset of
+//! two regions (`web/test/deux-regions.mjs`), finds an EPCI of the other region with the
+//! picker, compares it with Amiens, and downloads the XLSX, read back here, and the PDF.
 
 mod common;
+
+use std::path::Path;
+
+/// The text of a PDF (`pdftotext`, poppler-utils) and its embedded images (`pdfimages
+/// -list`: one line each after two header lines; their transparency masks not counted).
+fn pdf_contents(pdf: &Path) -> (String, usize) {
+    let text = std::process::Command::new("pdftotext")
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext runs (poppler-utils)");
+    assert!(
+        text.status.success(),
+        "{}",
+        String::from_utf8_lossy(&text.stderr)
+    );
+    let list = std::process::Command::new("pdfimages")
+        .arg("-list")
+        .arg(pdf)
+        .output()
+        .expect("pdfimages runs (poppler-utils)");
+    let images = String::from_utf8_lossy(&list.stdout)
+        .lines()
+        .count()
+        .saturating_sub(2);
+    (String::from_utf8_lossy(&text.stdout).into_owned(), images)
+}
+
+/// The meeting's PDF holds the table (each EPCI's name in the view's status line and its
+/// population in the table, the medians, an indicator, the caption's scope) and the four
+/// charts (images).
+fn pdf_holds_table_and_charts(pdf: &Path, epcis: &[(&str, u64)], scope: &str) {
+    let (text, images) = pdf_contents(pdf);
+    // Lines break anywhere in table cells, and French numbers group digits with spaces:
+    // compare without any white space.
+    let bare = |t: &str| t.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+    let flat = bare(&text);
+    for (name, population) in epcis {
+        assert!(flat.contains(&bare(name)), "{name} in the PDF:\n{text}");
+        assert!(
+            flat.contains(&population.to_string()),
+            "{name}'s population {population} in the PDF:\n{text}"
+        );
+    }
+    for t in [
+        "Médiane rurale",
+        "Médiane urbaine",
+        "Taux d'occupation des ZAE",
+        "données synthétiques",
+        &format!("périmètre : {scope}"),
+    ] {
+        assert!(flat.contains(&bare(t)), "{t} in the PDF:\n{text}");
+    }
+    assert!(images >= 4, "the four charts: {images} images in the PDF");
+}
 
 #[test]
 fn web_map_in_chromium() {
@@ -40,6 +97,13 @@ fn web_map_in_chromium() {
     assert_eq!(findings["meeting_columns"], 6, "3 EPCIs, 2 medians");
     assert!(findings["proposal_findings"].as_u64().unwrap() > 0);
     assert!(findings["first_meaningful_paint_ms"].as_f64().unwrap() > 0.0);
+    let epcis: Vec<(&str, u64)> = findings["meeting_epci"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v[0].as_str().unwrap(), v[1].as_u64().unwrap()))
+        .collect();
+    pdf_holds_table_and_charts(&artifacts.join("reunion.pdf"), &epcis, "Hauts-de-France");
     for f in [
         "4-search.png",
         "5-fiche.png",
@@ -51,4 +115,86 @@ fn web_map_in_chromium() {
     ] {
         assert!(artifacts.join(f).exists(), "{f}");
     }
+}
+
+#[test]
+fn two_regions_in_chromium() {
+    let root = common::manifest_dir();
+    let data = common::temp_dir("two-regions");
+    let generate = std::process::Command::new(env!("CARGO_BIN_EXE_ecofoncier"))
+        .args(["generate", "--territory", "hdf,28", "--registry"])
+        .arg(root.join("target/registry"))
+        .arg("--out")
+        .arg(&data)
+        .output()
+        .expect("ecofoncier generate runs");
+    assert!(
+        generate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generate.stderr)
+    );
+    let server = common::spawn_server_on(&data, &[("DATABASE_URL", "")]);
+    let artifacts = root.join("target/browser-artifacts");
+    let out = std::process::Command::new("node")
+        .arg(root.join("web/test/deux-regions.mjs"))
+        .arg(&server.base)
+        .arg(&artifacts)
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let findings: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(findings["console_errors"], serde_json::json!([]));
+    let (caen, amiens) = (
+        findings["caen"].as_str().unwrap(),
+        findings["amiens"].as_str().unwrap(),
+    );
+    println!("two regions: {caen} compared with {amiens}");
+
+    // The XLSX the browser downloaded: both EPCIs with the API's figures, as numbers, the
+    // medians over the whole dataset, the sources.
+    use calamine::{Data, Reader};
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook(artifacts.join("deux-regions.xlsx")).expect("an xlsx file");
+    assert_eq!(wb.sheet_names(), ["Comparaison", "Sources"]);
+    let sheet = wb.worksheet_range("Comparaison").unwrap();
+    let rows: Vec<&[Data]> = sheet.rows().collect();
+    let header: Vec<String> = rows[2].iter().map(|c| c.to_string()).collect();
+    let col = |h: &str| header.iter().position(|x| x == h).unwrap();
+    let cmp = &findings["compare"];
+    for (i, e) in cmp["epci"].as_array().unwrap().iter().enumerate() {
+        let row = rows[3 + i];
+        assert_eq!(row[0], Data::String(e["epci_nom"].as_str().unwrap().into()));
+        for (h, f) in [
+            ("Population (hab.)", "population"),
+            ("Taux d'occupation des ZAE (%)", "taux_occupation_pct"),
+            ("Enveloppe ZAN 2021-2030 (ha)", "zan_enveloppe_ha"),
+        ] {
+            assert_eq!(row[col(h)], Data::Float(e[f].as_f64().unwrap()), "{h}");
+        }
+    }
+    let rural = rows[5][0].to_string();
+    assert_eq!(
+        rural,
+        format!(
+            "Médiane rurale ({} EPCI, Normandie et Hauts-de-France)",
+            cmp["medianes"]["rural"]["epci"]
+        )
+    );
+    let sources = wb.worksheet_range("Sources").unwrap();
+    assert!(sources
+        .rows()
+        .any(|r| r[1].to_string().starts_with("DONNÉES SYNTHÉTIQUES")));
+
+    // The PDF: the table of both regions' EPCIs and the charts.
+    let population = |i: usize| cmp["epci"][i]["population"].as_u64().unwrap();
+    pdf_holds_table_and_charts(
+        &artifacts.join("deux-regions.pdf"),
+        &[(caen, population(0)), (amiens, population(1))],
+        "Normandie et Hauts-de-France",
+    );
 }

@@ -22,6 +22,7 @@ const FILES: &[(&str, &str, &[u8])] = files![
     ("outils.js", "text/javascript; charset=utf-8"),
     ("fiche.js", "text/javascript; charset=utf-8"),
     ("reunion.js", "text/javascript; charset=utf-8"),
+    ("choix.js", "text/javascript; charset=utf-8"),
     ("projet.js", "text/javascript; charset=utf-8"),
     ("app.css", "text/css; charset=utf-8"),
     ("vendor/maplibre-gl.mjs", "text/javascript; charset=utf-8"),

@@ -2,7 +2,8 @@
 // external tiles or fonts. An optional raster base map: `?fond=https://…/{z}/{x}/{y}.png`.
 import * as maplibregl from '/web/vendor/maplibre-gl.mjs';
 import { ETATS, afficherFiche } from './fiche.js';
-import { ORIGIN, api, echapper, graphiques, listeEpci } from './outils.js';
+import { choixEpci } from './choix.js';
+import { ORIGIN, api, echapper, graphiques } from './outils.js';
 import { outilsProjet } from './projet.js';
 import { ajouterReunion, ouvrirReunion } from './reunion.js';
 
@@ -156,7 +157,6 @@ function choisir(t, focus = true) {
     o.tabIndex = actif ? 0 : -1;
     document.getElementById(o.getAttribute('aria-controls')).hidden = !actif;
   }
-  if (t.id === 'onglet-fiche' || t.id === 'onglet-recherche') remplirChoixEpci();
   if (focus) t.focus();
 }
 onglets.forEach((t, i) => {
@@ -168,22 +168,6 @@ onglets.forEach((t, i) => {
   });
 });
 const onglet = (id) => choisir(document.getElementById(id), false);
-
-// The EPCI lists of the search and of the sheet, filled when first needed.
-let choixRemplis;
-function remplirChoixEpci() {
-  choixRemplis ??= listeEpci().then((rows) => {
-    for (const select of document.querySelectorAll('select.choix-epci')) {
-      for (const r of rows) {
-        const o = document.createElement('option');
-        o.value = r.epci_siren;
-        o.textContent = r.epci_nom;
-        select.appendChild(o);
-      }
-    }
-  }).catch(() => { choixRemplis = undefined; });
-  return choixRemplis;
-}
 
 // Views: the map, or the meeting.
 function vue(nom) {
@@ -234,10 +218,12 @@ const actionsFiche = {
 async function ouvrirFiche(siren) {
   vue('carte');
   onglet('onglet-fiche');
-  await remplirChoixEpci();
   await afficherFiche(siren, actionsFiche);
 }
-document.getElementById('f-epci').addEventListener('change', (e) => afficherFiche(e.target.value, actionsFiche));
+// The EPCI pickers of the sheet and of the plot search.
+const choixFiche = choixEpci(document.getElementById('f-epci'), (r) => afficherFiche(r.epci_siren, actionsFiche));
+actionsFiche.choisie = (siren, nom) => choixFiche.fixer(siren, nom);
+choixEpci(document.getElementById('r-epci'), () => {});
 
 const projet = outilsProjet(map, { zoomTerrain });
 
@@ -275,6 +261,13 @@ document.getElementById('form-recherche').addEventListener('submit', async (ev) 
   for (const [k, v] of new FormData(ev.target)) if (v !== '') q.set(k, v);
   q.set('limit', '50');
   const etat = document.getElementById('r-etat');
+  const epci = document.getElementById('r-epci');
+  if (epci.value.trim() && !epci.dataset.siren) {
+    etat.textContent = "Choisissez l'intercommunalité dans la liste, ou videz le champ pour chercher partout.";
+    epci.focus();
+    return;
+  }
+  if (epci.dataset.siren) q.set('epci', epci.dataset.siren);
   const resultats = document.getElementById('r-resultats');
   resultats.innerHTML = '';
   etat.textContent = 'Recherche…';

@@ -58,7 +58,6 @@ function tableauConso(annees) {
 export async function afficherFiche(siren, actions) {
   const contenu = document.getElementById('f-contenu');
   const etat = document.getElementById('f-etat');
-  document.getElementById('f-epci').value = siren;
   if (!siren) { contenu.innerHTML = ''; etat.textContent = ''; return; }
   etat.textContent = 'Chargement de la fiche…';
   let d;
@@ -68,6 +67,7 @@ export async function afficherFiche(siren, actions) {
     etat.textContent = `Erreur : ${e.message}`;
     return;
   }
+  actions.choisie?.(siren, d.epci_nom);
   const i = d.indicateurs || {};
   const o = d.occupation || {};
   const n = d.navettes || {};
@@ -80,7 +80,8 @@ export async function afficherFiche(siren, actions) {
     <p class="aide">Population et territoire : INSEE, IGN. Zones, navettes, consommation
       d'espaces, commerces et tiers-lieux : données synthétiques de démonstration.</p>
     <div class="boutons"><button type="button" id="f-centrer">Centrer la carte</button>
-      <button type="button" id="f-reunion">Ajouter à la réunion</button></div>
+      <button type="button" id="f-reunion">Ajouter à la réunion</button>
+      <a class="bouton" id="f-xlsx" href="/api/v1/indicators/epci/${encodeURIComponent(siren)}?format=xlsx" download>Exporter en XLSX</a></div>
     <h3>Zones d'activités</h3>
     ${liste([
     ['Sites économiques', nombre(i.sites)], ['Surface des ZAE', nombre(i.surface_zae_ha, 'ha')],

@@ -28,15 +28,6 @@ export async function api(chemin, corps) {
   return d;
 }
 
-/// The EPCIs and their indicators (`/api/v1/indicators`), fetched once, sorted by name.
-let indicateurs;
-export function listeEpci() {
-  indicateurs ??= api('/api/v1/indicators').then((rows) => rows
-    .filter((r) => r.epci_siren)
-    .sort((a, b) => String(a.epci_nom).localeCompare(String(b.epci_nom), 'fr')));
-  return indicateurs;
-}
-
 /// A `<dl>` of (label, value) pairs.
 export function liste(paires) {
   return `<dl class="chiffres">${paires.map(([k, v]) => `<dt>${echapper(k)}</dt><dd>${echapper(v)}</dd>`).join('')}</dl>`;

@@ -1,7 +1,9 @@
-// The meeting view: several EPCIs side by side (`/api/v1/compare`), with the medians of the
-// region's rural and urban EPCIs, charts, a CSV export and a print layout. The choice is
-// kept in the address (`#reunion=SIREN,SIREN,…`) so that a meeting can share it.
-import { COULEURS, api, echapper, graphique, listeEpci, nombre } from './outils.js';
+// The meeting view: EPCIs from anywhere side by side (`/api/v1/compare`), with the medians
+// of the rural and urban EPCIs of their regions or of the whole country, charts, XLSX and
+// CSV exports and a PDF of the same content (the print layout). The choice is kept in the
+// address (`#reunion=SIREN,SIREN,…`) so that a meeting can share it.
+import { choixEpci } from './choix.js';
+import { COULEURS, api, echapper, graphique, nombre } from './outils.js';
 
 // Rows of the table: field, label, unit.
 const LIGNES = [
@@ -34,34 +36,42 @@ const GRAPHIQUES = [
 ];
 
 const choisis = [];
-let listes;
+// Names of the EPCIs chosen, by SIREN (from the picker, then from the comparison).
+const noms = new Map();
+let pret = false;
 
-function cases() {
-  return [...document.querySelectorAll('#m-listes input[type=checkbox]')];
+/// Sets up the picker, the scope and the export buttons, once.
+function construire() {
+  if (pret) return;
+  pret = true;
+  choixEpci(document.getElementById('m-ajout'), (r) => {
+    noms.set(r.epci_siren, r.epci_nom);
+    ajouterReunion(r.epci_siren);
+    actualiser();
+  }, { vider: true });
+  document.getElementById('m-choisis').addEventListener('click', (e) => {
+    const b = e.target.closest('button[data-siren]');
+    if (!b) return;
+    choisis.splice(choisis.indexOf(b.dataset.siren), 1);
+    actualiser();
+    document.getElementById('m-ajout').focus();
+  });
+  document.getElementById('m-portee').addEventListener('change', actualiser);
+  // The PDF: the browser's print of the print layout, under a file name that says what it is.
+  document.getElementById('m-imprimer').addEventListener('click', () => {
+    const titre = document.title;
+    document.title = `comparaison-epci-${new Date().toISOString().slice(0, 10)}`;
+    window.print();
+    document.title = titre;
+  });
 }
 
-/// Builds the EPCI checkboxes, rural and urban apart.
-async function construire() {
-  listes ??= listeEpci().then((rows) => {
-    const bloc = (classe, titre) => `<h3>${titre}</h3><ul>${rows.filter((r) => (r.classe === 'rural') === (classe === 'rural'))
-      .map((r) => `<li><input type="checkbox" id="m-${r.epci_siren}" value="${r.epci_siren}"> <label for="m-${r.epci_siren}">${echapper(r.epci_nom)}</label></li>`).join('')}</ul>`;
-    document.getElementById('m-listes').innerHTML = bloc('rural', 'EPCI ruraux') + bloc('urbain', 'EPCI urbains');
-    for (const c of cases()) {
-      c.addEventListener('change', () => {
-        const i = choisis.indexOf(c.value);
-        if (c.checked && i < 0) choisis.push(c.value);
-        if (!c.checked && i >= 0) choisis.splice(i, 1);
-        actualiser();
-      });
-    }
-    document.getElementById('m-filtre').addEventListener('input', (e) => {
-      const q = e.target.value.trim().toLocaleLowerCase('fr');
-      for (const c of cases()) c.closest('li').hidden = q !== '' && !c.nextElementSibling.textContent.toLocaleLowerCase('fr').includes(q);
-    });
-    document.getElementById('m-imprimer').addEventListener('click', () => window.print());
-    return rows;
-  });
-  return listes;
+/// The chosen EPCIs, each with a button that removes it.
+function montrerChoisis() {
+  document.getElementById('m-choisis').innerHTML = choisis.map((s) => {
+    const nom = echapper(noms.get(s) ?? s);
+    return `<li><span>${nom}</span> <button type="button" class="retirer" data-siren="${echapper(s)}" aria-label="Retirer ${nom}">×</button></li>`;
+  }).join('');
 }
 
 function cellule(v, unite, champ) {
@@ -71,23 +81,24 @@ function cellule(v, unite, champ) {
 
 /// Redraws the table and the charts for the EPCIs chosen.
 async function actualiser() {
-  for (const c of cases()) c.checked = choisis.includes(c.value);
+  montrerChoisis();
   history.replaceState(null, '', choisis.length ? `#reunion=${choisis.join(',')}` : '#reunion');
   const etat = document.getElementById('m-etat');
   const table = document.getElementById('m-tableau');
   const actions = document.getElementById('m-actions');
   const zone = document.getElementById('m-graphiques');
   if (!choisis.length) {
-    etat.textContent = 'Cochez au moins une intercommunalité.';
+    etat.textContent = 'Ajoutez au moins une intercommunalité.';
     table.hidden = true;
     actions.hidden = true;
     zone.innerHTML = '';
     return;
   }
   etat.textContent = 'Chargement…';
+  const requete = `epci=${choisis.join(',')}&scope=${document.getElementById('m-portee').value}`;
   let d;
   try {
-    d = await api(`/api/v1/compare?epci=${choisis.join(',')}`);
+    d = await api(`/api/v1/compare?${requete}`);
   } catch (e) {
     etat.textContent = `Erreur : ${e.message}`;
     return;
@@ -103,8 +114,11 @@ async function actualiser() {
   table.querySelector('tbody').innerHTML = LIGNES.map(([k, l, u]) => `<tr><th scope="row">${echapper(l)}</th>${colonnes.map((c) => `<td class="${c.mediane ? 'mediane' : ''}">${c.v[k] === undefined ? '–' : cellule(c.v[k], u, k)}</td>`).join('')}</tr>`).join('');
   table.hidden = false;
   actions.hidden = false;
-  document.getElementById('m-csv').href = `/api/v1/compare?epci=${choisis.join(',')}&format=csv`;
-  etat.textContent = `${d.epci.length} intercommunalité(s) comparée(s).`;
+  for (const r of d.epci) noms.set(r.epci_siren, r.epci_nom);
+  montrerChoisis();
+  document.getElementById('m-csv').href = `/api/v1/compare?${requete}&format=csv`;
+  document.getElementById('m-xlsx').href = `/api/v1/compare?${requete}&format=xlsx`;
+  etat.textContent = `${d.epci.length} intercommunalité(s) comparée(s) : ${d.epci.map((r) => r.epci_nom).join(', ')}.`;
   zone.innerHTML = GRAPHIQUES.map(([id, titre]) => `<figure><figcaption>${echapper(titre)}</figcaption><div class="graphe"><canvas id="${id}" role="img" aria-label="${echapper(titre)} : voir le tableau"></canvas></div></figure>`).join('');
   const labels = colonnes.map((c) => c.titre);
   await Promise.all(GRAPHIQUES.map(([id, , series]) => graphique(id, {
@@ -126,7 +140,7 @@ async function actualiser() {
 
 /// Opens the meeting view on `sirens` (those already chosen when omitted).
 export async function ouvrirReunion(sirens) {
-  await construire();
+  construire();
   if (sirens) choisis.splice(0, choisis.length, ...sirens.filter((s) => s));
   await actualiser();
 }

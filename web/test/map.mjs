@@ -160,7 +160,16 @@ const rural = indicators.filter((r) => r.classe === 'rural');
 const urbain = indicators.filter((r) => r.classe === 'urbain');
 const one = rural[0];
 const sheet = await (await fetch(`${base}/api/v1/indicators/epci/${one.epci_siren}`)).json();
-await page.selectOption('#f-epci', one.epci_siren);
+// The picker, keyboard only: the name typed without accents or capitals, Enter.
+const plain = (t) => t.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+await page.fill('#f-epci', plain(one.epci_nom));
+await page.waitForSelector('#f-epci-liste [role=option][aria-selected=true]');
+check(await page.getAttribute('#f-epci', 'aria-expanded') === 'true', 'the picker says its list is open');
+check((await page.textContent('#f-epci-liste [role=option][aria-selected=true] strong')) === one.epci_nom, 'the typed name comes first');
+await page.keyboard.press('ArrowDown');
+await page.keyboard.press('ArrowUp');
+check(await page.getAttribute('#f-epci', 'aria-activedescendant') === 'f-epci-liste-0', 'arrows move in the list');
+await page.keyboard.press('Enter');
 await page.waitForFunction((n) => document.querySelector('#f-contenu h2')?.textContent === n, one.epci_nom);
 await page.waitForFunction(() => window.ecofoncier.graphiques['f-conso']);
 const chart = await page.evaluate(() => {
@@ -180,9 +189,24 @@ await page.screenshot({ path: `${out}/5-fiche.png` });
 
 // The meeting view: three EPCIs (two rural, one urban) side by side, with the medians.
 await page.click('#nav-reunion');
-await page.waitForSelector('#m-listes input');
 const chosen = [rural[0], urbain[0], rural[1]];
-for (const r of chosen) await page.check(`#m-${r.epci_siren}`);
+// Added with the picker: a SIREN, a name, a commune's name.
+const ajouter = async (texte, nom) => {
+  await page.fill('#m-ajout', texte);
+  await page.waitForSelector('#m-ajout-liste [role=option][aria-selected=true]');
+  check((await page.textContent('#m-ajout-liste [role=option][aria-selected=true] strong')) === nom, `« ${texte} » finds ${nom} first`);
+  await page.keyboard.press('Enter');
+  check(await page.inputValue('#m-ajout') === '', 'the picker empties for the next one');
+};
+await ajouter(chosen[0].epci_siren, chosen[0].epci_nom);
+await ajouter(plain(chosen[1].epci_nom), chosen[1].epci_nom);
+await ajouter(chosen[2].epci_siren, chosen[2].epci_nom);
+await page.waitForFunction(() => document.querySelectorAll('#m-tableau thead th').length === 6);
+check((await page.$$eval('#m-choisis li span', (s) => s.map((e) => e.textContent))).join('|') === chosen.map((r) => r.epci_nom).join('|'), 'the chosen EPCIs listed in order');
+// One removed, then added again.
+await page.click(`#m-choisis button[data-siren="${chosen[2].epci_siren}"]`);
+await page.waitForFunction(() => document.querySelectorAll('#m-tableau thead th').length === 5);
+await ajouter(chosen[2].epci_siren, chosen[2].epci_nom);
 await page.waitForFunction(() => document.querySelectorAll('#m-tableau thead th').length === 6);
 const heads = await page.$$eval('#m-tableau thead th', (ths) => ths.map((t) => t.textContent));
 chosen.forEach((r, i) => check(heads[i + 1].startsWith(r.epci_nom), `column ${i + 1} is ${r.epci_nom}`));
@@ -200,6 +224,7 @@ const csv = await fetch(`${base}${csvHref}`);
 const csvLines = (await csv.text()).trim().split('\n');
 check(csv.ok && csv.headers.get('content-type').startsWith('text/csv') && csvLines.length === 4, 'CSV export: a header and three rows');
 findings.meeting_columns = heads.length;
+findings.meeting_epci = cmp.epci.map((r) => [r.epci_nom, r.population]);
 await page.screenshot({ path: `${out}/6-reunion.png` });
 await page.emulateMedia({ media: 'print' });
 check(!(await page.isVisible('#m-choix')) && await page.isVisible('#m-tableau'), 'print layout: the table without the controls');
