@@ -371,6 +371,11 @@ fn coverage_suggest_premises() {
     let pct = c["region"]["taux_couverture_pct"].as_f64().unwrap();
     assert!(pct > 0.0 && pct <= 100.0);
     assert_eq!(c["sites"], 360);
+    // One region loaded: its coverage is the whole dataset's.
+    assert_eq!(c["regions"].as_array().unwrap().len(), 1);
+    assert_eq!(c["regions"][0]["code"], "32");
+    assert_eq!(c["regions"][0]["nom"], "Hauts-de-France");
+    assert_eq!(c["regions"][0]["couverture"], c["region"]);
     let health = get("/api/v1/tiers-lieux/coverage?service=sant%C3%A9").json();
     assert!(
         health["region"]["population_couverte"].as_u64()

@@ -310,6 +310,23 @@ fn regions_from_the_communes_add_up_to_the_country() {
         ch.actifs_residents,
         mm.commute_epci.at(e1).unwrap().actifs_residents
     );
+    // Tiers-lieux coverage: a region is its communes; the regions add up to the whole.
+    let cov = coverage::coverage(&m, 10.0, None);
+    let per = cov.of_regions(&m.regions);
+    assert_eq!(per[hdf], *cov.epci.at(e1).unwrap());
+    assert_eq!(per[normandie], *cov.epci.at(e2).unwrap());
+    assert_eq!(
+        per[hdf].population + per[normandie].population,
+        cov.region.population
+    );
+    assert_eq!(
+        per[hdf].population_couverte + per[normandie].population_couverte,
+        cov.region.population_couverte
+    );
+    assert_eq!(
+        per[hdf].communes_couvertes + per[normandie].communes_couvertes,
+        cov.region.communes_couvertes
+    );
 }
 
 #[test]

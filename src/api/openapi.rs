@@ -105,7 +105,7 @@ fn api_v1_paths() -> Vec<(&'static str, Value)> {
                 "oneOf": [{ "required": ["site_id"] }, { "required": ["point"] }] }))),
         ("/api/v1/tiers-lieux/coverage", get_op(
             "Tiers-lieux and France services coverage",
-            "Population whose town hall is within radius_km (default 10) of a site, per EPCI and region, optionally for one service; the under-served communes.",
+            "Population whose town hall is within radius_km (default 10) of a site: over the whole dataset (`region`), per region loaded (`regions`) and per EPCI, optionally for one service; the under-served communes.",
             specs(&v1::tiers_lieux::COVERAGE))),
         ("/api/v1/tiers-lieux/suggest", get_op(
             "Best new tiers-lieux (greedy maximal coverage)", "k town halls covering the most uncovered population.",

@@ -230,6 +230,23 @@ pub fn coverage(model: &ReadModel, radius_km: f64, service: Option<&str>) -> Cov
 }
 
 impl Coverage {
+    /// The totals of each region of `regions` (in the order of its list): the sums over
+    /// the communes of each, so they add up to [`Coverage::region`] (the whole dataset)
+    /// when every commune names its region. One pass over the communes.
+    pub fn of_regions(&self, regions: &crate::read_model::regions::Regions) -> Vec<Totals> {
+        let mut out = vec![Totals::default(); regions.list.len()];
+        for (ci, c) in self.communes.iter().enumerate() {
+            if let Some(t) = regions
+                .commune
+                .get(ci)
+                .and_then(|&r| out.get_mut(r as usize))
+            {
+                t.add(c);
+            }
+        }
+        out
+    }
+
     /// Follows a change of tiers-lieu `slot` from `old` to `new` (the models before and
     /// after): the communes whose nearest site it was, and those it is now nearer to than
     /// their nearest, find their nearest site again; their EPCIs' and the region's totals

@@ -74,6 +74,12 @@ pub(super) async fn tl_coverage(
         "service": service,
         "sites": cov.sites,
         "region": cov.region,
+        "regions": cov
+            .of_regions(&state.model.regions)
+            .into_iter()
+            .zip(&state.model.regions.list)
+            .map(|(t, r)| json!({ "code": r.code, "nom": r.name, "couverture": t }))
+            .collect::<Vec<_>>(),
         "communes_mal_desservies": under.iter().take(50).map(|c| c.named(&state.model)).collect::<Vec<_>>(),
     });
     if level != "region" {
