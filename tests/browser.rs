@@ -190,6 +190,74 @@ fn two_regions_in_chromium() {
         .rows()
         .any(|r| r[1].to_string().starts_with("DONNÉES SYNTHÉTIQUES")));
 
+    // The medians per scope, against a scan of the indicator rows with the regions of the
+    // generated dataset: Caen's EPCI alone → Normandie's EPCIs; with Amiens → both regions'
+    // (here every EPCI); scope=country → every EPCI.
+    let m = ecofoncier::read_model::ReadModel::build(
+        ecofoncier::source::EmbeddedSource::new(&data)
+            .load_sync()
+            .unwrap(),
+    )
+    .unwrap();
+    let fetch = |path: &str| -> serde_json::Value {
+        let r = common::request(&server.base, "GET", path, &[], None).unwrap();
+        assert_eq!(r.status, 200, "{path}");
+        r.json()
+    };
+    let rows = fetch("/api/v1/indicators");
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), m.epci.len());
+    let sirens: Vec<&str> = findings["sirens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let region_of = |siren: &str| m.regions.epci[m.epci.index_of(siren).unwrap()];
+    for (ids, scope) in [
+        (&sirens[..1], "region"),
+        (&sirens[..], "region"),
+        (&sirens[..1], "country"),
+    ] {
+        let cmp = fetch(&format!(
+            "/api/v1/compare?epci={}&scope={scope}",
+            ids.join(",")
+        ));
+        let regions: Vec<u32> = ids.iter().map(|s| region_of(s)).collect();
+        for class in ["rural", "urbain"] {
+            let scanned: Vec<&serde_json::Value> = rows
+                .iter()
+                .enumerate()
+                .filter(|(slot, r)| {
+                    r["classe"] == class
+                        && (scope == "country" || regions.contains(&m.regions.epci[*slot]))
+                })
+                .map(|(_, r)| r)
+                .collect();
+            let med = &cmp["medianes"][class];
+            assert_eq!(med["epci"], scanned.len(), "{ids:?} {scope} {class}");
+            let occupation = ecofoncier::metrics::indicators::median(
+                scanned
+                    .iter()
+                    .map(|r| r["taux_occupation_pct"].as_f64().unwrap())
+                    .collect(),
+            );
+            assert!(
+                ((occupation * 10.0).round() / 10.0 - med["taux_occupation_pct"].as_f64().unwrap())
+                    .abs()
+                    < 1e-9,
+                "{ids:?} {scope} {class}: {occupation} vs {}",
+                med["taux_occupation_pct"]
+            );
+        }
+        println!(
+            "two regions: medians of {ids:?} over {} ({} rural, {} urban EPCIs)",
+            cmp["perimetre"]["libelle"],
+            cmp["medianes"]["rural"]["epci"],
+            cmp["medianes"]["urbain"]["epci"]
+        );
+    }
+
     // The PDF: the table of both regions' EPCIs and the charts.
     let population = |i: usize| cmp["epci"][i]["population"].as_u64().unwrap();
     pdf_holds_table_and_charts(
