@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod cli;
+pub mod cql2;
 pub mod crs;
 pub mod date;
 pub mod formats;

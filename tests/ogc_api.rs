@@ -204,12 +204,13 @@ fn default_limit_is_100_and_max_is_10000() {
 }
 
 #[test]
-fn json_for_any_accept() {
+fn json_for_any_accept_but_a_browsers() {
     for accept in [
         "*/*",
         "application/json",
         "application/geo+json",
-        "text/html,*/*;q=0.8",
+        "application/geo+json, application/json",
+        "text/html;q=0.5,application/json",
     ] {
         let r = get_with(
             "/ogc/collections/sites/items?limit=1",
@@ -474,4 +475,84 @@ fn head_and_methods_not_allowed() {
         );
     }
     assert_eq!(get("/nowhere").status, 404);
+}
+
+/// The HTML encoding: every page in French for `f=html` and for a browser's `Accept`, JSON
+/// stays the default; the items page holds a row and a drawn shape per feature of the JSON
+/// page, the same counts, and links to each feature and to the next page.
+#[test]
+fn html_pages_for_browsers() {
+    let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    let fid = get("/ogc/collections/terrains/items?limit=1").json()["features"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for (path, words) in [
+        ("/ogc", "Collections"),
+        ("/ogc/conformance", "conf/html"),
+        ("/ogc/collections", "Terrains (unités foncières)"),
+        ("/ogc/collections/terrains", "Propriétés filtrables"),
+        ("/ogc/collections/terrains/queryables", "terr_surf_brute"),
+        (
+            "/ogc/collections/terrains/items?limit=3",
+            "objets correspondent",
+        ),
+        (
+            &format!("/ogc/collections/terrains/items/{fid}"),
+            "terr_surf_brute",
+        ),
+    ] {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        for r in [
+            get(&format!("{path}{sep}f=html")),
+            get_with(path, &[("Accept", browser)]),
+        ] {
+            assert_eq!(r.status, 200, "{path}");
+            assert_eq!(
+                r.header("content-type"),
+                Some("text/html; charset=utf-8"),
+                "{path}"
+            );
+            assert!(r.header("vary").unwrap_or("").contains("Accept"), "{path}");
+            let text = String::from_utf8(r.body).unwrap();
+            assert!(
+                text.starts_with("<!doctype html><html lang=\"fr\">"),
+                "{path}"
+            );
+            assert!(text.contains(words), "{path}: {words}");
+            assert!(text.contains("f=json"), "{path}: the JSON alternate");
+            assert!(!text.contains("terr_acquereur"), "{path}");
+        }
+        let json = get(path);
+        assert!(
+            json.header("content-type").unwrap().contains("json"),
+            "{path}"
+        );
+    }
+    // A filtered page: the same counts and features as its JSON.
+    let q = serde_urlencoded::to_string([
+        (
+            "filter",
+            "terr_etat_occup = 'vacant' AND terr_surf_brute > 1",
+        ),
+        ("limit", "25"),
+    ])
+    .unwrap();
+    let json = get(&format!("/ogc/collections/terrains/items?{q}")).json();
+    let html = String::from_utf8(get(&format!("/ogc/collections/terrains/items?{q}&f=html")).body)
+        .unwrap();
+    let matched = json["numberMatched"].as_u64().unwrap();
+    assert!(html.contains(&format!("<strong>{matched}</strong> objets")));
+    let features = json["features"].as_array().unwrap();
+    assert_eq!(html.matches("<tr>").count(), features.len() + 1);
+    assert_eq!(html.matches("<path ").count(), features.len());
+    for f in features {
+        let id = f["id"].as_str().unwrap();
+        assert!(
+            html.contains(&format!("/ogc/collections/terrains/items/{id}?f=html")),
+            "{id}"
+        );
+    }
+    assert!(html.contains("rel=\"next\""));
+    assert!(html.contains("Données synthétiques"));
 }

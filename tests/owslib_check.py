@@ -29,7 +29,15 @@ def main():
     assert items["numberMatched"] == expected["bbox_count"] == n, (items["numberMatched"], n)
     for f in items["features"]:
         assert "terr_acquereur" not in f["properties"]
-    print(f"owslib: {len(ids)} collections, bbox {bbox} -> {n} plots")
+    # A CQL2 Text filter, sent by OWSLib as the `filter` and `filter-lang` parameters.
+    cql = expected["filter"]
+    page = api.collection_items("terrains", filter=cql, **{"filter-lang": "cql2-text"}, limit=10000)
+    got = len(page["features"])
+    assert page["numberMatched"] == expected["filter_count"] == got, (page["numberMatched"], got)
+    queryables = api.collection_queryables("terrains")
+    assert "terr_surf_brute" in queryables["properties"], queryables
+    assert "terr_acquereur" not in queryables["properties"], queryables
+    print(f"owslib: {len(ids)} collections, bbox {bbox} -> {n} plots, filter -> {got} plots")
 
 
 if __name__ == "__main__":

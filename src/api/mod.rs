@@ -3,6 +3,7 @@
 pub mod edit;
 pub mod export;
 pub mod geometry_input;
+pub mod html;
 pub mod http;
 pub mod observe;
 pub mod ogc;

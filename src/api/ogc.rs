@@ -9,6 +9,7 @@ use crate::crs::Crs;
 use crate::date::now_rfc3339;
 use crate::read_model::Collection;
 
+use super::html;
 use super::http::base_url;
 use super::problem::{ApiError, ApiResult};
 use super::query::{self, item_query, items_query, plain_query, Params};
@@ -22,8 +23,24 @@ pub const CONFORMANCE: &[&str] = &[
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/accent-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
 ];
+
+/// The media type of a JSON Schema (queryables).
+pub const SCHEMA_JSON: &str = "application/schema+json";
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/ogc", web::get().to(landing))
@@ -33,6 +50,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/ogc/api.html", web::get().to(service_doc))
         .route("/ogc/collections", web::get().to(collections))
         .route("/ogc/collections/{id}", web::get().to(collection))
+        .route(
+            "/ogc/collections/{id}/queryables",
+            web::get().to(queryables),
+        )
         .route("/ogc/collections/{id}/items", web::get().to(items))
         .route("/ogc/collections/{id}/items/{fid}", web::get().to(item));
 }
@@ -41,15 +62,73 @@ fn link(href: String, rel: &str, typ: &str, title: &str) -> Value {
     json!({ "href": href, "rel": rel, "type": typ, "title": title })
 }
 
+/// A JSON answer of a route that also speaks HTML (hence `Vary: Accept`).
 fn json_response(v: &Value) -> HttpResponse {
-    HttpResponse::Ok().content_type(JSON).body(v.to_string())
+    HttpResponse::Ok()
+        .content_type(JSON)
+        .insert_header((header::VARY, "Accept"))
+        .body(v.to_string())
+}
+
+/// An HTML page answer.
+fn html_response(body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::VARY, "Accept"))
+        .body(body)
+}
+
+/// `href` with `f=json` (the JSON alternate of an HTML page) or `f=html`.
+fn with_f(href: &str, f: &str) -> String {
+    let sep = if href.contains('?') { '&' } else { '?' };
+    format!("{href}{sep}f={f}")
+}
+
+/// The landing page's links as an HTML list.
+fn links_html(links: &Value) -> String {
+    let mut out = String::from("<ul>");
+    for l in links.as_array().into_iter().flatten() {
+        let href = l["href"].as_str().unwrap_or("");
+        let typ = l["type"].as_str().unwrap_or("");
+        let href = if typ == JSON || typ == GEOJSON {
+            with_f(href, "html")
+        } else {
+            href.to_string()
+        };
+        out.push_str(&format!(
+            "<li><a href=\"{}\">{}</a></li>",
+            html::escape(&href),
+            html::escape(l["title"].as_str().unwrap_or(""))
+        ));
+    }
+    out.push_str("</ul>");
+    out
 }
 
 async fn landing(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let state = state.snapshot();
-    plain_query(&Params::any(req.query_string())?)?;
+    let params = Params::any(req.query_string())?;
+    plain_query(&params)?;
     let b = base_url(&req);
-    Ok(json_response(&json!({
+    let doc = landing_doc(&state, &b);
+    if html::wanted(&req, &params)? {
+        let body = format!(
+            "<p>{}</p>{}",
+            html::escape(doc["description"].as_str().unwrap_or("")),
+            links_html(&doc["links"])
+        );
+        return Ok(html_response(html::page(
+            doc["title"].as_str().unwrap_or("ecofoncier"),
+            &[],
+            &with_f(&format!("{b}/ogc"), "json"),
+            &body,
+        )));
+    }
+    Ok(json_response(&doc))
+}
+
+fn landing_doc(state: &super::Snapshot, b: &str) -> Value {
+    json!({
         "title": format!("ecofoncier – foncier économique – {}", state.model.regions.label()),
         "description": format!(
             "Inventaire des zones d'activités économiques (standard CNIG Sites économiques), \
@@ -65,11 +144,25 @@ async fn landing(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<Http
             link(format!("{b}/ogc/conformance"), "conformance", JSON, "Classes de conformité"),
             link(format!("{b}/ogc/collections"), "data", JSON, "Collections"),
         ],
-    })))
+    })
 }
 
 async fn conformance(req: HttpRequest) -> ApiResult<HttpResponse> {
-    plain_query(&Params::any(req.query_string())?)?;
+    let params = Params::any(req.query_string())?;
+    plain_query(&params)?;
+    if html::wanted(&req, &params)? {
+        let b = base_url(&req);
+        let items: String = CONFORMANCE
+            .iter()
+            .map(|c| format!("<li><code>{}</code></li>", html::escape(c)))
+            .collect();
+        return Ok(html_response(html::page(
+            "Classes de conformité",
+            &[(with_f(&format!("{b}/ogc"), "html"), "Accueil")],
+            &with_f(&format!("{b}/ogc/conformance"), "json"),
+            &format!("<ul>{items}</ul>"),
+        )));
+    }
     Ok(json_response(&json!({ "conformsTo": CONFORMANCE })))
 }
 
@@ -122,8 +215,98 @@ fn collection_doc(c: &dyn Collection, attribution: &str, b: &str) -> Value {
         "links": [
             link(format!("{b}/ogc/collections/{id}"), "self", JSON, s.title),
             link(format!("{b}/ogc/collections/{id}/items"), "items", GEOJSON, "Objets (GeoJSON)"),
+            link(
+                format!("{b}/ogc/collections/{id}/queryables"),
+                "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                SCHEMA_JSON,
+                "Propriétés filtrables"
+            ),
         ],
     })
+}
+
+/// The queryables of a collection (OGC API – Features Part 3): a JSON Schema of its public
+/// properties and its geometry; confidential fields are not among them.
+fn queryables_doc(c: &dyn Collection, b: &str) -> Value {
+    let id = c.about().id;
+    let mut props = serde_json::Map::new();
+    let geometry = match c.geometry_type() {
+        "Point" => "geometry-point",
+        "MultiPoint" => "geometry-multipoint",
+        "Polygon" => "geometry-polygon",
+        "MultiPolygon" => "geometry-multipolygon",
+        _ => "geometry-any",
+    };
+    props.insert(
+        crate::cql2::GEOMETRY.into(),
+        json!({ "title": "Géométrie", "format": geometry, "x-ogc-role": "primary-geometry" }),
+    );
+    for (name, t) in c.fields() {
+        let mut p = json!({ "title": name, "type": t });
+        if *t == "string" && (name.ends_with("_date") || name.starts_with("date_")) {
+            p["format"] = json!("date");
+        }
+        props.insert(name.clone(), p);
+    }
+    json!({
+        "$schema": "https://json-schema.org/draft/2019-09/schema",
+        "$id": format!("{b}/ogc/collections/{id}/queryables"),
+        "type": "object",
+        "title": c.about().title,
+        "properties": props,
+        "additionalProperties": false,
+    })
+}
+
+async fn queryables(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    let state = state.snapshot();
+    let params = Params::any(req.query_string())?;
+    plain_query(&params)?;
+    let c = find(&state, &path)?;
+    let b = base_url(&req);
+    let doc = queryables_doc(c, &b);
+    if html::wanted(&req, &params)? {
+        let id = c.about().id;
+        let rows: Vec<Vec<String>> = doc["properties"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| {
+                vec![
+                    format!("<code>{}</code>", html::escape(k)),
+                    html::cell(v.get("type").or(v.get("format"))),
+                    html::cell(v.get("format")),
+                ]
+            })
+            .collect();
+        let headers = ["Propriété", "Type", "Format"].map(String::from);
+        let body = format!(
+            "<p>Propriétés utilisables dans <code>filter</code> (CQL2 Text), <code>sortby</code> \
+             et <code>properties</code>. Exemple : <code>terr_etat_occup = 'vacant' AND \
+             terr_surf_brute &gt; 2</code>.</p>{}",
+            html::table(&headers, &rows)
+        );
+        return Ok(html_response(html::page(
+            &format!("{} – propriétés filtrables", c.about().title),
+            &[
+                (with_f(&format!("{b}/ogc"), "html"), "Accueil"),
+                (
+                    with_f(&format!("{b}/ogc/collections/{id}"), "html"),
+                    c.about().title,
+                ),
+            ],
+            &with_f(&format!("{b}/ogc/collections/{id}/queryables"), "json"),
+            &body,
+        )));
+    }
+    Ok(HttpResponse::Ok()
+        .content_type(SCHEMA_JSON)
+        .insert_header((header::VARY, "Accept"))
+        .body(doc.to_string()))
 }
 
 fn find<'a>(state: &'a super::Snapshot, id: &str) -> ApiResult<&'a dyn Collection> {
@@ -135,7 +318,8 @@ fn find<'a>(state: &'a super::Snapshot, id: &str) -> ApiResult<&'a dyn Collectio
 
 async fn collections(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let state = state.snapshot();
-    plain_query(&Params::any(req.query_string())?)?;
+    let params = Params::any(req.query_string())?;
+    plain_query(&params)?;
     let b = base_url(&req);
     let cols: Vec<Value> = state
         .model
@@ -143,6 +327,35 @@ async fn collections(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<
         .iter()
         .map(|c| collection_doc(*c, &state.model.attribution, &b))
         .collect();
+    if html::wanted(&req, &params)? {
+        let rows: Vec<Vec<String>> = cols
+            .iter()
+            .map(|c| {
+                let id = c["id"].as_str().unwrap_or("");
+                vec![
+                    format!(
+                        "<a href=\"{}\">{}</a>",
+                        html::escape(&with_f(&format!("{b}/ogc/collections/{id}"), "html")),
+                        html::escape(c["title"].as_str().unwrap_or(id))
+                    ),
+                    html::cell(Some(&c["description"])),
+                    html::cell(Some(&c["ecofoncier:nombreObjets"])),
+                    if c["ecofoncier:synthetique"] == true {
+                        "données synthétiques".into()
+                    } else {
+                        html::cell(Some(&c["attribution"]))
+                    },
+                ]
+            })
+            .collect();
+        let headers = ["Collection", "Description", "Objets", "Source"].map(String::from);
+        return Ok(html_response(html::page(
+            "Collections",
+            &[(with_f(&format!("{b}/ogc"), "html"), "Accueil")],
+            &with_f(&format!("{b}/ogc/collections"), "json"),
+            &html::table(&headers, &rows),
+        )));
+    }
     Ok(json_response(&json!({
         "links": [link(format!("{b}/ogc/collections"), "self", JSON, "Collections")],
         "collections": cols,
@@ -156,13 +369,48 @@ async fn collection(
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
     let state = state.snapshot();
-    plain_query(&Params::any(req.query_string())?)?;
+    let params = Params::any(req.query_string())?;
+    plain_query(&params)?;
     let c = find(&state, &path)?;
-    Ok(json_response(&collection_doc(
-        c,
-        &state.model.attribution,
-        &base_url(&req),
-    )))
+    let b = base_url(&req);
+    let doc = collection_doc(c, &state.model.attribution, &b);
+    if html::wanted(&req, &params)? {
+        let id = c.about().id;
+        let e = c.extent();
+        let mut body = String::new();
+        if c.about().synthetic {
+            body.push_str(html::SYNTHETIC);
+        }
+        body.push_str(&format!(
+            "<p>{}</p><dl><dt>Objets</dt><dd>{}</dd><dt>Géométrie</dt><dd>{}</dd>\
+             <dt>Emprise (CRS84)</dt><dd>{:.4}, {:.4} – {:.4}, {:.4}</dd><dt>Source</dt><dd>{}</dd></dl>\
+             <ul><li><a href=\"{}\">Objets (tableau et carte)</a></li>\
+             <li><a href=\"{}\">Propriétés filtrables</a></li></ul>",
+            html::escape(c.about().description),
+            c.len(),
+            c.geometry_type(),
+            e[0],
+            e[1],
+            e[2],
+            e[3],
+            html::cell(Some(&doc["attribution"])),
+            html::escape(&with_f(&format!("{b}/ogc/collections/{id}/items"), "html")),
+            html::escape(&with_f(&format!("{b}/ogc/collections/{id}/queryables"), "html")),
+        ));
+        return Ok(html_response(html::page(
+            c.about().title,
+            &[
+                (with_f(&format!("{b}/ogc"), "html"), "Accueil"),
+                (
+                    with_f(&format!("{b}/ogc/collections"), "html"),
+                    "Collections",
+                ),
+            ],
+            &with_f(&format!("{b}/ogc/collections/{id}"), "json"),
+            &body,
+        )));
+    }
+    Ok(json_response(&doc))
 }
 
 fn items_href(b: &str, id: &str, params: &Params, offset: Option<usize>) -> String {
@@ -199,8 +447,10 @@ async fn items(
     let params = Params::any(req.query_string())?;
     let q = items_query(&params, c)?;
 
-    // The page's slots: selected by bbox and filters, or the live features in order.
-    let (page, matched): (Vec<usize>, usize) = if q.bbox.is_none() && q.filters.is_empty() {
+    // The page's slots: selected by bbox and filters (sorted when asked), or the live
+    // features in order.
+    let selecting = q.bbox.is_some() || !q.filters.is_empty() || q.filter.is_some();
+    let (page, matched): (Vec<usize>, usize) = if !selecting && q.sortby.is_empty() {
         let matched = c.len();
         let start = q.offset.min(matched);
         let end = start.saturating_add(q.limit).min(matched);
@@ -214,16 +464,9 @@ async fn items(
         };
         (page, matched)
     } else {
-        let mut selected: Vec<usize> = match &q.bbox {
-            Some(b) => c.intersecting(&b.area),
-            None => c.live_slots().collect(),
-        };
-        if !q.filters.is_empty() {
-            selected.retain(|&i| {
-                q.filters
-                    .iter()
-                    .all(|(k, v)| query::matches(c.property(i, k).as_ref(), v))
-            });
+        let mut selected = select(c, &q);
+        if !q.sortby.is_empty() {
+            sort(c, &mut selected, &q.sortby);
         }
         let matched = selected.len();
         let start = q.offset.min(matched);
@@ -268,6 +511,39 @@ async fn items(
         ));
     }
 
+    let keep: Option<Vec<&str>> = q
+        .properties
+        .as_ref()
+        .map(|p| p.iter().map(String::as_str).collect());
+    if html::wanted(&req, &params)? {
+        let html_links: Vec<(String, String)> = links
+            .iter()
+            .filter(|l| l["rel"] == "next" || l["rel"] == "prev")
+            .map(|l| {
+                let href = l["href"].as_str().unwrap_or("");
+                let href = if params.has("f") {
+                    href.to_string()
+                } else {
+                    with_f(href, "html")
+                };
+                (href, l["title"].as_str().unwrap_or("").to_string())
+            })
+            .collect();
+        let body = items_html(c, &page, keep.as_deref(), &b, start, matched, &html_links);
+        let mut json_href = items_href(&b, id, &params, (start > 0).then_some(start));
+        if !params.has("f") {
+            json_href = with_f(&json_href, "json");
+        }
+        return Ok(html_response(html::page(
+            &format!("{title} – objets"),
+            &[
+                (with_f(&format!("{b}/ogc"), "html"), "Accueil"),
+                (with_f(&format!("{b}/ogc/collections/{id}"), "html"), title),
+            ],
+            &json_href.replace("f=html", "f=json"),
+            &body,
+        )));
+    }
     let mut out = Vec::with_capacity(512 + page.len() * 700);
     out.extend_from_slice(br#"{"type":"FeatureCollection","numberMatched":"#);
     out.extend_from_slice(matched.to_string().as_bytes());
@@ -282,11 +558,12 @@ async fn items(
         if k > 0 {
             out.push(b',');
         }
-        if q.crs == Crs::Crs84 {
-            app.features
-                .write(&mut out, state.model.lineage, index, c, i);
-        } else {
-            c.write_feature(&mut out, i, q.crs);
+        match &keep {
+            None if q.crs == Crs::Crs84 => {
+                app.features
+                    .write(&mut out, state.model.lineage, index, c, i);
+            }
+            keep => c.write_feature_keeping(&mut out, i, q.crs, keep.as_deref()),
         }
     }
     out.extend_from_slice(b"]}");
@@ -298,10 +575,165 @@ async fn items(
     }
     Ok(HttpResponse::Ok()
         .content_type(GEOJSON)
+        .insert_header((header::VARY, "Accept"))
         .insert_header(("Content-Crs", format!("<{}>", q.crs.uri())))
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .insert_header((header::ETAG, etag))
         .body(out))
+}
+
+/// The features of `c` a page holds, as an HTML table and a map, both linking each feature
+/// to its own page; the map draws at most the first 2,000.
+fn items_html(
+    c: &dyn Collection,
+    page: &[usize],
+    keep: Option<&[&str]>,
+    b: &str,
+    start: usize,
+    matched: usize,
+    nav: &[(String, String)],
+) -> String {
+    let id = c.about().id;
+    let features: Vec<Value> = page
+        .iter()
+        .map(|&i| {
+            let mut out = Vec::new();
+            c.write_feature_keeping(&mut out, i, Crs::Crs84, keep);
+            serde_json::from_slice(&out).unwrap_or(Value::Null)
+        })
+        .collect();
+    let mut columns: Vec<String> = Vec::new();
+    for f in &features {
+        for k in f["properties"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, _)| k)
+        {
+            if !columns.contains(k) {
+                columns.push(k.clone());
+            }
+        }
+    }
+    let href = |fid: &str| with_f(&format!("{b}/ogc/collections/{id}/items/{fid}"), "html");
+    let rows: Vec<Vec<String>> = features
+        .iter()
+        .map(|f| {
+            let fid = f["id"].as_str().unwrap_or("");
+            let mut row = vec![format!(
+                "<a href=\"{}\">{}</a>",
+                html::escape(&href(fid)),
+                html::escape(fid)
+            )];
+            row.extend(columns.iter().map(|k| html::cell(f["properties"].get(k))));
+            row
+        })
+        .collect();
+    let drawn: Vec<(geo::Geometry<f64>, String, Option<String>)> = page
+        .iter()
+        .take(2_000)
+        .map(|&i| (c.geometry(i), c.id(i).to_string(), Some(href(c.id(i)))))
+        .collect();
+    let mut headers = vec!["Identifiant".to_string()];
+    headers.extend(columns);
+    let mut body = String::new();
+    if c.about().synthetic {
+        body.push_str(html::SYNTHETIC);
+    }
+    let shown = if page.is_empty() {
+        "aucun affiché".to_string()
+    } else {
+        format!("{} à {} affichés", start + 1, start + page.len())
+    };
+    body.push_str(&format!(
+        "<p><strong>{matched}</strong> objets correspondent à la requête ; {shown}.</p>"
+    ));
+    body.push_str(&html::map(
+        &drawn,
+        &format!("Carte des objets de la page ({})", c.about().title),
+    ));
+    if !nav.is_empty() {
+        body.push_str("<p>");
+        for (href, title) in nav {
+            body.push_str(&format!(
+                "<a rel=\"{}\" href=\"{}\">{}</a> ",
+                if title.contains("suivante") {
+                    "next"
+                } else {
+                    "prev"
+                },
+                html::escape(href),
+                html::escape(title)
+            ));
+        }
+        body.push_str("</p>");
+    }
+    body.push_str(&html::table(&headers, &rows));
+    body
+}
+
+/// The slots of `c` selected by the query's bbox, equality filters and CQL2 filter,
+/// ascending. The R-tree proposes the candidates when a bbox or the filter's spatial part
+/// bounds them; the filter reads each candidate's properties in one pass and its geometry
+/// only when a spatial function needs it.
+fn select(c: &dyn Collection, q: &query::ItemsQuery) -> Vec<usize> {
+    let envelope = q.filter.as_ref().and_then(|f| f.envelope());
+    let mut selected: Vec<usize> = match (&q.bbox, envelope) {
+        (Some(b), _) => c.intersecting(&b.area),
+        (None, Some(r)) => c.intersecting(&r.to_polygon()),
+        (None, None) => c.live_slots().collect(),
+    };
+    if !q.filters.is_empty() {
+        selected.retain(|&i| {
+            q.filters
+                .iter()
+                .all(|(k, v)| query::matches(c.property(i, k).as_ref(), v))
+        });
+    }
+    if let Some(f) = &q.filter {
+        let keys: Vec<&str> = f.keys.iter().map(String::as_str).collect();
+        selected.retain(|&i| {
+            let values = c.values(i, &keys);
+            let mut geometry = || c.geometry(i);
+            f.matches(&mut crate::cql2::Feature::new(&values, &mut geometry))
+        });
+    }
+    selected
+}
+
+/// Sorts `slots` by the `sortby` keys; missing values last whatever the direction, ties in
+/// slot order (so that pages do not overlap).
+fn sort(c: &dyn Collection, slots: &mut Vec<usize>, keys: &[(String, bool)]) {
+    use std::cmp::Ordering;
+    let names: Vec<&str> = keys.iter().map(|(k, _)| k.as_str()).collect();
+    let mut rows: Vec<(Vec<Option<Value>>, usize)> =
+        slots.iter().map(|&i| (c.values(i, &names), i)).collect();
+    let cmp_value = |a: &Value, b: &Value| match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x
+            .as_f64()
+            .partial_cmp(&y.as_f64())
+            .unwrap_or(Ordering::Equal),
+        (Value::String(x), Value::String(y)) => x.cmp(y),
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        _ => Ordering::Equal,
+    };
+    rows.sort_by(|(a, i), (b, j)| {
+        for (k, (_, desc)) in keys.iter().enumerate() {
+            let o = match (&a[k], &b[k]) {
+                (Some(x), Some(y)) if *desc => cmp_value(y, x),
+                (Some(x), Some(y)) => cmp_value(x, y),
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (None, None) => Ordering::Equal,
+            };
+            if o != Ordering::Equal {
+                return o;
+            }
+        }
+        i.cmp(j)
+    });
+    slots.clear();
+    slots.extend(rows.into_iter().map(|(_, i)| i));
 }
 
 async fn item(
@@ -312,7 +744,8 @@ async fn item(
     let state = app.snapshot();
     let (id, fid) = path.into_inner();
     let c = find(&state, &id)?;
-    let (crs, datetime) = item_query(&Params::any(req.query_string())?)?;
+    let params = Params::any(req.query_string())?;
+    let (crs, datetime) = item_query(&params)?;
     // An earlier state, or the confidential fields for the feature's own editors: built
     // from the record rather than served from the public serialization.
     if datetime.is_some() || req.headers().contains_key(header::AUTHORIZATION) {
@@ -327,11 +760,55 @@ async fn item(
     if let Some(r) = super::http::unchanged(&req, &etag) {
         return Ok(r);
     }
+    let b = base_url(&req);
+    if html::wanted(&req, &params)? {
+        let mut out = Vec::new();
+        c.write_feature(&mut out, i, Crs::Crs84);
+        let f: Value = serde_json::from_slice(&out).unwrap_or(Value::Null);
+        let rows: Vec<Vec<String>> = f["properties"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| {
+                vec![
+                    format!("<code>{}</code>", html::escape(k)),
+                    html::cell(Some(v)),
+                ]
+            })
+            .collect();
+        let mut body = String::new();
+        if c.about().synthetic {
+            body.push_str(html::SYNTHETIC);
+        }
+        body.push_str(&html::map(
+            &[(c.geometry(i), fid.clone(), None)],
+            &format!("Carte de {fid}"),
+        ));
+        body.push_str(&html::table(
+            &["Propriété", "Valeur"].map(String::from),
+            &rows,
+        ));
+        return Ok(html_response(html::page(
+            &fid,
+            &[
+                (with_f(&format!("{b}/ogc"), "html"), "Accueil"),
+                (
+                    with_f(&format!("{b}/ogc/collections/{id}"), "html"),
+                    c.about().title,
+                ),
+                (
+                    with_f(&format!("{b}/ogc/collections/{id}/items"), "html"),
+                    "Objets",
+                ),
+            ],
+            &with_f(&format!("{b}/ogc/collections/{id}/items/{fid}"), "json"),
+            &body,
+        )));
+    }
     let mut out = Vec::with_capacity(2048);
     c.write_feature(&mut out, i, crs);
     // Re-open the feature object to add its links.
     out.pop();
-    let b = base_url(&req);
     let links = json!([
         link(
             format!("{b}/ogc/collections/{id}/items/{fid}"),
@@ -351,6 +828,7 @@ async fn item(
     out.push(b'}');
     Ok(HttpResponse::Ok()
         .content_type(GEOJSON)
+        .insert_header((header::VARY, "Accept"))
         .insert_header(("Content-Crs", format!("<{}>", crs.uri())))
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .insert_header((header::ETAG, etag))

@@ -222,6 +222,11 @@ pub fn document(model: &ReadModel, writes: bool) -> Value {
                     { "$ref": "#/components/parameters/bbox-crs" },
                     { "$ref": "#/components/parameters/crs" },
                     { "$ref": "#/components/parameters/datetime" },
+                    { "$ref": "#/components/parameters/filter" },
+                    { "$ref": "#/components/parameters/filter-lang" },
+                    { "$ref": "#/components/parameters/filter-crs" },
+                    { "$ref": "#/components/parameters/sortby" },
+                    { "$ref": "#/components/parameters/properties" },
                     { "$ref": "#/components/parameters/f" }
                 ],
                 "responses": {
@@ -233,6 +238,18 @@ pub fn document(model: &ReadModel, writes: bool) -> Value {
                     },
                     "304": { "description": "Unchanged since the ETag given in If-None-Match" },
                     "400": problem_response("Invalid or unknown parameter (named in `parameter`)"),
+                    "404": problem_response("Unknown collection")
+                }
+            }},
+            "/ogc/collections/{collectionId}/queryables": { "get": {
+                "summary": "Queryable properties of a collection (OGC API – Features Part 3)", "operationId": "getQueryables", "tags": ["OGC API – Features"],
+                "parameters": [{ "$ref": "#/components/parameters/collectionId" }, { "$ref": "#/components/parameters/f" }],
+                "responses": {
+                    "200": { "description": "A JSON Schema of the public properties and the geometry, for `filter`, `sortby` and `properties`",
+                        "content": { "application/schema+json": { "schema": {
+                            "type": "object", "required": ["type", "properties"],
+                            "properties": { "type": { "type": "string" }, "properties": { "type": "object" } } } } } },
+                    "400": problem_response("Invalid parameter"),
                     "404": problem_response("Unknown collection")
                 }
             }},
@@ -310,7 +327,20 @@ pub fn document(model: &ReadModel, writes: bool) -> Value {
                 "bbox-crs": { "name": "bbox-crs", "in": "query", "required": false, "schema": { "type": "string", "format": "uri", "enum": crs_uris } },
                 "crs": { "name": "crs", "in": "query", "required": false, "schema": { "type": "string", "format": "uri", "enum": crs_uris } },
                 "datetime": { "name": "datetime", "in": "query", "required": false, "description": "Accepted; no collection has a temporal extent", "schema": { "type": "string" } },
-                "f": { "name": "f", "in": "query", "required": false, "schema": { "type": "string", "enum": ["json", "geojson"] } }
+                "filter": { "name": "filter", "in": "query", "required": false,
+                    "description": "A CQL2 Text filter (OGC API – Features Part 3) on the collection's queryables: comparisons, AND/OR/NOT, LIKE, IN, BETWEEN, IS NULL, CASEI, ACCENTI, DATE/TIMESTAMP, and S_INTERSECTS, S_WITHIN, S_CONTAINS, S_DISJOINT, S_EQUALS, S_TOUCHES, S_OVERLAPS, S_CROSSES with WKT or BBOX geometries in filter-crs. Example: `terr_etat_occup = 'vacant' AND terr_surf_brute > 2`. An error names its position; confidential fields are refused.",
+                    "schema": { "type": "string" } },
+                "filter-lang": { "name": "filter-lang", "in": "query", "required": false, "schema": { "type": "string", "enum": ["cql2-text"], "default": "cql2-text" } },
+                "filter-crs": { "name": "filter-crs", "in": "query", "required": false, "description": "CRS of the filter's geometries (CRS84 by default); only with filter", "schema": { "type": "string", "format": "uri", "enum": crs_uris } },
+                "sortby": { "name": "sortby", "in": "query", "required": false, "style": "form", "explode": false,
+                    "description": "Queryables to sort by, each prefixed `-` for descending (`-terr_surf_brute,terr_id`); missing values last",
+                    "schema": { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": "^[+-]?[A-Za-z_][A-Za-z0-9_:.-]*$" } } },
+                "properties": { "name": "properties", "in": "query", "required": false, "style": "form", "explode": false,
+                    "description": "The public properties to return (the geometry always is)",
+                    "schema": { "type": "array", "items": { "type": "string" } } },
+                "f": { "name": "f", "in": "query", "required": false,
+                    "description": "Encoding: JSON (the default) or HTML (pages in French); without f, a browser's Accept: text/html gets HTML",
+                    "schema": { "type": "string", "enum": ["json", "geojson", "html"] } }
             },
             "schemas": {
                 "Problem": { "type": "object", "required": ["status", "title", "detail"], "properties": {
@@ -366,6 +396,19 @@ pub fn document(model: &ReadModel, writes: bool) -> Value {
         add_editing(&mut doc, example_plot(model));
     }
     add_tiles(&mut doc);
+    // Every OGC page also speaks HTML (`f=html`).
+    for p in [
+        "/ogc",
+        "/ogc/conformance",
+        "/ogc/collections",
+        "/ogc/collections/{collectionId}",
+        "/ogc/collections/{collectionId}/queryables",
+        "/ogc/collections/{collectionId}/items",
+        "/ogc/collections/{collectionId}/items/{featureId}",
+    ] {
+        doc["paths"][p]["get"]["responses"]["200"]["content"]["text/html"] =
+            json!({ "schema": { "type": "string" } });
+    }
     doc
 }
 

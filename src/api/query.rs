@@ -3,6 +3,7 @@
 
 use geo::{Coord, LineString, Polygon};
 
+use crate::cql2;
 use crate::crs::{self, Crs};
 use crate::read_model::Collection;
 
@@ -323,15 +324,23 @@ pub struct ItemsQuery {
     pub crs: Crs,
     /// Equality filters on properties.
     pub filters: Vec<(String, String)>,
+    /// The CQL2 filter (`filter`), bound to the collection.
+    pub filter: Option<cql2::Filter>,
+    /// Sort keys (`sortby`): property and whether descending.
+    pub sortby: Vec<(String, bool)>,
+    /// The properties to return (`properties`), when selected.
+    pub properties: Option<Vec<String>>,
 }
 
-/// Parses the `f` parameter: JSON is the only encoding.
+/// Checks the `f` parameter: JSON (the default) or HTML ([`super::html::wanted`] reads it).
 fn check_format(v: &str) -> ApiResult<()> {
     match v {
-        "json" | "geojson" | "application/json" | "application/geo+json" => Ok(()),
+        "json" | "geojson" | "application/json" | "application/geo+json" | "html" | "text/html" => {
+            Ok(())
+        }
         other => Err(ApiError::param(
             "f",
-            format!("unsupported format `{other}`: use `json`"),
+            format!("unsupported format `{other}`: use `json` or `html`"),
         )),
     }
 }
@@ -412,9 +421,13 @@ pub fn items_query(params: &Params, served: &dyn Collection) -> ApiResult<ItemsQ
         bbox: None,
         crs: Crs::Crs84,
         filters: Vec::new(),
+        filter: None,
+        sortby: Vec::new(),
+        properties: None,
     };
     let mut bbox_raw = None;
     let mut bbox_crs = Crs::Crs84;
+    let mut filter_crs = Crs::Crs84;
     for (k, v) in params.iter() {
         match k {
             "limit" => q.limit = parse_usize(k, v, 1, MAX_LIMIT)?,
@@ -425,16 +438,54 @@ pub fn items_query(params: &Params, served: &dyn Collection) -> ApiResult<ItemsQ
             "f" => check_format(v)?,
             // No collection has a temporal extent: `datetime` selects nothing out.
             "datetime" => {}
+            "filter" => {}
+            "filter-lang" => {
+                if v != "cql2-text" {
+                    return Err(ApiError::param(
+                        k,
+                        format!("`{v}` is not supported: use cql2-text"),
+                    ));
+                }
+            }
+            "filter-crs" => filter_crs = parse_crs(k, v)?,
+            "sortby" => q.sortby = sort_keys(v, served)?,
+            "properties" => q.properties = Some(property_names(v, served)?),
             name if served.fields().contains_key(name) => q.filters.push((k.into(), v.into())),
             other => {
                 return Err(ApiError::param(
                     other,
                     format!(
-                        "unknown parameter; use limit, offset, bbox, bbox-crs, crs, f, datetime \
-                         or a property of `{}`",
+                        "unknown parameter; use limit, offset, bbox, bbox-crs, crs, f, datetime, \
+                         filter, filter-lang, filter-crs, sortby, properties or a property of \
+                         `{}`",
                         served.about().id
                     ),
                 ))
+            }
+        }
+    }
+    match params.get("filter") {
+        Some(text) => {
+            let lookup = |name: &str| {
+                if served.confidential().contains(&name) {
+                    cql2::Property::Confidential
+                } else {
+                    served
+                        .fields()
+                        .get(name)
+                        .map_or(cql2::Property::Unknown, |t| cql2::Property::Field(t))
+                }
+            };
+            let bound = cql2::parse(text)
+                .and_then(|e| cql2::bind(text, e, &lookup, filter_crs))
+                .map_err(|e| ApiError::param("filter", e.to_string()))?;
+            q.filter = Some(bound);
+        }
+        None => {
+            for k in ["filter-lang", "filter-crs"] {
+                if params.has(k) {
+                    return Err(ApiError::param(k, "given without filter"));
+                }
             }
         }
     }
@@ -444,6 +495,50 @@ pub fn items_query(params: &Params, served: &dyn Collection) -> ApiResult<ItemsQ
         return Err(ApiError::param("bbox-crs", "given without bbox"));
     }
     Ok(q)
+}
+
+/// A public property of `served` named in parameter `param`, or a 400 saying why not.
+fn public_property(param: &str, name: &str, served: &dyn Collection) -> ApiResult<String> {
+    if served.confidential().contains(&name) {
+        return Err(ApiError::param(param, format!("`{name}` is confidential")));
+    }
+    if !served.fields().contains_key(name) {
+        return Err(ApiError::param(
+            param,
+            format!(
+                "unknown property `{name}`; see /ogc/collections/{}/queryables",
+                served.about().id
+            ),
+        ));
+    }
+    Ok(name.to_string())
+}
+
+/// `sortby`: comma-separated properties, each optionally prefixed `+` (ascending, the
+/// default) or `-` (descending).
+fn sort_keys(v: &str, served: &dyn Collection) -> ApiResult<Vec<(String, bool)>> {
+    let mut out: Vec<(String, bool)> = Vec::new();
+    for part in v.split(',').map(str::trim) {
+        let (name, desc) = match part.strip_prefix('-') {
+            Some(n) => (n, true),
+            None => (part.strip_prefix('+').unwrap_or(part), false),
+        };
+        let name = public_property("sortby", name.trim(), served)?;
+        if out.iter().any(|(n, _)| *n == name) {
+            return Err(ApiError::param("sortby", format!("`{name}` given twice")));
+        }
+        out.push((name, desc));
+    }
+    Ok(out)
+}
+
+/// `properties`: the comma-separated public properties to return (none when empty).
+fn property_names(v: &str, served: &dyn Collection) -> ApiResult<Vec<String>> {
+    v.split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|n| public_property("properties", n, served))
+        .collect()
 }
 
 /// Parses the query of `/collections/{id}/items/{featureId}`: only `crs` and `f`.

@@ -127,6 +127,8 @@ struct ObjectWriter<'s> {
     skip: &'s [&'s str],
     /// A `(key, value)` written last when the record has no such field (or leaves it out).
     fallback: Option<(&'s str, &'s str)>,
+    /// When given, only these fields are written.
+    keep: Option<&'s [&'s str]>,
     first: bool,
 }
 
@@ -161,7 +163,7 @@ impl SerializeStruct for ObjectState<'_, '_> {
         key: &'static str,
         value: &T,
     ) -> Result<(), NotAStruct> {
-        if self.0.skip.contains(&key) {
+        if self.0.skip.contains(&key) || self.0.keep.is_some_and(|k| !k.contains(&key)) {
             return Ok(());
         }
         if self.0.fallback.is_some_and(|(k, _)| k == key) {
@@ -178,6 +180,10 @@ impl SerializeStruct for ObjectState<'_, '_> {
     }
     fn end(mut self) -> Result<(), NotAStruct> {
         if let Some((k, v)) = self.0.fallback.take() {
+            if self.0.keep.is_some_and(|keep| !keep.contains(&k)) {
+                self.0.out.push(b'}');
+                return Ok(());
+            }
             self.key(k);
             write_str(self.0.out, v);
         }
@@ -348,10 +354,23 @@ pub fn write_object<R: Serialize>(
     skip: &[&str],
     fallback: Option<(&str, &str)>,
 ) -> Result<(), NotAStruct> {
+    write_object_keeping(out, record, skip, fallback, None)
+}
+
+/// [`write_object`] writing only the fields named in `keep`, when given (property
+/// selection).
+pub fn write_object_keeping<R: Serialize>(
+    out: &mut Vec<u8>,
+    record: &R,
+    skip: &[&str],
+    fallback: Option<(&str, &str)>,
+    keep: Option<&[&str]>,
+) -> Result<(), NotAStruct> {
     record.serialize(&mut ObjectWriter {
         out,
         skip,
         fallback,
+        keep,
         first: true,
     })
 }

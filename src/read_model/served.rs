@@ -114,8 +114,24 @@ pub trait Collection: Send + Sync {
     fn extent(&self) -> [f64; 4];
     /// The value of public property `key` of feature `slot`.
     fn property(&self, slot: usize, key: &str) -> Option<Value>;
+    /// The values of public properties `keys` of feature `slot`, read in one pass.
+    fn values(&self, slot: usize, keys: &[&str]) -> Vec<Option<Value>> {
+        keys.iter().map(|k| self.property(slot, k)).collect()
+    }
+    /// The fields never served (owners, buyers, prices, contacts).
+    fn confidential(&self) -> &'static [&'static str];
     /// Writes feature `slot` as a GeoJSON Feature in `crs` (public fields only).
-    fn write_feature(&self, out: &mut Vec<u8>, slot: usize, crs: Crs);
+    fn write_feature(&self, out: &mut Vec<u8>, slot: usize, crs: Crs) {
+        self.write_feature_keeping(out, slot, crs, None)
+    }
+    /// [`Collection::write_feature`] with only the properties named in `keep`, when given.
+    fn write_feature_keeping(
+        &self,
+        out: &mut Vec<u8>,
+        slot: usize,
+        crs: Crs,
+        keep: Option<&[&str]>,
+    );
 }
 
 /// Writes a stored geometry as GeoJSON in `crs`.
@@ -247,7 +263,40 @@ impl<R: Record> Collection for Layer<R> {
         }
     }
 
-    fn write_feature(&self, out: &mut Vec<u8>, slot: usize, crs: Crs) {
+    fn values(&self, slot: usize, keys: &[&str]) -> Vec<Option<Value>> {
+        let r = self.record(slot);
+        let mut found = fields::pick(r, keys);
+        let mut out: Vec<Option<Value>> = keys
+            .iter()
+            .map(|k| {
+                if R::CONFIDENTIAL.contains(k) {
+                    return None;
+                }
+                let i = found.iter().position(|(f, _)| f == k)?;
+                Some(found.swap_remove(i).1)
+            })
+            .collect();
+        if about(R::COLLECTION).synthetic {
+            for (k, v) in keys.iter().zip(out.iter_mut()) {
+                if *k == "source_producteur" && v.is_none() {
+                    *v = Some(Value::String(SYNTHETIC_SOURCE.into()));
+                }
+            }
+        }
+        out
+    }
+
+    fn confidential(&self) -> &'static [&'static str] {
+        R::CONFIDENTIAL
+    }
+
+    fn write_feature_keeping(
+        &self,
+        out: &mut Vec<u8>,
+        slot: usize,
+        crs: Crs,
+        keep: Option<&[&str]>,
+    ) {
         let r = self.record(slot);
         out.extend_from_slice(br#"{"type":"Feature","id":"#);
         fields::write_str(out, r.id());
@@ -258,7 +307,7 @@ impl<R: Record> Collection for Layer<R> {
             .synthetic
             .then_some(("source_producteur", SYNTHETIC_SOURCE));
         // Records are structs: writing one cannot fail.
-        let _ = fields::write_object(out, r, R::CONFIDENTIAL, fallback);
+        let _ = fields::write_object_keeping(out, r, R::CONFIDENTIAL, fallback, keep);
         out.push(b'}');
     }
 }
