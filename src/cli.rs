@@ -48,6 +48,34 @@ pub enum Command {
         /// Megabytes of encoded features the items pages keep for reuse (0: none).
         #[arg(long, value_name = "MB", default_value_t = 64)]
         feature_cache_mb: usize,
+        /// Origins whose web pages may read the API and the tiles: `*` (any) or a
+        /// comma-separated list (`https://sig.exemple.fr,https://carte.exemple.fr`).
+        #[arg(
+            long,
+            value_name = "ORIGINS",
+            env = "ECOFONCIER_CORS_ORIGINS",
+            default_value = "*"
+        )]
+        cors_origins: String,
+        /// Origins whose web pages may also write (with their bearer token): a
+        /// comma-separated list; none by default.
+        #[arg(
+            long,
+            value_name = "ORIGINS",
+            env = "ECOFONCIER_CORS_WRITE_ORIGINS",
+            default_value = ""
+        )]
+        cors_write_origins: String,
+        /// Seconds shared caches (a CDN, nginx) may serve public answers without asking
+        /// again; 0 (the default) makes them revalidate each time, which the ETags answer
+        /// with a 304 until the data changes.
+        #[arg(
+            long,
+            value_name = "SECONDS",
+            env = "ECOFONCIER_CACHE_MAX_AGE",
+            default_value_t = 0
+        )]
+        cache_max_age: u32,
         /// PostGIS database to serve from instead of the embedded dataset (a libpq
         /// connection string or postgres:// URL). Run `ecofoncier migrate` and an import
         /// first.

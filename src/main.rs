@@ -17,20 +17,31 @@ fn main() -> ExitCode {
             bind,
             workers,
             feature_cache_mb,
+            cors_origins,
+            cors_write_origins,
+            cache_max_age,
             database_url,
             connect_wait,
             ..
-        } => ecofoncier::startup::serve(
-            data.unwrap_or_else(default_data_dir),
-            bind,
-            ecofoncier::startup::Settings {
-                workers,
-                database_url,
-                feature_cache_bytes: feature_cache_mb << 20,
-                connect_wait: std::time::Duration::from_secs(connect_wait),
-                loaded_at: None,
-            },
-        ),
+        } => ecofoncier::api::cors::Cors::parse(&cors_origins, &cors_write_origins)
+            .map_err(|e| format!("--cors-origins / --cors-write-origins: {e}"))
+            .and_then(|cors| {
+                ecofoncier::startup::serve(
+                    data.unwrap_or_else(default_data_dir),
+                    bind,
+                    ecofoncier::startup::Settings {
+                        workers,
+                        database_url,
+                        feature_cache_bytes: feature_cache_mb << 20,
+                        connect_wait: std::time::Duration::from_secs(connect_wait),
+                        loaded_at: None,
+                        cors,
+                        cache: ecofoncier::api::encoding::CachePolicy {
+                            max_age: cache_max_age,
+                        },
+                    },
+                )
+            }),
         Command::Token { action } => match action {
             TokenAction::Create {
                 database_url,

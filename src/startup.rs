@@ -62,6 +62,10 @@ pub struct Settings {
     /// When the served model began to load from PostGIS: the follower catches up on the
     /// writes committed since (default: when the server starts).
     pub loaded_at: Option<Instant>,
+    /// Which origins may call the service from a browser.
+    pub cors: api::cors::Cors,
+    /// What shared caches may do with public answers.
+    pub cache: api::encoding::CachePolicy,
 }
 
 impl Default for Settings {
@@ -72,6 +76,8 @@ impl Default for Settings {
             feature_cache_bytes: api::FEATURE_CACHE_BYTES,
             connect_wait: std::time::Duration::from_secs(60),
             loaded_at: None,
+            cors: api::cors::Cors::default(),
+            cache: api::encoding::CachePolicy::default(),
         }
     }
 }
@@ -98,6 +104,8 @@ pub fn run(
         database_url,
         feature_cache_bytes,
         loaded_at,
+        cors,
+        cache,
         ..
     } = settings;
     let started = Instant::now();
@@ -107,7 +115,9 @@ pub fn run(
         metrics.indicators.len(),
         started.elapsed().as_secs_f64() * 1e3
     );
-    let mut state = AppState::new(model, metrics).with_feature_cache(feature_cache_bytes);
+    let mut state = AppState::new(model, metrics)
+        .with_feature_cache(feature_cache_bytes)
+        .with_edge(cors, cache);
     if let Some(url) = &database_url {
         state = state.with_store(store::write::Writer::new(url).map_err(StartupError::Store)?);
     }
@@ -137,6 +147,9 @@ pub fn run(
                 }
                 srv.call(req)
             })
+            // Compression and caching headers on every answer, then cross-origin access.
+            .wrap(actix_web::middleware::from_fn(api::encoding::encode))
+            .wrap(actix_web::middleware::from_fn(api::cors::cors))
             // Outermost: every request gets its id, its log line and its count.
             .wrap(actix_web::middleware::from_fn(api::observe::observe))
             .configure(api::configure)

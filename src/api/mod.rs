@@ -1,6 +1,8 @@
 //! HTTP routes. `ogc` serves OGC API – Features; every handler reads the shared read model.
 
+pub mod cors;
 pub mod edit;
+pub mod encoding;
 pub mod export;
 pub mod geometry_input;
 pub mod html;
@@ -40,6 +42,12 @@ pub struct AppState {
     pub page: Mutex<Option<(u64, Arc<webmap::Prepared>)>>,
     /// Encoded features kept for the items pages ([`FeatureCache`]).
     pub features: FeatureCache,
+    /// Compressed answers kept for reuse ([`encoding::Compressed`]).
+    pub compressed: encoding::Compressed,
+    /// What shared caches may do with public answers.
+    pub cache: encoding::CachePolicy,
+    /// Which origins may read and write from a browser.
+    pub cors: cors::Cors,
 }
 
 /// Bytes of encoded features the items pages keep by default.
@@ -55,7 +63,17 @@ impl AppState {
             following: None,
             page: Mutex::new(None),
             features: FeatureCache::new(FEATURE_CACHE_BYTES),
+            compressed: encoding::Compressed::new(encoding::COMPRESSED_CACHE_BYTES),
+            cache: encoding::CachePolicy::default(),
+            cors: cors::Cors::default(),
         }
+    }
+
+    /// With this cross-origin policy and this caching policy.
+    pub fn with_edge(mut self, cors: cors::Cors, cache: encoding::CachePolicy) -> AppState {
+        self.cors = cors;
+        self.cache = cache;
+        self
     }
 
     /// With a feature cache of `bytes` bytes (0: none).

@@ -577,7 +577,6 @@ async fn items(
         .content_type(GEOJSON)
         .insert_header((header::VARY, "Accept"))
         .insert_header(("Content-Crs", format!("<{}>", q.crs.uri())))
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
         .insert_header((header::ETAG, etag))
         .body(out))
 }
@@ -830,7 +829,6 @@ async fn item(
         .content_type(GEOJSON)
         .insert_header((header::VARY, "Accept"))
         .insert_header(("Content-Crs", format!("<{}>", crs.uri())))
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
         .insert_header((header::ETAG, etag))
         .body(out))
 }

@@ -77,9 +77,8 @@ async fn tile(
     } else {
         HttpResponse::Ok()
     };
-    res.insert_header((header::ETAG, t.etag.clone()))
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"));
+    // Cache-Control and cross-origin headers come from the edge (`encoding`, `cors`).
+    res.insert_header((header::ETAG, t.etag.clone()));
     if fresh || t.bytes.is_empty() {
         return Ok(res.finish());
     }
