@@ -1207,24 +1207,25 @@ fn densify(g: &Geometry<f64>) -> Geometry<f64> {
 // ---------------------------------------------------------------------------------------
 // Evaluation
 
-/// A value during evaluation.
+/// A value during evaluation (text borrowed from the feature or the filter when it can be).
 #[derive(Clone, Debug, PartialEq)]
-enum V {
+enum V<'a> {
     Number(f64),
-    Text(String),
+    Text(std::borrow::Cow<'a, str>),
     Bool(bool),
-    Instant(String),
+    Instant(&'a str),
 }
 
-impl V {
-    fn cmp(&self, o: &V) -> Option<Ordering> {
+impl V<'_> {
+    fn cmp(&self, o: &V<'_>) -> Option<Ordering> {
         match (self, o) {
             (V::Number(a), V::Number(b)) => a.partial_cmp(b),
-            (V::Text(a), V::Text(b)) | (V::Instant(a), V::Instant(b)) => Some(a.cmp(b)),
+            (V::Text(a), V::Text(b)) => Some(a.cmp(b)),
+            (V::Instant(a), V::Instant(b)) => Some(a.cmp(b)),
             (V::Bool(a), V::Bool(b)) => Some(a.cmp(b)),
             (V::Text(a), V::Instant(b)) => Some(date(a).or_else(|| timestamp(a))?.as_str().cmp(b)),
             (V::Instant(a), V::Text(b)) => {
-                Some(a.as_str().cmp(date(b).or_else(|| timestamp(b))?.as_str()))
+                Some((*a).cmp(date(b).or_else(|| timestamp(b))?.as_str()))
             }
             _ => None,
         }
@@ -1329,25 +1330,26 @@ fn envelope(e: &Expr) -> Option<Rect<f64>> {
     }
 }
 
-fn value(s: &Scalar, f: &Feature<'_>) -> Option<V> {
+fn value<'a>(s: &'a Scalar, f: &'a Feature<'_>) -> Option<V<'a>> {
+    use std::borrow::Cow;
     Some(match s {
         Scalar::Slot { index, .. } => match f.values.get(*index)?.as_ref()? {
             Value::Number(n) => V::Number(n.as_f64()?),
             // A date-holding text compares with instants through `V::cmp`.
-            Value::String(t) => V::Text(t.clone()),
+            Value::String(t) => V::Text(Cow::Borrowed(t)),
             Value::Bool(b) => V::Bool(*b),
             _ => return None,
         },
-        Scalar::Text(t) => V::Text(t.clone()),
+        Scalar::Text(t) => V::Text(Cow::Borrowed(t)),
         Scalar::Number(n) => V::Number(*n),
         Scalar::Bool(b) => V::Bool(*b),
-        Scalar::Instant(t) => V::Instant(t.clone()),
+        Scalar::Instant(t) => V::Instant(t),
         Scalar::Casei(i) => match value(i, f)? {
-            V::Text(t) => V::Text(lower(&t)),
+            V::Text(t) => V::Text(Cow::Owned(lower(&t))),
             v => v,
         },
         Scalar::Accenti(i) => match value(i, f)? {
-            V::Text(t) => V::Text(strip_accents(&t)),
+            V::Text(t) => V::Text(Cow::Owned(strip_accents(&t))),
             v => v,
         },
         Scalar::Property { .. } => return None,

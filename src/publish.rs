@@ -25,6 +25,9 @@ pub struct Snapshot {
     /// Counts the versions published by this process (tiles cached from an older one are
     /// not kept).
     pub generation: u64,
+    /// When this snapshot's data was published here (RFC 3339): the `timeStamp` of items
+    /// pages, so that a page's content, and its ETag, change only with the data.
+    pub published_at: String,
     /// The highest audit row (`historique.id`) whose change this snapshot holds: the
     /// load's, then each write's as it is published here or followed from another
     /// instance. Replicas of one database that report the same audit version, with no
@@ -92,6 +95,7 @@ impl Publisher {
                 model,
                 metrics,
                 generation: 0,
+                published_at: crate::date::now_rfc3339(),
             })),
             serial: tokio::sync::Mutex::new(()),
             tiles: Tiles::default(),
@@ -165,6 +169,7 @@ impl Publisher {
             model: Arc::new(model),
             metrics: Arc::new(metrics),
             generation,
+            published_at: crate::date::now_rfc3339(),
             audit_version: snap.audit_version.max(audit),
         });
         if due {
@@ -211,6 +216,8 @@ impl Publisher {
                     model: Arc::new(model),
                     metrics: Arc::clone(&snap.metrics),
                     generation,
+                    // A compaction changes no data.
+                    published_at: snap.published_at.clone(),
                     audit_version: snap.audit_version,
                 });
             }
@@ -234,6 +241,7 @@ impl Publisher {
             model: Arc::new(model),
             metrics: Arc::new(metrics),
             generation,
+            published_at: crate::date::now_rfc3339(),
         })
     }
 
@@ -250,6 +258,7 @@ impl Publisher {
             model: Arc::clone(&snap.model),
             metrics: Arc::clone(&snap.metrics),
             generation: snap.generation,
+            published_at: snap.published_at.clone(),
             audit_version: audit,
         })
     }

@@ -9,7 +9,6 @@
 
 use std::hash::BuildHasher;
 use std::io::Write;
-use std::sync::Mutex;
 
 use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -115,63 +114,8 @@ fn compressible(content_type: &str) -> bool {
 const MIN_BYTES: usize = 1024;
 
 /// Compressed bodies of answers with an ETag, by request target, ETag and coding: a popular
-/// page or tile is compressed once. First in, first out within a byte budget.
-pub struct Compressed {
-    shards: Vec<Mutex<Shard>>,
-    budget: usize,
-}
-
-#[derive(Default)]
-struct Shard {
-    map: rustc_hash::FxHashMap<(u64, Coding), Bytes>,
-    order: std::collections::VecDeque<(u64, Coding)>,
-    bytes: usize,
-}
-
-impl Compressed {
-    const SHARDS: usize = 16;
-
-    /// A cache of at most `bytes` bytes (0: none).
-    pub fn new(bytes: usize) -> Compressed {
-        Compressed {
-            shards: (0..Self::SHARDS).map(|_| Mutex::default()).collect(),
-            budget: bytes / Self::SHARDS,
-        }
-    }
-
-    fn get(&self, key: (u64, Coding)) -> Option<Bytes> {
-        let shard = &self.shards[key.0 as usize % Self::SHARDS];
-        shard
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .map
-            .get(&key)
-            .cloned()
-    }
-
-    fn put(&self, key: (u64, Coding), body: Bytes) {
-        if body.len() > self.budget {
-            return;
-        }
-        let mut s = self.shards[key.0 as usize % Self::SHARDS]
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        while s.bytes + body.len() > self.budget {
-            let Some(old) = s.order.pop_front() else {
-                break;
-            };
-            if let Some(b) = s.map.remove(&old) {
-                s.bytes -= b.len();
-            }
-        }
-        s.bytes += body.len();
-        if let Some(prev) = s.map.insert(key, body) {
-            s.bytes -= prev.len();
-        } else {
-            s.order.push_back(key);
-        }
-    }
-}
+/// page or tile is compressed once.
+pub type Compressed = super::memo::Memo<Bytes>;
 
 /// Bytes of compressed answers kept by default.
 pub const COMPRESSED_CACHE_BYTES: usize = 64 << 20;
@@ -359,17 +303,14 @@ pub async fn encode(
         .map(String::from);
     let key = etag
         .as_ref()
-        .map(|t| (seeded().hash_one((target, t.as_bytes())), c));
+        .map(|t| seeded().hash_one((target, t.as_bytes(), c.token())));
     let cache = state.as_ref().map(|s| &s.compressed);
     let body = match (key, cache) {
-        (Some(k), Some(cache)) => match cache.get(k) {
-            Some(b) => b,
-            None => {
-                let b = Bytes::from(c.compress(&bytes));
-                cache.put(k, b.clone());
-                b
-            }
-        },
+        (Some(k), Some(cache)) => cache.get_or(k, || {
+            let b = Bytes::from(c.compress(&bytes));
+            let n = b.len();
+            (b, n)
+        }),
         _ => Bytes::from(c.compress(&bytes)),
     };
     let h = head.headers_mut();

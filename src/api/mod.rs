@@ -7,6 +7,7 @@ pub mod export;
 pub mod geometry_input;
 pub mod html;
 pub mod http;
+pub mod memo;
 pub mod observe;
 pub mod ogc;
 pub mod openapi;
@@ -44,11 +45,16 @@ pub struct AppState {
     pub features: FeatureCache,
     /// Compressed answers kept for reuse ([`encoding::Compressed`]).
     pub compressed: encoding::Compressed,
+    /// The selections of filtered or sorted items queries, by snapshot and query.
+    pub selections: memo::Memo<Arc<Vec<usize>>>,
     /// What shared caches may do with public answers.
     pub cache: encoding::CachePolicy,
     /// Which origins may read and write from a browser.
     pub cors: cors::Cors,
 }
+
+/// Bytes of filtered selections the items pages keep.
+pub const SELECTION_CACHE_BYTES: usize = 32 << 20;
 
 /// Bytes of encoded features the items pages keep by default.
 pub const FEATURE_CACHE_BYTES: usize = 64 << 20;
@@ -64,6 +70,7 @@ impl AppState {
             page: Mutex::new(None),
             features: FeatureCache::new(FEATURE_CACHE_BYTES),
             compressed: encoding::Compressed::new(encoding::COMPRESSED_CACHE_BYTES),
+            selections: memo::Memo::new(SELECTION_CACHE_BYTES),
             cache: encoding::CachePolicy::default(),
             cors: cors::Cors::default(),
         }

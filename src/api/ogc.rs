@@ -6,7 +6,6 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 use crate::crs::Crs;
-use crate::date::now_rfc3339;
 use crate::read_model::Collection;
 
 use super::html;
@@ -464,10 +463,29 @@ async fn items(
         };
         (page, matched)
     } else {
-        let mut selected = select(c, &q);
-        if !q.sortby.is_empty() {
-            sort(c, &mut selected, &q.sortby);
-        }
+        // The selection, sorted, made once per snapshot for a query: its pages, and the
+        // clients asking the same, reuse it.
+        use std::hash::BuildHasher;
+        let shape: Vec<(&str, &str)> = params
+            .iter()
+            .filter(|(k, _)| !matches!(*k, "offset" | "limit" | "f" | "properties" | "crs"))
+            .collect();
+        let key = foldhash::quality::FixedState::with_seed(0x73_656c).hash_one((
+            state.model.lineage,
+            state.generation,
+            index,
+            &shape,
+        ));
+        let selected = app.selections.get_or(key, || {
+            let mut selected = select(c, &q);
+            if !q.sortby.is_empty() {
+                sort(c, &mut selected, &q.sortby);
+            }
+            // A scan's vector had room for every feature: keep only what it holds.
+            selected.shrink_to_fit();
+            let n = selected.capacity() * std::mem::size_of::<usize>() + 64;
+            (std::sync::Arc::new(selected), n)
+        });
         let matched = selected.len();
         let start = q.offset.min(matched);
         let end = start.saturating_add(q.limit).min(matched);
@@ -550,7 +568,7 @@ async fn items(
     out.extend_from_slice(br#","numberReturned":"#);
     out.extend_from_slice(page.len().to_string().as_bytes());
     out.extend_from_slice(br#","timeStamp":""#);
-    out.extend_from_slice(now_rfc3339().as_bytes());
+    out.extend_from_slice(state.published_at.as_bytes());
     out.extend_from_slice(br#"","links":"#);
     out.extend_from_slice(Value::Array(links).to_string().as_bytes());
     out.extend_from_slice(br#","features":["#);
@@ -691,8 +709,10 @@ fn select(c: &dyn Collection, q: &query::ItemsQuery) -> Vec<usize> {
     }
     if let Some(f) = &q.filter {
         let keys: Vec<&str> = f.keys.iter().map(String::as_str).collect();
+        let plan = c.pick_plan(&keys);
+        let mut values = Vec::with_capacity(keys.len());
         selected.retain(|&i| {
-            let values = c.values(i, &keys);
+            c.values_with(i, &plan, &mut values);
             let mut geometry = || c.geometry(i);
             f.matches(&mut crate::cql2::Feature::new(&values, &mut geometry))
         });
@@ -705,8 +725,15 @@ fn select(c: &dyn Collection, q: &query::ItemsQuery) -> Vec<usize> {
 fn sort(c: &dyn Collection, slots: &mut Vec<usize>, keys: &[(String, bool)]) {
     use std::cmp::Ordering;
     let names: Vec<&str> = keys.iter().map(|(k, _)| k.as_str()).collect();
-    let mut rows: Vec<(Vec<Option<Value>>, usize)> =
-        slots.iter().map(|&i| (c.values(i, &names), i)).collect();
+    let plan = c.pick_plan(&names);
+    let mut rows: Vec<(Vec<Option<Value>>, usize)> = slots
+        .iter()
+        .map(|&i| {
+            let mut v = Vec::with_capacity(names.len());
+            c.values_with(i, &plan, &mut v);
+            (v, i)
+        })
+        .collect();
     let cmp_value = |a: &Value, b: &Value| match (a, b) {
         (Value::Number(x), Value::Number(y)) => x
             .as_f64()

@@ -118,6 +118,11 @@ pub trait Collection: Send + Sync {
     fn values(&self, slot: usize, keys: &[&str]) -> Vec<Option<Value>> {
         keys.iter().map(|k| self.property(slot, k)).collect()
     }
+    /// The plan to read properties `keys` of many features ([`Collection::values_with`]).
+    fn pick_plan(&self, keys: &[&str]) -> fields::PickPlan;
+    /// The values of the plan's keys of feature `slot` into `out`, as
+    /// [`Collection::values`] gives them, without comparing field names.
+    fn values_with(&self, slot: usize, plan: &fields::PickPlan, out: &mut Vec<Option<Value>>);
     /// The fields never served (owners, buyers, prices, contacts).
     fn confidential(&self) -> &'static [&'static str];
     /// Writes feature `slot` as a GeoJSON Feature in `crs` (public fields only).
@@ -133,6 +138,10 @@ pub trait Collection: Send + Sync {
         keep: Option<&[&str]>,
     );
 }
+
+/// A record of no field, to plan picks on an empty layer.
+#[derive(serde::Serialize)]
+struct NoFields {}
 
 /// Writes a stored geometry as GeoJSON in `crs`.
 pub fn write_geometry_in(out: &mut Vec<u8>, shape: super::shapes::Shape<'_>, crs: Crs) {
@@ -288,6 +297,29 @@ impl<R: Record> Collection for Layer<R> {
 
     fn confidential(&self) -> &'static [&'static str] {
         R::CONFIDENTIAL
+    }
+
+    fn pick_plan(&self, keys: &[&str]) -> fields::PickPlan {
+        // Confidential keys are planned as absent.
+        let public: Vec<&str> = keys
+            .iter()
+            .map(|k| if R::CONFIDENTIAL.contains(k) { "" } else { *k })
+            .collect();
+        match self.live_slots().next() {
+            Some(s) => fields::PickPlan::new(self.record(s), &public),
+            None => fields::PickPlan::new(&NoFields {}, &public),
+        }
+    }
+
+    fn values_with(&self, slot: usize, plan: &fields::PickPlan, out: &mut Vec<Option<Value>>) {
+        fields::pick_planned(self.record(slot), plan, out);
+        if about(R::COLLECTION).synthetic {
+            for (k, v) in plan.keys().iter().zip(out.iter_mut()) {
+                if k == "source_producteur" && v.is_none() {
+                    *v = Some(Value::String(SYNTHETIC_SOURCE.into()));
+                }
+            }
+        }
     }
 
     fn write_feature_keeping(
