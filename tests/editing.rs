@@ -293,6 +293,24 @@ fn editing_with_rights_etags_validation_history_and_a_follower() {
     assert_eq!(stage_in_tile(&tile_before), Some(stade_before.clone()));
     let overview_before = request(&a.base, "GET", "/apercu.png", &[], None).unwrap();
     assert_eq!(overview_before.status, 200);
+    // A metric's validator and a filtered page (its selection is kept per snapshot).
+    let metric_before = request(&a.base, "GET", &site_path, &[], None).unwrap();
+    let metric_tag = metric_before.header("ETag").unwrap().to_string();
+    let filtered = format!(
+        "/ogc/collections/terrains/items?{}",
+        serde_urlencoded::to_string([(
+            "filter",
+            format!("terr_stade_comm = 'en vente' AND terr_id = '{plot}'")
+        )])
+        .unwrap()
+    );
+    let matched = |base: &str| {
+        let r = request(base, "GET", &filtered, &[], None).unwrap();
+        assert_eq!(r.status, 200);
+        r.json()["numberMatched"].as_u64().unwrap()
+    };
+    assert_ne!(stade_before, "en vente");
+    assert_eq!(matched(&a.base), 0);
     let r = send(
         &a.base,
         "PATCH",
@@ -334,6 +352,22 @@ fn editing_with_rights_etags_validation_history_and_a_follower() {
     )
     .unwrap();
     assert_eq!(again.status, 200, "a stale ETag gets the new tile");
+    // The metric's old validator is stale, and the filter selects the plot now.
+    let metric_again = request(
+        &a.base,
+        "GET",
+        &site_path,
+        &[("If-None-Match", &metric_tag)],
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        metric_again.status, 200,
+        "a stale metric ETag gets the new figures"
+    );
+    assert_ne!(metric_again.header("ETag").unwrap(), metric_tag);
+    assert_eq!(matched(&a.base), 1);
+    assert_eq!(matched(&b.base), 1);
     let overview_after = request(&a.base, "GET", "/apercu.png", &[], None).unwrap();
     assert_eq!(overview_after.status, 200);
     assert_eq!(overview_after.body, overview_before.body);

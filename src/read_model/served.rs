@@ -273,25 +273,8 @@ impl<R: Record> Collection for Layer<R> {
     }
 
     fn values(&self, slot: usize, keys: &[&str]) -> Vec<Option<Value>> {
-        let r = self.record(slot);
-        let mut found = fields::pick(r, keys);
-        let mut out: Vec<Option<Value>> = keys
-            .iter()
-            .map(|k| {
-                if R::CONFIDENTIAL.contains(k) {
-                    return None;
-                }
-                let i = found.iter().position(|(f, _)| f == k)?;
-                Some(found.swap_remove(i).1)
-            })
-            .collect();
-        if about(R::COLLECTION).synthetic {
-            for (k, v) in keys.iter().zip(out.iter_mut()) {
-                if *k == "source_producteur" && v.is_none() {
-                    *v = Some(Value::String(SYNTHETIC_SOURCE.into()));
-                }
-            }
-        }
+        let mut out = Vec::with_capacity(keys.len());
+        self.values_with(slot, &self.pick_plan(keys), &mut out);
         out
     }
 
