@@ -75,7 +75,16 @@ fn bench(script: &str, args: &[&str], env: &[(&str, &str)]) -> String {
 #[test]
 fn ogc_items_quick() {
     let out = bench("bench/ogc_items.sh", &["1"], &[]);
-    assert!(out.contains("Requests/sec"), "{out}");
+    // The plain page, two filters repeated, one new each request, three codings.
+    assert_eq!(out.matches("Requests/sec").count(), 7, "{out}");
+    assert!(
+        out.contains("numberMatched, numberReturned: 1061 1061"),
+        "{out}"
+    );
+    assert!(!out.contains("Non-2xx"), "{out}");
+    for coding in ["identity", "gzip", "br"] {
+        assert!(out.contains(&format!("-- {coding}: first answer")), "{out}");
+    }
 }
 
 #[test]
