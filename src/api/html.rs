@@ -102,6 +102,26 @@ pub fn table(headers: &[String], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// A count written the French way, thousands apart (a narrow no-break space).
+///
+/// ```
+/// use ecofoncier::api::html::count;
+/// assert_eq!(count(1067), "1\u{202f}067");
+/// assert_eq!(count(26450123), "26\u{202f}450\u{202f}123");
+/// assert_eq!(count(999), "999");
+/// ```
+pub fn count(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 * 3);
+    for (k, c) in digits.chars().enumerate() {
+        if k > 0 && (digits.len() - k).is_multiple_of(3) {
+            out.push('\u{202f}');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// A JSON property value as table cell text.
 pub fn cell(v: Option<&Value>) -> String {
     match v {

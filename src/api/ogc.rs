@@ -386,7 +386,7 @@ async fn collection(
              <ul><li><a href=\"{}\">Objets (tableau et carte)</a></li>\
              <li><a href=\"{}\">Propriétés filtrables</a></li></ul>",
             html::escape(c.about().description),
-            c.len(),
+            html::count(c.len()),
             c.geometry_type(),
             e[0],
             e[1],
@@ -660,10 +660,15 @@ fn items_html(
     let shown = if page.is_empty() {
         "aucun affiché".to_string()
     } else {
-        format!("{} à {} affichés", start + 1, start + page.len())
+        format!(
+            "{} à {} affichés",
+            html::count(start + 1),
+            html::count(start + page.len())
+        )
     };
     body.push_str(&format!(
-        "<p><strong>{matched}</strong> objets correspondent à la requête ; {shown}.</p>"
+        "<p><strong>{}</strong> objets correspondent à la requête ; {shown}.</p>",
+        html::count(matched)
     ));
     body.push_str(&html::map(
         &drawn,
