@@ -946,7 +946,7 @@ impl Type {
 }
 
 /// Whether a property of this name holds dates (`…_date`), by the standard's naming.
-fn is_date_name(name: &str) -> bool {
+pub fn is_date_name(name: &str) -> bool {
     name.ends_with("_date") || name.starts_with("date_")
 }
 

@@ -105,15 +105,7 @@ fn allow(res: &mut HttpResponse<BoxBody>, cors: &Cors, origin: &str, write: bool
         }
     }
     if cors.read.is_some() || !cors.write.is_empty() {
-        let vary = match res
-            .headers()
-            .get(header::VARY)
-            .and_then(|v| v.to_str().ok())
-        {
-            Some(v) => format!("{v}, Origin"),
-            None => "Origin".into(),
-        };
-        set(res, header::VARY, &vary);
+        super::http::add_vary(res, "Origin");
     }
 }
 

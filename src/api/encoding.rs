@@ -71,13 +71,7 @@ impl Coding {
 /// ```
 pub fn negotiate(accept: &str) -> Option<Coding> {
     let (mut br, mut gz, mut any) = (None::<f32>, None::<f32>, None::<f32>);
-    for part in accept.split(',') {
-        let mut it = part.split(';');
-        let token = it.next().unwrap_or("").trim().to_ascii_lowercase();
-        let q = it
-            .filter_map(|p| p.trim().strip_prefix("q="))
-            .find_map(|q| q.trim().parse::<f32>().ok())
-            .unwrap_or(1.0);
+    for (token, q) in super::http::weighted(accept) {
         match token.as_str() {
             "br" => br = Some(q),
             "gzip" | "x-gzip" => gz = Some(q),
@@ -87,11 +81,12 @@ pub fn negotiate(accept: &str) -> Option<Coding> {
     }
     let br = br.or(any).unwrap_or(0.0);
     let gz = gz.or(any).unwrap_or(0.0);
-    match (br > 0.0, gz > 0.0) {
-        (true, _) if br >= gz => Some(Coding::Brotli),
-        (_, true) => Some(Coding::Gzip),
-        (true, false) => Some(Coding::Brotli),
-        _ => None,
+    if br > 0.0 && br >= gz {
+        Some(Coding::Brotli)
+    } else if gz > 0.0 {
+        Some(Coding::Gzip)
+    } else {
+        None
     }
 }
 
@@ -170,18 +165,6 @@ fn strip_suffixes(req: &mut ServiceRequest) {
     }
 }
 
-fn add_vary(res: &mut HttpResponse<BoxBody>, what: &str) {
-    let h = res.headers_mut();
-    let v = match h.get(header::VARY).and_then(|v| v.to_str().ok()) {
-        Some(old) if old.split(',').any(|x| x.trim().eq_ignore_ascii_case(what)) => return,
-        Some(old) => format!("{old}, {what}"),
-        None => what.to_string(),
-    };
-    if let Ok(v) = HeaderValue::from_str(&v) {
-        h.insert(header::VARY, v);
-    }
-}
-
 fn suffixed(etag: &str, c: Coding) -> String {
     format!("{}+{}\"", etag.trim_end_matches('"'), c.token())
 }
@@ -257,7 +240,7 @@ pub async fn encode(
         return Ok(ServiceResponse::new(http_req, res));
     }
     if worth {
-        add_vary(&mut res, "Accept-Encoding");
+        super::http::add_vary(&mut res, "Accept-Encoding");
     }
     let (mut head, body) = res.into_parts();
     let bytes = match actix_web::body::to_bytes(body).await {

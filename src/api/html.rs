@@ -10,36 +10,30 @@ use geo::{BoundingRect, Geometry};
 use serde_json::Value;
 
 use super::query::Params;
-use super::ApiResult;
 
-/// Whether the client asked for HTML: `f=html`, or, without `f`, an `Accept` header that
-/// prefers `text/html` to JSON (a browser; clients of the API name JSON or send `*/*`).
-pub fn wanted(req: &HttpRequest, params: &Params) -> ApiResult<bool> {
+/// Whether the client asked for HTML: `f=html` (checked by the query's parser), or, without
+/// `f`, an `Accept` header that prefers `text/html` to JSON (a browser; clients of the API
+/// name JSON or send `*/*`).
+pub fn wanted(req: &HttpRequest, params: &Params) -> bool {
     if let Some(f) = params.get("f") {
-        return Ok(matches!(f, "html" | "text/html"));
+        return matches!(f, "html" | "text/html");
     }
     let Some(accept) = req
         .headers()
         .get(actix_web::http::header::ACCEPT)
         .and_then(|v| v.to_str().ok())
     else {
-        return Ok(false);
+        return false;
     };
     let (mut html, mut json) = (0.0f32, 0.0f32);
-    for part in accept.split(',') {
-        let mut it = part.split(';');
-        let media = it.next().unwrap_or("").trim().to_ascii_lowercase();
-        let q = it
-            .filter_map(|p| p.trim().strip_prefix("q="))
-            .find_map(|q| q.trim().parse::<f32>().ok())
-            .unwrap_or(1.0);
+    for (media, q) in super::http::weighted(accept) {
         match media.as_str() {
             "text/html" | "application/xhtml+xml" => html = html.max(q),
             m if m.ends_with("json") => json = json.max(q),
             _ => {}
         }
     }
-    Ok(html > 0.0 && html > json)
+    html > 0.0 && html > json
 }
 
 /// `text` with the HTML special characters escaped.

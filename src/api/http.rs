@@ -1,6 +1,7 @@
 //! What every route shares at the HTTP edge: the base URL of links, request bodies read
 //! within a limit, a feature's ETag and JSON answers.
 
+use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde::{de::DeserializeOwned, Serialize};
@@ -50,6 +51,33 @@ pub fn entity_tags(text: &str) -> Option<Vec<(bool, &str)>> {
         }
     }
     (!tags.is_empty()).then_some(tags)
+}
+
+/// The items of a weighted header list (`Accept`, `Accept-Encoding`: RFC 9110 §12.4.2),
+/// each lower-cased with its `q` (1 when not given).
+pub fn weighted(list: &str) -> impl Iterator<Item = (String, f32)> + '_ {
+    list.split(',').map(|part| {
+        let mut it = part.split(';');
+        let token = it.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = it
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        (token, q)
+    })
+}
+
+/// Adds `what` to the answer's `Vary` list, once.
+pub fn add_vary(res: &mut HttpResponse, what: &str) {
+    let h = res.headers_mut();
+    let v = match h.get(header::VARY).and_then(|v| v.to_str().ok()) {
+        Some(old) if old.split(',').any(|x| x.trim().eq_ignore_ascii_case(what)) => return,
+        Some(old) => format!("{old}, {what}"),
+        None => what.to_string(),
+    };
+    if let Ok(v) = header::HeaderValue::from_str(&v) {
+        h.insert(header::VARY, v);
+    }
 }
 
 /// A 200 answer with `v` as JSON.

@@ -110,7 +110,7 @@ async fn landing(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<Http
     plain_query(&params)?;
     let b = base_url(&req);
     let doc = landing_doc(&state, &b);
-    if html::wanted(&req, &params)? {
+    if html::wanted(&req, &params) {
         let body = format!(
             "<p>{}</p>{}",
             html::escape(doc["description"].as_str().unwrap_or("")),
@@ -149,7 +149,7 @@ fn landing_doc(state: &super::Snapshot, b: &str) -> Value {
 async fn conformance(req: HttpRequest) -> ApiResult<HttpResponse> {
     let params = Params::any(req.query_string())?;
     plain_query(&params)?;
-    if html::wanted(&req, &params)? {
+    if html::wanted(&req, &params) {
         let b = base_url(&req);
         let items: String = CONFORMANCE
             .iter()
@@ -242,7 +242,7 @@ fn queryables_doc(c: &dyn Collection, b: &str) -> Value {
     );
     for (name, t) in c.fields() {
         let mut p = json!({ "title": name, "type": t });
-        if *t == "string" && (name.ends_with("_date") || name.starts_with("date_")) {
+        if *t == "string" && crate::cql2::is_date_name(name) {
             p["format"] = json!("date");
         }
         props.insert(name.clone(), p);
@@ -268,7 +268,7 @@ async fn queryables(
     let c = find(&state, &path)?;
     let b = base_url(&req);
     let doc = queryables_doc(c, &b);
-    if html::wanted(&req, &params)? {
+    if html::wanted(&req, &params) {
         let id = c.about().id;
         let rows: Vec<Vec<String>> = doc["properties"]
             .as_object()
@@ -326,7 +326,7 @@ async fn collections(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<
         .iter()
         .map(|c| collection_doc(*c, &state.model.attribution, &b))
         .collect();
-    if html::wanted(&req, &params)? {
+    if html::wanted(&req, &params) {
         let rows: Vec<Vec<String>> = cols
             .iter()
             .map(|c| {
@@ -373,7 +373,7 @@ async fn collection(
     let c = find(&state, &path)?;
     let b = base_url(&req);
     let doc = collection_doc(c, &state.model.attribution, &b);
-    if html::wanted(&req, &params)? {
+    if html::wanted(&req, &params) {
         let id = c.about().id;
         let e = c.extent();
         let mut body = String::new();
@@ -533,18 +533,17 @@ async fn items(
         .properties
         .as_ref()
         .map(|p| p.iter().map(String::as_str).collect());
-    if html::wanted(&req, &params)? {
-        let html_links: Vec<(String, String)> = links
+    if html::wanted(&req, &params) {
+        // The page's own prev and next links, kept in HTML.
+        let html_links: Vec<Value> = links
             .iter()
             .filter(|l| l["rel"] == "next" || l["rel"] == "prev")
             .map(|l| {
-                let href = l["href"].as_str().unwrap_or("");
-                let href = if params.has("f") {
-                    href.to_string()
-                } else {
-                    with_f(href, "html")
-                };
-                (href, l["title"].as_str().unwrap_or("").to_string())
+                let mut l = l.clone();
+                if !params.has("f") {
+                    l["href"] = json!(with_f(l["href"].as_str().unwrap_or(""), "html"));
+                }
+                l
             })
             .collect();
         let body = items_html(c, &page, keep.as_deref(), &b, start, matched, &html_links);
@@ -608,7 +607,7 @@ fn items_html(
     b: &str,
     start: usize,
     matched: usize,
-    nav: &[(String, String)],
+    nav: &[Value],
 ) -> String {
     let id = c.about().id;
     let features: Vec<Value> = page
@@ -676,16 +675,13 @@ fn items_html(
     ));
     if !nav.is_empty() {
         body.push_str("<p>");
-        for (href, title) in nav {
+        for l in nav {
+            let text = |k: &str| html::escape(l[k].as_str().unwrap_or(""));
             body.push_str(&format!(
                 "<a rel=\"{}\" href=\"{}\">{}</a> ",
-                if title.contains("suivante") {
-                    "next"
-                } else {
-                    "prev"
-                },
-                html::escape(href),
-                html::escape(title)
+                text("rel"),
+                text("href"),
+                text("title")
             ));
         }
         body.push_str("</p>");
@@ -792,7 +788,7 @@ async fn item(
         return Ok(r);
     }
     let b = base_url(&req);
-    if html::wanted(&req, &params)? {
+    if html::wanted(&req, &params) {
         let mut out = Vec::new();
         c.write_feature(&mut out, i, Crs::Crs84);
         let f: Value = serde_json::from_slice(&out).unwrap_or(Value::Null);

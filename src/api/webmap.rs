@@ -68,13 +68,6 @@ const VIEW_MARK: &str =
 /// The name of what is loaded in the page's header, written for Hauts-de-France.
 const TERRITORY_MARK: &str = r#"<span id="territoire">Hauts-de-France</span>"#;
 
-/// `text` escaped for HTML.
-fn html_text(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
 /// The map's first view of Web Mercator bounds `b` (min x, min y, max x, max y, metres):
 /// the centre and the bounds in CRS84 (exact: Web Mercator keeps meridians and parallels
 /// straight). Its zoom is the overview's ([`crate::tiles::overview::fit_zoom`]).
@@ -172,7 +165,7 @@ async fn index(req: HttpRequest, state: web::Data<super::AppState>) -> HttpRespo
             TERRITORY_MARK,
             &format!(
                 r#"<span id="territoire">{}</span>"#,
-                html_text(&snap.model.regions.label())
+                super::html::escape(&snap.model.regions.label())
             ),
             1,
         );
