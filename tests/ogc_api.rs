@@ -529,6 +529,13 @@ fn html_pages_for_browsers() {
             "{path}"
         );
     }
+    // A browser holding the feature's JSON validator still gets the page, not a 304.
+    let item = format!("/ogc/collections/terrains/items/{fid}");
+    let version = get(&item).header("etag").unwrap().to_string();
+    let page = get_with(&item, &[("Accept", browser), ("If-None-Match", &version)]);
+    assert_eq!(page.status, 200);
+    assert_ne!(page.header("etag"), Some(version.as_str()));
+    assert_eq!(get_with(&item, &[("If-None-Match", &version)]).status, 304);
     // A filtered page: the same counts and features as its JSON.
     let q = serde_urlencoded::to_string([
         (

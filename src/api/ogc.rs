@@ -783,11 +783,9 @@ async fn item(
     let i = c
         .index_of(&fid)
         .ok_or_else(|| ApiError::NotFound(format!("no feature `{fid}` in collection `{id}`")))?;
-    let etag = super::http::etag(c.version(i));
-    if let Some(r) = super::http::unchanged(&req, &etag) {
-        return Ok(r);
-    }
     let b = base_url(&req);
+    // The page is another representation: the feature's version is the JSON's validator,
+    // the page gets its own from its content at the edge.
     if html::wanted(&req, &params) {
         let mut out = Vec::new();
         c.write_feature(&mut out, i, Crs::Crs84);
@@ -831,6 +829,10 @@ async fn item(
             &with_f(&format!("{b}/ogc/collections/{id}/items/{fid}"), "json"),
             &body,
         )));
+    }
+    let etag = super::http::etag(c.version(i));
+    if let Some(r) = super::http::unchanged(&req, &etag) {
+        return Ok(r);
     }
     let mut out = Vec::with_capacity(2048);
     c.write_feature(&mut out, i, crs);
